@@ -1,0 +1,182 @@
+"""Vietnamese working days and Civil Code counting (Bộ luật Dân sự 2015, arts. 144–148).
+
+Saturdays and Sundays are off, and so are public holidays from the ``holidays`` package
+(lunar Tết, the announced bridge days, and the Saturdays worked in exchange), plus an
+office's own overrides. A period of N days starts the day after the triggering event and
+ends at the end of its last day; a calendar-day period whose last day is off moves to the
+end of the next working day. Pure functions: nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import holidays
+import pendulum
+
+from chidao.clock import TZ, aware
+from chidao.errors import InputError
+
+WORKING_DAYS = "working_days"
+DAYS = "days"
+HOURS = "hours"
+
+_UNITS = {
+    "working day": WORKING_DAYS,
+    "working days": WORKING_DAYS,
+    "working_days": WORKING_DAYS,
+    "ngày làm việc": WORKING_DAYS,
+    "day": DAYS,
+    "days": DAYS,
+    "ngày": DAYS,
+    "hour": HOURS,
+    "hours": HOURS,
+    "giờ": HOURS,
+}
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*([^\d]+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A period such as "10 ngày làm việc": an amount and a unit."""
+
+    amount: int
+    unit: str
+
+    def __str__(self) -> str:
+        words = {WORKING_DAYS: "ngày làm việc", DAYS: "ngày", HOURS: "giờ"}
+        return f"{self.amount} {words[self.unit]}"
+
+
+def parse_duration(text: object) -> Duration:
+    """Read "10 working days", "5 ngày làm việc", "7 days", "48 giờ"; a bare int is days."""
+    if isinstance(text, int) and not isinstance(text, bool) and text >= 0:
+        return Duration(text, DAYS)
+    match = _DURATION.match(str(text)) if isinstance(text, str) else None
+    unit = _UNITS.get(match.group(2).lower()) if match else None
+    if not match or unit is None:
+        raise ValueError(
+            f"cannot read duration {text!r}; write e.g. '10 working days', '7 days' or '48 hours'"
+        )
+    return Duration(int(match.group(1)), unit)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Which days an office works; ``days_off`` and ``working_days`` override the package."""
+
+    days_off: frozenset[dt.date] = field(default_factory=frozenset)
+    working_days: frozenset[dt.date] = field(default_factory=frozenset)
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        return holidays.country_holidays("VN", language="vi")
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        if day in self.working_days:
+            return None
+        if day in self.days_off:
+            return "Nghỉ theo thông báo của cơ quan"
+        return self._holidays.get(day)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.working_days:
+            return True
+        if day in self.days_off:
+            return False
+        return self._holidays.is_working_day(day)
+
+    def days_off_in(self, year: int) -> list[tuple[dt.date, str]]:
+        """Every day off in ``year`` other than a plain weekend, and the Saturdays worked."""
+        rows: list[tuple[dt.date, str]] = []
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            name = self.holiday_name(day)
+            weekend = day.weekday() >= 5
+            if not self.is_working_day(day) and (name or not weekend):
+                rows.append((day, name or "Nghỉ"))
+            elif self.is_working_day(day) and weekend:
+                rows.append((day, "Làm việc bù (thứ Bảy/Chủ nhật đi làm)"))
+            day += dt.timedelta(days=1)
+        return rows
+
+    def working_days_after(self, day: dt.date, count: int) -> Iterator[dt.date]:
+        current = day
+        found = 0
+        while found < count:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                found += 1
+                yield current
+
+    def next_working_day(self, day: dt.date) -> dt.date:
+        while not self.is_working_day(day):
+            day += dt.timedelta(days=1)
+        return day
+
+    def due_after(self, start: dt.datetime, period: Duration) -> pendulum.DateTime:
+        """When a period that begins with the event at ``start`` ends (Civil Code)."""
+        start = aware(start)
+        if period.unit == HOURS:
+            return start.add(hours=period.amount)
+        if period.amount == 0:
+            return end_of_day(start.date())
+        if period.unit == WORKING_DAYS:
+            last = list(self.working_days_after(start.date(), period.amount))[-1]
+        else:
+            last = self.next_working_day(start.date() + dt.timedelta(days=period.amount))
+        return end_of_day(last)
+
+    def working_days_late(self, due: dt.datetime, at: dt.datetime) -> int:
+        """Working days on which the task was late: from the day lateness begins to ``at``."""
+        due, at = aware(due), aware(at)
+        if at <= due:
+            return 0
+        first = due.add(seconds=1).date()
+        return sum(1 for day in _days(first, at.date()) if self.is_working_day(day))
+
+
+def _days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def end_of_day(day: dt.date) -> pendulum.DateTime:
+    """23:59:59 of ``day``: where a period ends (the law says "hết ngày cuối cùng")."""
+    return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=TZ)
+
+
+def calendar_from_config(config: object, source: str = "calendar") -> WorkCalendar:
+    """Build a calendar from an org file's ``calendar:`` block (lists of dd/mm/yyyy or ISO)."""
+    if config is None:
+        return WorkCalendar()
+    if not isinstance(config, dict):
+        raise InputError(f"{source}: calendar must be a mapping with days_off / working_days")
+    unknown = set(config) - {"days_off", "working_days"}
+    if unknown:
+        raise InputError(f"{source}: unknown calendar key {sorted(unknown)[0]!r}")
+
+    def dates(key: str) -> frozenset[dt.date]:
+        values = config.get(key) or []
+        if not isinstance(values, list):
+            raise InputError(f"{source}: calendar.{key} must be a list of dates")
+        out = set()
+        for value in values:
+            if isinstance(value, dt.date):
+                out.add(value)
+                continue
+            try:
+                out.add(aware(str(value)).date())
+            except InputError as exc:
+                raise InputError(
+                    f"{source}: calendar.{key}: {value!r} is not a date (dd/mm/yyyy)"
+                ) from exc
+        return frozenset(out)
+
+    return WorkCalendar(days_off=dates("days_off"), working_days=dates("working_days"))

@@ -1,0 +1,54 @@
+"""The one error hierarchy of chidao.
+
+Library code raises these with messages a clerk understands; ``cli.py`` alone turns them
+into ``Error: …`` on stderr and exit status 1. The class docstring is the default message.
+"""
+
+from __future__ import annotations
+
+
+class ChidaoError(Exception):
+    """Something went wrong."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class InputError(ChidaoError):
+    """The input is not valid."""
+
+
+class TemplateError(InputError):
+    """The workflow template is not valid."""
+
+    def __init__(self, message: str | None = None, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [self.message]
+
+
+class NotFound(ChidaoError):
+    """Not found."""
+
+
+class TransitionRefused(ChidaoError):
+    """That transition is not allowed."""
+
+
+class ConcurrentChange(ChidaoError):
+    """Someone else changed this task in the meantime; reload and try again."""
+
+
+class DuplicateDirective(ChidaoError):
+    """This directive has already been issued."""
+
+
+class ParseError(InputError):
+    """The document could not be read."""
+
+
+class DatabaseError(ChidaoError):
+    """The database cannot be used."""

@@ -1,0 +1,220 @@
+"""The domain, as frozen dataclasses: the issuing office and its people and units, a
+directive (công văn) with its deadlines, and the views of tasks and events.
+
+Imports no SQLAlchemy, click or rich.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+LEVELS = ("MN", "TH", "THCS", "THPT", "GDTX", "PGDĐT", "UBND")
+LEVEL_NAMES = {
+    "MN": "Mầm non",
+    "TH": "Tiểu học",
+    "THCS": "Trung học cơ sở",
+    "THPT": "Trung học phổ thông",
+    "GDTX": "GDNN - GDTX",
+    "PGDĐT": "Phòng GD&ĐT",
+    "UBND": "UBND xã, phường",
+}
+URGENCIES = ("Khẩn", "Thượng khẩn", "Hỏa tốc")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@dataclass(frozen=True)
+class Office:
+    """A body that issues directives: a Phòng GD&ĐT, a Sở, a commune People's Committee."""
+
+    code: str
+    name: str
+    kind: str = ""
+    parent_body: str = ""
+    parent_office: str | None = None
+    abbreviation: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    position: str
+    office: str
+    reports_to: str | None = None
+    levels: tuple[str, ...] = ()
+    head: bool = False
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A recipient: a school (MN, TH, THCS, TH&THCS …), a centre, or a lower office."""
+
+    code: str
+    name: str
+    levels: tuple[str, ...]
+    office: str
+    principal: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Org:
+    offices: tuple[Office, ...]
+    people: tuple[Person, ...]
+    units: tuple[Unit, ...]
+    calendar: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One deadline of a directive; each is a deliverable every recipient owes.
+
+    Exactly one of ``due`` (absolute), ``relative`` ({amount, unit, from}) and
+    ``recurring`` ({every, day}) is set.
+    """
+
+    text: str = ""
+    item: str | None = None
+    due: dt.datetime | None = None
+    relative: dict[str, Any] | None = None
+    recurring: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "item": self.item,
+            "due": self.due.isoformat() if self.due else None,
+            "relative": self.relative,
+            "recurring": self.recurring,
+        }
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A công văn as chidao understands it (the parser's JSON, or a structured file)."""
+
+    subject: str
+    number: str | None = None
+    symbol: str | None = None
+    date: dt.date | None = None
+    office: str | None = None
+    issuer: str | None = None
+    issuer_parent: str | None = None
+    place: str | None = None
+    urgency: str | None = None
+    secrecy: str | None = None
+    recipients: tuple[str, ...] = ()
+    recipient_levels: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    references: tuple[dict[str, Any], ...] = ()
+    items: tuple[dict[str, Any], ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    contacts: tuple[dict[str, Any], ...] = ()
+    signer: dict[str, Any] | None = None
+    distribution: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def code(self) -> str | None:
+        """"746/SGDĐT-GDCN"; None while the number is blank (a draft, or a lost number)."""
+        if self.number and self.symbol:
+            return f"{self.number}/{self.symbol}"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "symbol": self.symbol,
+            "code": self.code,
+            "office": self.office,
+            "issuer": self.issuer,
+            "issuer_parent": self.issuer_parent,
+            "place": self.place,
+            "date": self.date.isoformat() if self.date else None,
+            "subject": self.subject,
+            "urgency": self.urgency,
+            "secrecy": self.secrecy,
+            "recipients": list(self.recipients),
+            "recipient_levels": list(self.recipient_levels),
+            "units": list(self.units),
+            "references": list(self.references),
+            "items": list(self.items),
+            "deadlines": [d.to_json() for d in self.deadlines],
+            "contacts": list(self.contacts),
+            "signer": self.signer,
+            "distribution": list(self.distribution),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One task as listings show it."""
+
+    id: int
+    directive_id: int
+    directive: str
+    unit: str
+    unit_name: str
+    levels: tuple[str, ...]
+    state: str
+    state_label: str
+    version: int
+    due: dt.datetime | None
+    received_at: dt.datetime | None
+    reported_at: dt.datetime | None
+    deliverable: str
+    workflow: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "directive_id": self.directive_id,
+            "directive": self.directive,
+            "unit": self.unit,
+            "unit_name": self.unit_name,
+            "levels": list(self.levels),
+            "state": self.state,
+            "state_label": self.state_label,
+            "version": self.version,
+            "due": self.due.isoformat() if self.due else None,
+            "received_at": self.received_at.isoformat() if self.received_at else None,
+            "reported_at": self.reported_at.isoformat() if self.reported_at else None,
+            "deliverable": self.deliverable,
+            "workflow": self.workflow,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change of one task; written once, never updated or deleted."""
+
+    id: int
+    task_id: int
+    from_state: str | None
+    to_state: str
+    trigger: str
+    actor: str
+    at: dt.datetime
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task": self.task_id,
+            "from": self.from_state,
+            "to": self.to_state,
+            "trigger": self.trigger,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "note": self.note,
+        }

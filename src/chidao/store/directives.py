@@ -1,0 +1,223 @@
+"""Template snapshots, directives (each also its workflow instance), deliverables, and the
+fan-out that turns one directive into a task per recipient unit per deliverable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, insert, literal, select
+
+from chidao.errors import NotFound
+from chidao.store.schema import deliverables, directives, tasks, templates, unit_levels, units
+from chidao.workflow import Template, Workflow, from_snapshot
+
+FAN_OUT_CHUNK = 10_000
+
+
+def save_template(conn: Connection, template: Template, source: str, now: dt.datetime) -> int:
+    """The id of this exact template content, storing a new version when it changed."""
+    content_hash = template.content_hash
+    found = conn.execute(
+        select(templates.c.id).where(
+            templates.c.name == template.name, templates.c.content_hash == content_hash
+        )
+    ).scalar()
+    if found is not None:
+        return found
+    version = conn.execute(
+        select(func.coalesce(func.max(templates.c.version), 0)).where(
+            templates.c.name == template.name
+        )
+    ).scalar() + 1
+    return conn.execute(
+        insert(templates).values(
+            name=template.name, version=version, content_hash=content_hash,
+            title=template.title, source=source,
+            spec=json.dumps(template.to_json(), sort_keys=True, ensure_ascii=False),
+            created_at=now,
+        )
+    ).inserted_primary_key[0]
+
+
+def workflow_of(conn: Connection, template_id: int) -> Workflow:
+    row = conn.execute(
+        select(templates.c.content_hash, templates.c.spec).where(templates.c.id == template_id)
+    ).one()
+    return from_snapshot(row.content_hash, row.spec)
+
+
+def template_info(conn: Connection, template_id: int) -> dict[str, Any]:
+    row = conn.execute(
+        select(templates.c.name, templates.c.version, templates.c.content_hash)
+        .where(templates.c.id == template_id)
+    ).one()
+    return dict(row._mapping)
+
+
+def find_same(
+    conn: Connection, office: str, number: str | None, symbol: str | None, date: dt.date | None
+) -> int | None:
+    """An earlier directive with the same issuer, number, symbol and date (blank = blank)."""
+    def same(column, value):
+        return column.is_(None) if value is None else column == value
+
+    return conn.execute(
+        select(directives.c.id).where(
+            directives.c.office_code == office,
+            same(directives.c.number, number),
+            same(directives.c.symbol, symbol),
+            same(directives.c.date, date),
+        ).order_by(directives.c.id.desc())
+    ).scalar()
+
+
+def insert_directive(conn: Connection, row: dict[str, Any]) -> int:
+    return conn.execute(insert(directives).values(**row)).inserted_primary_key[0]
+
+
+def insert_deliverables(conn: Connection, directive_id: int, rows: list[dict[str, Any]]) -> list[int]:
+    ids = []
+    for seq, row in enumerate(rows, start=1):
+        ids.append(conn.execute(
+            insert(deliverables).values(directive_id=directive_id, seq=seq, **row)
+        ).inserted_primary_key[0])
+    return ids
+
+
+def _recipients(office: str, levels: Sequence[str], unit_codes: Sequence[str]):
+    """The WHERE clause selecting recipient units: by level, or by explicit code."""
+    if unit_codes:
+        return units.c.code.in_(list(unit_codes))
+    return and_(
+        units.c.office_code == office,
+        exists().where(unit_levels.c.unit_code == units.c.code, unit_levels.c.level.in_(list(levels))),
+    )
+
+
+def count_recipients(
+    conn: Connection, office: str, levels: Sequence[str], unit_codes: Sequence[str]
+) -> int:
+    return conn.execute(
+        select(func.count()).select_from(units).where(_recipients(office, levels, unit_codes))
+    ).scalar()
+
+
+def fan_out(
+    conn: Connection,
+    directive_id: int,
+    office: str,
+    levels: Sequence[str],
+    unit_codes: Sequence[str],
+    plan: Sequence[dict[str, Any]],
+    state: str,
+    now: dt.datetime,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Create every task with INSERT … SELECT, in chunks of units so progress can show.
+
+    ``plan`` has one entry per deliverable: its id, due_at and received_at. Set-based: no
+    row is built in Python, whatever the number of units.
+    """
+    where = _recipients(office, levels, unit_codes)
+    codes = list(conn.scalars(select(units.c.code).where(where).order_by(units.c.code)))
+    created = 0
+    for start in range(0, len(codes), FAN_OUT_CHUNK):
+        lo, hi = codes[start], codes[min(start + FAN_OUT_CHUNK, len(codes)) - 1]
+        for entry in plan:
+            chosen = select(
+                literal(directive_id), literal(entry["deliverable_id"]), units.c.code,
+                literal(state), literal(1),
+                literal(entry["due_at"], type_=tasks.c.due_at.type),
+                literal(entry["received_at"], type_=tasks.c.received_at.type),
+                literal(now, type_=tasks.c.created_at.type),
+                literal(now, type_=tasks.c.updated_at.type),
+            ).where(where, units.c.code.between(lo, hi))
+            result = conn.execute(
+                insert(tasks).from_select(
+                    ["directive_id", "deliverable_id", "unit_code", "state", "version",
+                     "due_at", "received_at", "created_at", "updated_at"],
+                    chosen,
+                )
+            )
+            created += result.rowcount
+        if progress:
+            progress(min(start + FAN_OUT_CHUNK, len(codes)))
+    return created
+
+
+def resolve_directive(conn: Connection, ref: str) -> int:
+    """A directive named by its id ("12", "#12") or its code ("746/SGDĐT-GDCN")."""
+    text = ref.strip().lstrip("#")
+    if text.isdigit():
+        found = conn.execute(select(directives.c.id).where(directives.c.id == int(text))).scalar()
+        if found is None:
+            raise NotFound(f"directive {ref!r} does not exist")
+        return found
+    ids = list(conn.scalars(
+        select(directives.c.id).where(func.lower(directives.c.code) == text.lower())
+        .order_by(directives.c.id)
+    ))
+    if not ids:
+        raise NotFound(f"directive {ref!r} does not exist (name it by its code or id)")
+    if len(ids) > 1:
+        raise NotFound(
+            f"directive {ref!r} was issued {len(ids)} times (ids {', '.join(map(str, ids))}); "
+            "name it by id"
+        )
+    return ids[0]
+
+
+def get_directive(conn: Connection, directive_id: int) -> dict[str, Any]:
+    row = conn.execute(select(directives).where(directives.c.id == directive_id)).mappings().one()
+    return dict(row)
+
+
+def directive_label(code: str | None, directive_id: int) -> str:
+    """How listings name a directive: its code, or "#id" while it has no number."""
+    return code or f"#{directive_id}"
+
+
+def directive_summaries(conn: Connection) -> list[dict[str, Any]]:
+    """Per directive: its identity and how many tasks are in each state (one GROUP BY)."""
+    counts = (
+        select(tasks.c.directive_id, tasks.c.state, func.count().label("n"))
+        .group_by(tasks.c.directive_id, tasks.c.state)
+    ).subquery()
+    rows = conn.execute(
+        select(
+            directives.c.id, directives.c.code, directives.c.subject, directives.c.office_code,
+            directives.c.date, directives.c.template_id, counts.c.state, counts.c.n,
+        )
+        .join(counts, counts.c.directive_id == directives.c.id, isouter=True)
+        .order_by(directives.c.id)
+    ).mappings()
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = out.setdefault(row["id"], {
+            "id": row["id"], "code": row["code"], "subject": row["subject"],
+            "office": row["office_code"], "date": row["date"],
+            "template_id": row["template_id"], "states": {},
+        })
+        if row["state"] is not None:
+            entry["states"][row["state"]] = row["n"]
+    return list(out.values())
+
+
+def deliverable_of_task(conn: Connection, task_id: int) -> dict[str, Any]:
+    row = conn.execute(
+        select(deliverables).join(tasks, tasks.c.deliverable_id == deliverables.c.id)
+        .where(tasks.c.id == task_id)
+    ).mappings().one()
+    return dict(row)
+
+
+def deliverables_of(conn: Connection, directive_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(deliverables).where(deliverables.c.directive_id == directive_id)
+        .order_by(deliverables.c.seq)
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,233 @@
+"""Tables of chidao, portable between SQLite (embedded default) and PostgreSQL.
+
+A directive row is also its workflow instance: it pins the exact template snapshot it was
+issued with (``template_id`` → ``templates``, which keeps the source and a content hash),
+so editing a YAML file later changes only new directives. Events are append-only: the
+database itself refuses to update or delete them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    DDL,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.types import TypeDecorator
+
+from chidao.clock import TZ
+
+SCHEMA_VERSION = "1"
+
+
+class AwareDateTime(TypeDecorator):
+    """Timezone-aware datetimes; naive ones are refused at the boundary.
+
+    On SQLite they are stored as fixed-width ISO text in Vietnamese time (+07:00 all year,
+    no daylight saving), so text comparison orders them correctly and set-based
+    ``due_at < :now`` works; on PostgreSQL they are ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ValueError(f"naive or non-datetime value {value!r}: times must be aware")
+        value = pendulum.instance(value).in_timezone(TZ)
+        if dialect.name == "sqlite":
+            return value.strftime("%Y-%m-%dT%H:%M:%S.%f+07:00")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return pendulum.parse(value).in_timezone(TZ)
+        return pendulum.instance(value).in_timezone(TZ)
+
+
+metadata = MetaData()
+
+meta = Table(
+    "chidao_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False, default=""),
+    Column("parent_body", Text, nullable=False, default=""),
+    Column("parent_office", String(64), nullable=True),
+    Column("abbreviation", Text, nullable=False, default=""),
+    Column("calendar", JSON, nullable=True),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("office_code", String(64), ForeignKey("offices.code"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("position", Text, nullable=False),
+    Column("reports_to", String(64), nullable=True),
+    Column("levels", Text, nullable=False, default=""),
+    Column("head", Boolean, nullable=False, default=False),
+    Column("email", Text, nullable=False, default=""),
+    Column("phone", Text, nullable=False, default=""),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("office_code", String(64), ForeignKey("offices.code"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("levels", Text, nullable=False),
+    Column("principal", Text, nullable=False, default=""),
+    Column("email", Text, nullable=False, default=""),
+    Column("phone", Text, nullable=False, default=""),
+    Index("ix_units_office", "office_code"),
+)
+
+unit_levels = Table(
+    "unit_levels",
+    metadata,
+    Column("unit_code", String(64), ForeignKey("units.code"), primary_key=True),
+    Column("level", String(8), primary_key=True),
+    Index("ix_unit_levels_level", "level", "unit_code"),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("created_at", AwareDateTime, nullable=False),
+    UniqueConstraint("name", "content_hash", name="uq_template_content"),
+    UniqueConstraint("name", "version", name="uq_template_version"),
+)
+
+directives = Table(
+    "directives",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office_code", String(64), ForeignKey("offices.code"), nullable=False),
+    Column("number", String(32), nullable=True),
+    Column("symbol", String(128), nullable=True),
+    Column("code", String(160), nullable=True),
+    Column("date", Date, nullable=True),
+    Column("subject", Text, nullable=False),
+    Column("urgency", String(32), nullable=True),
+    Column("recipient_levels", Text, nullable=False, default=""),
+    Column("signer", JSON, nullable=True),
+    Column("document", JSON, nullable=False),
+    Column("template_id", Integer, ForeignKey("templates.id"), nullable=False),
+    Column("parent_task_id", Integer, nullable=True),
+    Column("issued_at", AwareDateTime, nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Index("ix_directives_code", "code"),
+    Index("ix_directives_identity", "office_code", "number", "symbol", "date"),
+)
+
+deliverables = Table(
+    "deliverables",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("directive_id", Integer, ForeignKey("directives.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("item", String(32), nullable=True),
+    Column("text", Text, nullable=False, default=""),
+    Column("due_at", AwareDateTime, nullable=True),
+    Column("relative", JSON, nullable=True),
+    Column("recurring", JSON, nullable=True),
+    Index("ix_deliverables_directive", "directive_id"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("directive_id", Integer, ForeignKey("directives.id"), nullable=False),
+    Column("deliverable_id", Integer, ForeignKey("deliverables.id"), nullable=False),
+    Column("unit_code", String(64), ForeignKey("units.code"), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("due_at", AwareDateTime, nullable=True),
+    Column("received_at", AwareDateTime, nullable=True),
+    Column("reported_at", AwareDateTime, nullable=True),
+    Column("created_at", AwareDateTime, nullable=False),
+    Column("updated_at", AwareDateTime, nullable=False),
+    Index("ix_tasks_directive_state", "directive_id", "state"),
+    Index("ix_tasks_unit", "unit_code"),
+    Index("ix_tasks_state_due", "state", "due_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("tasks.id"), nullable=False),
+    Column("from_state", String(64), nullable=True),
+    Column("to_state", String(64), nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", AwareDateTime, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Index("ix_events_task", "task_id", "id"),
+)
+
+# Events are history: refuse UPDATE and DELETE in the database itself.
+for _verb in ("UPDATE", "DELETE"):
+    event.listen(
+        events,
+        "after_create",
+        DDL(
+            f"CREATE TRIGGER events_no_{_verb.lower()} BEFORE {_verb} ON events "
+            "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+        ).execute_if(dialect="sqlite"),
+    )
+event.listen(
+    events,
+    "after_create",
+    DDL(
+        "CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'events are append-only'; END $$; "
+        "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
+        "FOR EACH ROW EXECUTE FUNCTION events_append_only()"
+    ).execute_if(dialect="postgresql"),
+)
+
+TABLES = tuple(metadata.tables)

@@ -1,0 +1,244 @@
+"""Tasks and their events: listing, the checked update a trigger makes, the history, and
+the set-based overdue sweep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, literal, select, update
+
+from chidao.errors import ConcurrentChange, NotFound
+from chidao.model import Event, TaskView
+from chidao.store.directives import directive_label
+from chidao.store.schema import deliverables, directives, events, tasks, templates, unit_levels, units
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """What the engine needs to decide a transition for one task."""
+
+    id: int
+    directive_id: int
+    unit_code: str
+    state: str
+    version: int
+    template_id: int
+    office_code: str
+    due_at: dt.datetime | None
+    received_at: dt.datetime | None
+    reported_at: dt.datetime | None
+
+
+def load_for_fire(conn: Connection, ids: Sequence[int]) -> list[TaskRow]:
+    rows: list[TaskRow] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        result = conn.execute(
+            select(
+                tasks.c.id, tasks.c.directive_id, tasks.c.unit_code, tasks.c.state,
+                tasks.c.version, directives.c.template_id, directives.c.office_code,
+                tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at,
+            )
+            .join(directives, directives.c.id == tasks.c.directive_id)
+            .where(tasks.c.id.in_(chunk))
+        )
+        rows.extend(TaskRow(*r) for r in result)
+    found = {r.id for r in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"task {missing[0]} does not exist")
+    order = {task_id: n for n, task_id in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r.id])
+
+
+@dataclass(frozen=True)
+class Change:
+    """One task's move, with the timestamps it sets."""
+
+    row: TaskRow
+    dest: str
+    received_at: dt.datetime | None
+    due_at: dt.datetime | None
+    reported_at: dt.datetime | None
+
+
+def apply_change(
+    conn: Connection, changes: Sequence[Change], trigger: str, actor: str, note: str,
+    now: dt.datetime,
+) -> None:
+    """Move each (task, dest) and write its event; refuse if any task changed meanwhile.
+
+    One UPDATE statement executed over all tasks (each checked against the version it was
+    read with) and one bulk INSERT of events, inside the caller's transaction.
+    """
+    if not changes:
+        return
+    stmt = (
+        update(tasks)
+        .where(tasks.c.id == bindparam("b_id"), tasks.c.version == bindparam("b_version"))
+        .values(
+            state=bindparam("b_dest"),
+            version=tasks.c.version + 1,
+            updated_at=bindparam("b_now", type_=tasks.c.updated_at.type),
+            received_at=bindparam("b_received", type_=tasks.c.received_at.type),
+            due_at=bindparam("b_due", type_=tasks.c.due_at.type),
+            reported_at=bindparam("b_reported", type_=tasks.c.reported_at.type),
+        )
+    )
+    params = [
+        {"b_id": c.row.id, "b_version": c.row.version, "b_dest": c.dest, "b_now": now,
+         "b_received": c.received_at, "b_due": c.due_at, "b_reported": c.reported_at}
+        for c in changes
+    ]
+    result = conn.execute(stmt, params)
+    if result.rowcount != len(params):
+        raise ConcurrentChange(
+            "someone else changed "
+            + ("this task" if len(params) == 1 else "one of these tasks")
+            + f" since it was read (task {params[0]['b_id']}, version {params[0]['b_version']});"
+            " nothing was changed: reload and try again"
+        )
+    conn.execute(insert(events), [
+        {"task_id": c.row.id, "from_state": c.row.state, "to_state": c.dest,
+         "trigger": trigger, "actor": actor, "at": now, "note": note}
+        for c in changes
+    ])
+
+
+def _levels_of(levels: str) -> tuple[str, ...]:
+    return tuple(filter(None, levels.split(",")))
+
+
+def list_tasks(
+    conn: Connection,
+    directive_id: int | None = None,
+    unit: str | None = None,
+    level: str | None = None,
+    state: str | None = None,
+    ids: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    query = (
+        select(
+            tasks.c.id, tasks.c.directive_id, directives.c.code, tasks.c.unit_code,
+            units.c.name.label("unit_name"), units.c.levels, tasks.c.state, tasks.c.version,
+            tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at,
+            deliverables.c.item, deliverables.c.seq, directives.c.template_id,
+            templates.c.name.label("workflow"),
+        )
+        .join(directives, directives.c.id == tasks.c.directive_id)
+        .join(units, units.c.code == tasks.c.unit_code)
+        .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)
+        .join(templates, templates.c.id == directives.c.template_id)
+        .order_by(tasks.c.id)
+    )
+    if directive_id is not None:
+        query = query.where(tasks.c.directive_id == directive_id)
+    if unit:
+        query = query.where(tasks.c.unit_code == unit)
+    if state:
+        query = query.where(tasks.c.state == state)
+    if level:
+        query = query.where(exists().where(
+            unit_levels.c.unit_code == tasks.c.unit_code, unit_levels.c.level == level
+        ))
+    if ids is not None:
+        query = query.where(tasks.c.id.in_(list(ids)))
+    if limit:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def to_view(row: dict[str, Any], label: str) -> TaskView:
+    return TaskView(
+        id=row["id"], directive_id=row["directive_id"],
+        directive=directive_label(row["code"], row["directive_id"]),
+        unit=row["unit_code"], unit_name=row["unit_name"], levels=_levels_of(row["levels"]),
+        state=row["state"], state_label=label, version=row["version"], due=row["due_at"],
+        received_at=row["received_at"], reported_at=row["reported_at"],
+        deliverable=row["item"] or str(row["seq"]), workflow=row["workflow"],
+    )
+
+
+def history(conn: Connection, task_id: int) -> list[Event]:
+    if conn.execute(select(tasks.c.id).where(tasks.c.id == task_id)).scalar() is None:
+        raise NotFound(f"task {task_id} does not exist")
+    rows = conn.execute(
+        select(events).where(events.c.task_id == task_id).order_by(events.c.id)
+    ).mappings()
+    return [
+        Event(id=r["id"], task_id=r["task_id"], from_state=r["from_state"],
+              to_state=r["to_state"], trigger=r["trigger"], actor=r["actor"], at=r["at"],
+              note=r["note"])
+        for r in rows
+    ]
+
+
+def sweep_overdue(
+    conn: Connection, template_id: int, sources: Sequence[str], dest: str, trigger: str,
+    now: dt.datetime,
+) -> int:
+    """Mark overdue every task of this template past its due and still open: two statements.
+
+    The events are written first, from the very rows the UPDATE then changes (same
+    transaction, same predicate), so each change has exactly one event.
+    """
+    late = and_(
+        tasks.c.state.in_(list(sources)),
+        tasks.c.due_at.is_not(None),
+        tasks.c.due_at < literal(now, type_=tasks.c.due_at.type),
+        tasks.c.directive_id.in_(
+            select(directives.c.id).where(directives.c.template_id == template_id)
+        ),
+    )
+    conn.execute(
+        insert(events).from_select(
+            ["task_id", "from_state", "to_state", "trigger", "actor", "at", "note"],
+            select(
+                tasks.c.id, tasks.c.state, literal(dest), literal(trigger), literal("system"),
+                literal(now, type_=events.c.at.type), literal(""),
+            ).where(late),
+        )
+    )
+    return conn.execute(
+        update(tasks).where(late).values(
+            state=dest, version=tasks.c.version + 1,
+            updated_at=literal(now, type_=tasks.c.updated_at.type),
+        )
+    ).rowcount
+
+
+def templates_in_use(conn: Connection) -> list[int]:
+    return list(conn.scalars(select(directives.c.template_id).distinct()))
+
+
+def count_by_state(conn: Connection, directive_id: int) -> dict[str, int]:
+    rows = conn.execute(
+        select(tasks.c.state, func.count()).where(tasks.c.directive_id == directive_id)
+        .group_by(tasks.c.state)
+    )
+    return {state: n for state, n in rows}
+
+
+def late_tasks(conn: Connection, directive_id: int, now: dt.datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """Tasks reported after their due, or still open past it, latest due first."""
+    now_value = literal(now, type_=tasks.c.due_at.type)
+    late = and_(
+        tasks.c.directive_id == directive_id,
+        tasks.c.due_at.is_not(None),
+        (tasks.c.reported_at > tasks.c.due_at)
+        | (tasks.c.reported_at.is_(None) & (tasks.c.due_at < now_value)),
+    )
+    rows = conn.execute(
+        select(tasks.c.id, tasks.c.unit_code, units.c.name, tasks.c.state, tasks.c.due_at,
+               tasks.c.reported_at)
+        .join(units, units.c.code == tasks.c.unit_code)
+        .where(late)
+        .order_by(tasks.c.reported_at.is_not(None), tasks.c.due_at, tasks.c.unit_code)
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,196 @@
+"""Renderers for listings: pure functions that return rich renderables (nothing prints).
+
+Vietnamese labels by default; dates dd/mm/yyyy in Asia/Ho_Chi_Minh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pendulum
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from chidao.clock import format_date, format_moment
+from chidao.model import Event, TaskView
+from chidao.workflow import Template
+
+
+def state_style(state: str, template: Template | None = None) -> str:
+    if template is not None:
+        if state == template.overdue_state:
+            return "bold red"
+        if state in template.reported_states:
+            return "green"
+    return {"overdue": "bold red", "reported": "green"}.get(state, "")
+
+
+def tasks_table(views: Sequence[TaskView]) -> Table:
+    table = Table(title=f"Nhiệm vụ ({len(views)})", title_justify="left", expand=False)
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("Văn bản", overflow="fold")
+    table.add_column("Đơn vị", overflow="fold")
+    table.add_column("Cấp", no_wrap=True)
+    table.add_column("Trạng thái", overflow="fold")
+    table.add_column("Hạn", no_wrap=True)
+    table.add_column("Báo cáo lúc", no_wrap=True)
+    for v in views:
+        table.add_row(
+            str(v.id), f"{v.directive} [{v.deliverable}]", v.unit_name, ",".join(v.levels),
+            Text(v.state_label, style=state_style(v.state)), format_moment(v.due),
+            format_moment(v.reported_at),
+        )
+    return table
+
+
+def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    rows = [
+        ("Nhiệm vụ", f"#{view.id} (phiên bản {view.version})"),
+        ("Văn bản", f"{view.directive} — {directive['subject']}"),
+        ("Đơn vị", f"{view.unit_name} ({view.unit}; {', '.join(view.levels)})"),
+        ("Phần việc", view.deliverable),
+        ("Quy trình", view.workflow),
+        ("Trạng thái", Text(view.state_label, style=state_style(view.state))),
+        ("Hạn", format_moment(view.due)),
+        ("Nhận lúc", format_moment(view.received_at)),
+        ("Báo cáo lúc", format_moment(view.reported_at)),
+        ("Có thể làm", ", ".join(allowed) or "không còn thao tác nào"),
+    ]
+    for key, value in rows:
+        grid.add_row(key, value)
+    return grid
+
+
+def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> Table:
+    table = Table(title=f"Lịch sử nhiệm vụ #{task_id}", title_justify="left")
+    table.add_column("Lúc", no_wrap=True)
+    table.add_column("Thao tác")
+    table.add_column("Từ → đến", overflow="fold")
+    table.add_column("Người thực hiện", overflow="fold")
+    table.add_column("Ghi chú", overflow="fold")
+    table.add_row(format_moment(created.received_at), "issue", "→ received", "—", "giao việc")
+    for e in events:
+        table.add_row(format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}",
+                      e.actor, e.note)
+    return table
+
+
+def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Template]) -> Table:
+    table = Table(title="Văn bản chỉ đạo", title_justify="left")
+    table.add_column("ID", justify="right")
+    table.add_column("Số, ký hiệu", no_wrap=True)
+    table.add_column("Ngày", no_wrap=True)
+    table.add_column("Trích yếu", overflow="fold", ratio=1)
+    table.add_column("Tình hình", overflow="fold")
+    for row in rows:
+        template = templates[row["template_id"]]
+        states = ", ".join(
+            f"{template.label(s)} {n}" for s, n in sorted(row["states"].items())
+        )
+        table.add_row(str(row["id"]), row["code"] or "(chưa số)", format_date(row["date"]),
+                      row["subject"], states)
+    return table
+
+
+def state_counts_table(title: str, counts: dict[str, int], template: Template) -> Table:
+    table = Table(title=title, title_justify="left", show_header=True)
+    table.add_column("Trạng thái")
+    table.add_column("Số trường", justify="right")
+    total = sum(counts.values())
+    for state in template.states:
+        n = counts.get(state.name, 0)
+        table.add_row(Text(state.label, style=state_style(state.name, template)), str(n))
+    table.add_row(Text("Tổng", style="bold"), Text(str(total), style="bold"))
+    return table
+
+
+def template_view(template: Template) -> Group:
+    states = Table(title=f"{template.name}: {template.title}", title_justify="left")
+    states.add_column("Trạng thái")
+    states.add_column("Nhãn")
+    states.add_column("Ghi chú")
+    for s in template.states:
+        marks = [m for m, on in (("đầu", s.name == template.initial), ("kết thúc", s.final),
+                                 ("đã báo cáo", s.reported), ("quá hạn", s.overdue)) if on]
+        states.add_row(s.name, s.label, ", ".join(marks))
+    moves = Table()
+    moves.add_column("Thao tác")
+    moves.add_column("Từ")
+    moves.add_column("Đến")
+    moves.add_column("Ai")
+    for t in template.transitions:
+        moves.add_row(f"{t.trigger} ({t.label})", ", ".join(t.sources), t.dest, "/".join(t.by))
+    ladder = Text(
+        "Thang đôn đốc: " + "; ".join(
+            f"+{r.after} ngày làm việc → {r.to} ({r.kind})" for r in template.escalation
+        ) + f"\nHạn mặc định: {template.default_deadline}; gia hạn ân hạn: {template.grace}"
+    )
+    return Group(states, moves, ladder)
+
+
+def org_table(offices: Sequence[dict[str, Any]]) -> Group:
+    parts = []
+    for office in offices:
+        people = Table(title=f"{office['name']} ({office['code']})", title_justify="left")
+        for col in ("ID", "Họ tên", "Chức vụ", "Cấp phụ trách", "Báo cáo cho"):
+            people.add_column(col, overflow="fold")
+        for p in office["people"]:
+            people.add_row(p["id"], p["name"], p["position"], p["levels"] or "—",
+                           p["reports_to"] or "—")
+        units = Table(title=f"Đơn vị ({len(office['units'])})", title_justify="left")
+        for col in ("Mã", "Tên", "Cấp", "Hiệu trưởng"):
+            units.add_column(col, overflow="fold")
+        for u in office["units"]:
+            units.add_row(u["code"], u["name"], u["levels"], u["principal"] or "—")
+        parts += [people, units]
+    return Group(*parts)
+
+
+def directive_panel(detail: dict[str, Any]) -> Group:
+    doc = detail["document"]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    signer = doc.get("signer") or {}
+    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
+    for key, value in (
+        ("Văn bản", f"{detail['label']} (id {detail['id']}) của {detail['office']}"),
+        ("Ngày", format_date(_date(doc.get("date")))),
+        ("Trích yếu", doc.get("subject") or "—"),
+        ("Độ khẩn", doc.get("urgency") or "—"),
+        ("Gửi cấp", ", ".join(doc.get("recipient_levels") or []) or "—"),
+        ("Người ký", " ".join(filter(None, [chain, signer.get("position"), signer.get("name")]))
+         or "—"),
+        ("Quy trình", f"{detail['workflow']['name']} v{detail['workflow']['version']} "
+                      f"({detail['workflow']['hash']})"),
+    ):
+        grid.add_row(key, value)
+    deliverables = Table(title="Phần việc phải báo cáo", title_justify="left")
+    deliverables.add_column("Mục")
+    deliverables.add_column("Hạn", no_wrap=True)
+    deliverables.add_column("Nội dung", overflow="fold")
+    for d in detail["deliverables"]:
+        due = format_moment(_moment(d["due"])) if d["due"] else (
+            f"{d['relative']['amount']} {d['relative']['unit']} từ {d['relative']['from']}"
+            if d["relative"] else "định kỳ" if d["recurring"] else "—")
+        deliverables.add_row(d["item"] or "—", due, d["text"])
+    counts = Table(title="Tình hình thực hiện", title_justify="left")
+    counts.add_column("Trạng thái")
+    counts.add_column("Số nhiệm vụ", justify="right")
+    for state, n in detail["states"].items():
+        counts.add_row(Text(detail["labels"][state], style=state_style(state)), str(n))
+    return Group(grid, deliverables, counts)
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _moment(value: str) -> pendulum.DateTime:
+    return pendulum.parse(value)

@@ -1,0 +1,488 @@
+"""Workflow templates: YAML → validated ``Template`` → ONE ``transitions.Machine`` each.
+
+A template declares the states a task moves through, the triggers that move it and who
+may fire them (the recipient school, the office, or the system), the default deadline and
+the escalation ladder. Validation reports every problem at once, each as "file:line:
+message". The machine is built once per template (cached by content hash) and applied to
+a task only when a trigger fires: a throwaway cursor object is attached, triggered and
+detached, so no task ever owns a machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from chidao import yamlio
+from chidao.calendar import Duration, parse_duration
+from chidao.errors import InputError, TemplateError, TransitionRefused
+
+ROLES = ("recipient", "office", "system")
+TARGETS = ("level_contact", "signer", "signer.principal", "office_head", "parent_body")
+TOP_KEYS = {
+    "name", "title", "description", "states", "initial", "receipt", "transitions",
+    "deadline", "escalation", "on_children_reported",
+}
+STATE_KEYS = {"label", "label_en", "final", "reported", "overdue", "description"}
+TRANSITION_KEYS = {"trigger", "source", "dest", "by", "label", "label_en"}
+RUNG_KEYS = {"after", "to", "kind"}
+DEADLINE_KEYS = {"default", "grace"}
+CHILDREN_ACTIONS = ("nothing", "implementing", "ready")
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: str
+    label_en: str
+    final: bool = False
+    reported: bool = False
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    by: tuple[str, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the escalation ladder: ``after`` working days past due, to whom."""
+
+    after: int
+    to: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    title: str
+    states: tuple[State, ...]
+    initial: str
+    transitions: tuple[Transition, ...]
+    default_deadline: Duration
+    grace: Duration
+    escalation: tuple[Rung, ...]
+    receipt: str = "automatic"
+    on_children_reported: str = "nothing"
+    description: str = ""
+
+    def state(self, name: str) -> State:
+        for state in self.states:
+            if state.name == name:
+                return state
+        raise KeyError(name)
+
+    def label(self, name: str, lang: str = "vi") -> str:
+        try:
+            state = self.state(name)
+        except KeyError:
+            return name
+        return state.label_en if lang == "en" else state.label
+
+    @property
+    def final_states(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states if s.final)
+
+    @property
+    def reported_states(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states if s.reported)
+
+    @property
+    def overdue_state(self) -> str | None:
+        return next((s.name for s in self.states if s.overdue), None)
+
+    @property
+    def overdue_sources(self) -> tuple[str, ...]:
+        """States the sweep may move to overdue: sources of the system's overdue trigger."""
+        target = self.overdue_state
+        return tuple(
+            source
+            for t in self.transitions
+            if t.dest == target and "system" in t.by
+            for source in t.sources
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "states": [s.__dict__ for s in self.states],
+            "initial": self.initial,
+            "receipt": self.receipt,
+            "transitions": [
+                {**t.__dict__, "sources": list(t.sources), "by": list(t.by)}
+                for t in self.transitions
+            ],
+            "default_deadline": self.default_deadline.__dict__,
+            "grace": self.grace.__dict__,
+            "escalation": [r.__dict__ for r in self.escalation],
+            "on_children_reported": self.on_children_reported,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Template:
+        return cls(
+            name=data["name"],
+            title=data["title"],
+            description=data.get("description", ""),
+            states=tuple(State(**s) for s in data["states"]),
+            initial=data["initial"],
+            receipt=data.get("receipt", "automatic"),
+            transitions=tuple(
+                Transition(
+                    trigger=t["trigger"], sources=tuple(t["sources"]), dest=t["dest"],
+                    by=tuple(t["by"]), label=t["label"],
+                )
+                for t in data["transitions"]
+            ),
+            default_deadline=Duration(**data["default_deadline"]),
+            grace=Duration(**data["grace"]),
+            escalation=tuple(Rung(**r) for r in data["escalation"]),
+            on_children_reported=data.get("on_children_reported", "nothing"),
+        )
+
+    @property
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+@dataclass
+class _Problems:
+    source: str
+    items: list[str] = field(default_factory=list)
+
+    def add(self, line: int, message: str) -> None:
+        self.items.append(f"{self.source}:{line}: {message}")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _check_keys(node: Any, allowed: set[str], what: str, problems: _Problems) -> None:
+    for key in node:
+        if key not in allowed:
+            problems.add(
+                yamlio.line_of(node, key),
+                f"unknown key {key!r} in {what} (expected one of: {', '.join(sorted(allowed))})",
+            )
+
+
+def _read_states(doc: Any, problems: _Problems) -> list[State]:
+    raw = doc.get("states")
+    if not isinstance(raw, dict) or not raw:
+        problems.add(yamlio.line_of(doc, "states"), "'states' must be a mapping of state names")
+        return []
+    states = []
+    for name, spec in raw.items():
+        spec = spec if isinstance(spec, dict) else {"label": spec} if spec else {}
+        _check_keys(spec, STATE_KEYS, f"state {name!r}", problems)
+        label = spec.get("label") or name
+        states.append(
+            State(
+                name=str(name),
+                label=str(label),
+                label_en=str(spec.get("label_en") or name.replace("_", " ")),
+                final=spec.get("final") is True,
+                reported=spec.get("reported") is True,
+                overdue=spec.get("overdue") is True,
+            )
+        )
+    overdue = [s.name for s in states if s.overdue]
+    if len(overdue) > 1:
+        problems.add(raw.line, f"only one state may be 'overdue: true' (found {overdue})")
+    return states
+
+
+def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Transition]:
+    raw = doc.get("transitions")
+    if not isinstance(raw, list) or not raw:
+        problems.add(yamlio.line_of(doc, "transitions"), "'transitions' must be a non-empty list")
+        return []
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for spec in raw:
+        line = yamlio.line_of(spec)
+        if not isinstance(spec, dict):
+            problems.add(line or raw.line, "each transition must be a mapping")
+            continue
+        _check_keys(spec, TRANSITION_KEYS, "transition", problems)
+        trigger = spec.get("trigger")
+        if not trigger or not isinstance(trigger, str) or not trigger.isidentifier():
+            problems.add(line, f"transition needs a 'trigger' that is a plain name, not {trigger!r}")
+            continue
+        sources = [str(s) for s in _as_list(spec.get("source"))]
+        if sources == ["*"]:
+            sources = sorted(names)
+        if not sources:
+            problems.add(line, f"transition {trigger!r} has no 'source'")
+        dest = spec.get("dest")
+        for state in [*sources, dest]:
+            if state not in names:
+                problems.add(line, f"transition {trigger!r} names unknown state {state!r}")
+        by = [str(b) for b in _as_list(spec.get("by"))]
+        if not by or any(b not in ROLES for b in by):
+            problems.add(
+                line, f"transition {trigger!r}: 'by' must be among {', '.join(ROLES)}, not {by}"
+            )
+        for source in sources:
+            if (trigger, source) in seen:
+                problems.add(
+                    line,
+                    f"duplicate trigger {trigger!r} from state {source!r} "
+                    f"(already at line {seen[(trigger, source)]})",
+                )
+            seen[(trigger, source)] = line
+        out.append(
+            Transition(
+                trigger=trigger, sources=tuple(sources), dest=str(dest), by=tuple(by),
+                label=str(spec.get("label") or trigger),
+            )
+        )
+    return out
+
+
+def _check_graph(
+    doc: Any, states: list[State], initial: str, transitions: list[Transition], problems: _Problems
+) -> None:
+    names = {s.name for s in states}
+    if initial not in names:
+        return
+    edges: dict[str, set[str]] = {name: set() for name in names}
+    for t in transitions:
+        for source in t.sources:
+            if source in edges and t.dest in names:
+                edges[source].add(t.dest)
+    reached, todo = {initial}, [initial]
+    while todo:
+        for nxt in edges[todo.pop()] - reached:
+            reached.add(nxt)
+            todo.append(nxt)
+    state_lines = doc["states"]
+    for state in states:
+        line = yamlio.line_of(state_lines, state.name)
+        if state.name not in reached:
+            problems.add(line, f"state {state.name!r} cannot be reached from {initial!r}")
+        if not edges[state.name] and not state.final:
+            problems.add(
+                line, f"state {state.name!r} has no way out and is not marked 'final: true'"
+            )
+
+
+def _read_duration(node: Any, key: str, default: str, problems: _Problems) -> Duration:
+    value = node.get(key, default) if isinstance(node, dict) else default
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        problems.add(yamlio.line_of(node, key), f"deadline.{key}: {exc}")
+        return parse_duration(default)
+
+
+def _read_ladder(doc: Any, problems: _Problems) -> list[Rung]:
+    raw = doc.get("escalation")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add(yamlio.line_of(doc, "escalation"), "'escalation' must be a list of rungs")
+        return []
+    rungs: list[Rung] = []
+    for number, spec in enumerate(raw, start=1):
+        line = yamlio.line_of(spec) or raw.line
+        if not isinstance(spec, dict):
+            problems.add(line, f"escalation rung {number} must be a mapping")
+            continue
+        _check_keys(spec, RUNG_KEYS, f"escalation rung {number}", problems)
+        after = spec.get("after")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            problems.add(line, f"escalation rung {number}: 'after' must be whole working days ≥ 0")
+            continue
+        target = spec.get("to")
+        if target not in TARGETS:
+            problems.add(
+                yamlio.line_of(spec, "to"),
+                f"escalation rung {number}: unknown target {target!r} "
+                f"(expected one of: {', '.join(TARGETS)})",
+            )
+            continue
+        if rungs and after < rungs[-1].after:
+            problems.add(
+                line,
+                f"escalation rung {number} (after {after}) comes after a later rung "
+                f"(after {rungs[-1].after}); list rungs in order",
+            )
+        rungs.append(Rung(after=after, to=target, kind=str(spec.get("kind") or "nhắc nhở")))
+    return rungs
+
+
+def template_from_yaml(doc: Any, source: str) -> Template:
+    """Validate a parsed template document; raise ``TemplateError`` listing every problem."""
+    problems = _Problems(source)
+    if not isinstance(doc, dict):
+        raise TemplateError(problems=[f"{source}:1: a workflow template must be a YAML mapping"])
+    _check_keys(doc, TOP_KEYS, "the template", problems)
+    for key in ("name", "title"):
+        if not isinstance(doc.get(key), str) or not doc.get(key):
+            problems.add(yamlio.line_of(doc, key), f"'{key}' is required")
+    states = _read_states(doc, problems)
+    names = {s.name for s in states}
+    initial = doc.get("initial")
+    if not initial:
+        problems.add(doc.line, "no initial state: add 'initial: <state>'")
+    elif initial not in names:
+        problems.add(yamlio.line_of(doc, "initial"), f"initial state {initial!r} is not a state")
+    transitions = _read_transitions(doc, names, problems)
+    _check_graph(doc, states, str(initial), transitions, problems)
+    triggers = {t.trigger for t in transitions}
+    receipt = str(doc.get("receipt", "automatic"))
+    if receipt != "automatic" and receipt not in triggers:
+        problems.add(
+            yamlio.line_of(doc, "receipt"),
+            f"receipt must be 'automatic' or a trigger of this template, not {receipt!r}",
+        )
+    children = str(doc.get("on_children_reported", "nothing"))
+    if children not in CHILDREN_ACTIONS:
+        problems.add(
+            yamlio.line_of(doc, "on_children_reported"),
+            f"on_children_reported must be one of {', '.join(CHILDREN_ACTIONS)}",
+        )
+    deadline = doc.get("deadline") or {}
+    if isinstance(deadline, dict):
+        _check_keys(deadline, DEADLINE_KEYS, "deadline", problems)
+    default = _read_duration(deadline, "default", "10 working days", problems)
+    grace = _read_duration(deadline, "grace", "0 days", problems)
+    ladder = _read_ladder(doc, problems)
+    if problems.items:
+        raise TemplateError(problems.items[0], problems.items)
+    return Template(
+        name=doc["name"], title=doc["title"], description=str(doc.get("description") or ""),
+        states=tuple(states), initial=initial, transitions=tuple(transitions),
+        default_deadline=default, grace=grace, escalation=tuple(ladder), receipt=receipt,
+        on_children_reported=children,
+    )
+
+
+def load_template(path: str | Path) -> tuple[Template, str]:
+    """Read and validate one template file; return it with its source text."""
+    path = Path(path)
+    doc = yamlio.load(path)
+    return template_from_yaml(doc, str(path)), path.read_text(encoding="utf-8")
+
+
+def validate_files(paths: Iterable[str | Path]) -> list[str]:
+    """Every problem in every file, as "file:line: message" lines."""
+    problems: list[str] = []
+    for path in paths:
+        try:
+            load_template(path)
+        except TemplateError as exc:
+            problems.extend(exc.problems)
+        except InputError as exc:
+            problems.append(exc.message)
+    return problems
+
+
+# ---------------------------------------------------------------------------- the machine
+
+
+class _Cursor:
+    """Stands in for one task while a trigger is applied; never stored."""
+
+    def __init__(self) -> None:
+        self.state = ""
+
+
+class Workflow:
+    """A template with its single ``transitions.Machine``."""
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.machine = Machine(
+            model=None,
+            states=[s.name for s in template.states],
+            initial=template.initial,
+            transitions=[
+                {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
+                for t in template.transitions
+            ],
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+        )
+        self._by = {
+            (t.trigger, source): t.by for t in template.transitions for source in t.sources
+        }
+
+    def allowed(self, state: str, role: str | None = None) -> list[str]:
+        """Triggers that may fire from ``state`` (by ``role`` when given)."""
+        return [
+            trigger
+            for trigger in self.machine.get_triggers(state)
+            if role is None or role in self._by.get((trigger, state), ())
+        ]
+
+    def who_may(self, trigger: str, state: str) -> tuple[str, ...]:
+        return self._by.get((trigger, state), ())
+
+    def apply(self, state: str, trigger: str, role: str, what: str = "task") -> str:
+        """The state after ``trigger`` fires from ``state`` for ``role``; or refuse."""
+        label = self.template.label(state)
+        if trigger not in self.machine.events:
+            known = ", ".join(sorted(self.machine.events)) or "none"
+            raise TransitionRefused(
+                f"{what}: workflow {self.template.name!r} has no trigger {trigger!r} "
+                f"(it has: {known})"
+            )
+        cursor = _Cursor()
+        self.machine.add_model(cursor, initial=state)
+        try:
+            cursor.trigger(trigger)
+        except MachineError as err:
+            allowed = ", ".join(self.allowed(state, role)) or "none"
+            raise TransitionRefused(
+                f"{what} is «{label}» ({state}): {trigger!r} is not allowed from here; "
+                f"allowed for {role}: {allowed}"
+            ) from err
+        finally:
+            self.machine.remove_model(cursor)
+        if role not in self.who_may(trigger, state):
+            allowed = ", ".join(self.allowed(state, role)) or "none"
+            raise TransitionRefused(
+                f"{what} is «{label}» ({state}): {trigger!r} is for the "
+                f"{' or '.join(self.who_may(trigger, state))}, not the {role}; "
+                f"allowed for {role}: {allowed}"
+            )
+        return cursor.state
+
+
+@lru_cache(maxsize=64)
+def from_snapshot(content_hash: str, spec: str) -> Workflow:
+    """The one shared ``Workflow`` (and machine) for a stored template snapshot.
+
+    Cached by content hash: every task of every instance issued with this exact template
+    shares one machine, however many tasks there are.
+    """
+    return Workflow(Template.from_json(json.loads(spec)))
+
+
+def workflow_for(template: Template) -> Workflow:
+    """The shared ``Workflow`` for a template loaded from YAML."""
+    return from_snapshot(template.content_hash, json.dumps(template.to_json(), sort_keys=True))
