@@ -55,6 +55,8 @@ def _settings() -> Settings:
 def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
         if value is not None:
+            if name == "now" and ctx.parent is not None:
+                clock.parse_moment(value)  # refuse a malformed --now even where unused
             setattr(ctx.find_root().ensure_object(Settings), name, value)
         return value
     return callback
@@ -112,6 +114,9 @@ def cli() -> None:
         chidao directive issue examples/directives/ctxh-2024.yaml --workflow bao-cao
         chidao task list --state received --level MN
     """
+    settings = _settings()
+    if settings.now:
+        clock.parse_moment(settings.now)
 
 
 def command(parent: click.Group, name: str, **kwargs: Any) -> Callable:
@@ -268,7 +273,8 @@ def directive_issue(file: str, workflow: str, office: str | None, again: bool, y
                               settings.who("office"), again=again, office=office,
                               progress=advance)
     finally:
-        bar.stop()
+        if bar.live.is_started:
+            bar.stop()
     if as_json:
         emit_json(issued.__dict__)
         return

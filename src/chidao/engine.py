@@ -172,7 +172,7 @@ def issue(
     with store.write() as conn:
         office_code = _choose_office(conn, directive, office)
         same = dstore.find_same(conn, office_code, directive.number, directive.symbol,
-                                directive.date)
+                                directive.date, directive.subject)
         if same is not None and not again:
             raise DuplicateDirective(
                 f"directive {directive.code or directive.symbol or directive.subject[:40]!r} "

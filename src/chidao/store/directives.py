@@ -59,20 +59,25 @@ def template_info(conn: Connection, template_id: int) -> dict[str, Any]:
 
 
 def find_same(
-    conn: Connection, office: str, number: str | None, symbol: str | None, date: dt.date | None
+    conn: Connection, office: str, number: str | None, symbol: str | None,
+    date: dt.date | None, subject: str,
 ) -> int | None:
-    """An earlier directive with the same issuer, number, symbol and date (blank = blank)."""
+    """An earlier directive with the same issuer, number, symbol and date (blank = blank).
+
+    Without a number those do not identify a document, so the subject must match too.
+    """
     def same(column, value):
         return column.is_(None) if value is None else column == value
 
-    return conn.execute(
-        select(directives.c.id).where(
-            directives.c.office_code == office,
-            same(directives.c.number, number),
-            same(directives.c.symbol, symbol),
-            same(directives.c.date, date),
-        ).order_by(directives.c.id.desc())
-    ).scalar()
+    query = select(directives.c.id).where(
+        directives.c.office_code == office,
+        same(directives.c.number, number),
+        same(directives.c.symbol, symbol),
+        same(directives.c.date, date),
+    )
+    if number is None:
+        query = query.where(directives.c.subject == subject)
+    return conn.execute(query.order_by(directives.c.id.desc())).scalar()
 
 
 def insert_directive(conn: Connection, row: dict[str, Any]) -> int:
