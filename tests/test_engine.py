@@ -156,9 +156,9 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_path):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     other = Store.open(f"sqlite:///{db_path}")
     with dien_bien.read() as conn:
-        mine = tstore.load_for_fire(conn, [task.id])[0]
+        mine = tstore.load_for_fire(conn, [task.id], "mn-hoa-ban")[0][0]
     with other.read() as conn:
-        theirs = tstore.load_for_fire(conn, [task.id])[0]
+        theirs = tstore.load_for_fire(conn, [task.id], "mn-hoa-ban")[0][0]
     now = ISSUED.add(days=1)
     with other.write() as conn:
         tstore.apply_change(conn, [tstore.Change(theirs, "implementing", now, theirs.due_at, None)],

@@ -222,32 +222,34 @@ def issue(
 # ----------------------------------------------------------------------------- fire
 
 
-def _role(conn, actor: str, row: tstore.TaskRow, cache: dict[str, tuple[str, str]]) -> str:
+def _role(actor: tstore.Actor, row: tstore.TaskRow) -> str:
     """recipient (the task's own unit), office (a person of the issuing office), system."""
-    if actor == SYSTEM:
+    if actor.name == SYSTEM:
         return SYSTEM
-    if actor not in cache:
-        person = ostore.get_person(conn, actor)
-        unit = None if person else ostore.get_unit(conn, actor)
-        if person:
-            cache[actor] = ("office", person.office)
-        elif unit:
-            cache[actor] = ("recipient", unit.code)
-        else:
-            raise NotFound(
-                f"unknown actor {actor!r}: use --as with a person id or a unit code "
-                "from the org file"
+    if actor.office:
+        if actor.office != row.office_code:
+            raise TransitionRefused(
+                f"task {row.id} is a task of {row.office_code}; {actor.name} works for {actor.office}"
             )
-    kind, home = cache[actor]
-    if kind == "recipient" and home != row.unit_code:
-        raise TransitionRefused(
-            f"task {row.id} belongs to unit {row.unit_code}; {actor} may act only on its own tasks"
-        )
-    if kind == "office" and home != row.office_code:
-        raise TransitionRefused(
-            f"task {row.id} is a task of {row.office_code}; {actor} works for {home}"
-        )
-    return kind
+        return "office"
+    if actor.unit:
+        if actor.unit != row.unit_code:
+            raise TransitionRefused(
+                f"task {row.id} belongs to unit {row.unit_code}; "
+                f"{actor.name} may act only on its own tasks"
+            )
+        return "recipient"
+    raise NotFound(
+        f"unknown actor {actor.name!r}: use --as with a person id or a unit code from the org file"
+    )
+
+
+def _workflow(store: Store, conn, template_id: int) -> Workflow:
+    """Template snapshots never change once stored, so the store keeps their machines."""
+    found = store.workflows.get(template_id)
+    if found is None:
+        found = store.workflows[template_id] = dstore.workflow_of(conn, template_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -266,17 +268,13 @@ def fire(
     if not task_ids:
         raise InputError("name at least one task id")
     with store.write() as conn:
-        rows = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)))
-        roles: dict[str, tuple[str, str]] = {}
-        workflows: dict[int, Workflow] = {}
+        rows, who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
         decided: dict[tuple[int, str, str], str] = {}
         changes, fired = [], []
         calendars: dict[str, WorkCalendar] = {}
         for row in rows:
-            role = _role(conn, actor, row, roles)
-            wf = workflows.get(row.template_id) or workflows.setdefault(
-                row.template_id, dstore.workflow_of(conn, row.template_id)
-            )
+            role = _role(who, row)
+            wf = _workflow(store, conn, row.template_id)
             key = (row.template_id, row.state, role)
             if key not in decided:
                 decided[key] = wf.apply(row.state, trigger, role, what=f"task {row.id}")

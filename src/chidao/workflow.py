@@ -4,14 +4,15 @@ A template declares the states a task moves through, the triggers that move it a
 may fire them (the recipient school, the office, or the system), the default deadline and
 the escalation ladder. Validation reports every problem at once, each as "file:line:
 message". The machine is built once per template (cached by content hash) and applied to
-a task only when a trigger fires: a throwaway cursor object is attached, triggered and
-detached, so no task ever owns a machine.
+a task only when a trigger fires: one cursor object, attached to the machine once, takes
+the task's state, is triggered, and yields the new state; no task ever owns a machine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -405,7 +406,10 @@ def validate_files(paths: Iterable[str | Path]) -> list[str]:
 
 
 class _Cursor:
-    """Stands in for one task while a trigger is applied; never stored."""
+    """Stands in for whichever task a trigger is applied to; never stored.
+
+    It is attached to the machine once; before each trigger it takes the task's state.
+    """
 
     def __init__(self) -> None:
         self.state = ""
@@ -416,8 +420,10 @@ class Workflow:
 
     def __init__(self, template: Template) -> None:
         self.template = template
+        self._cursor = _Cursor()
+        self._lock = threading.Lock()
         self.machine = Machine(
-            model=None,
+            model=self._cursor,
             states=[s.name for s in template.states],
             initial=template.initial,
             transitions=[
@@ -451,18 +457,17 @@ class Workflow:
                 f"{what}: workflow {self.template.name!r} has no trigger {trigger!r} "
                 f"(it has: {known})"
             )
-        cursor = _Cursor()
-        self.machine.add_model(cursor, initial=state)
-        try:
-            cursor.trigger(trigger)
-        except MachineError as err:
-            allowed = ", ".join(self.allowed(state, role)) or "none"
-            raise TransitionRefused(
-                f"{what} is «{label}» ({state}): {trigger!r} is not allowed from here; "
-                f"allowed for {role}: {allowed}"
-            ) from err
-        finally:
-            self.machine.remove_model(cursor)
+        with self._lock:
+            self._cursor.state = state
+            try:
+                self._cursor.trigger(trigger)
+            except MachineError as err:
+                allowed = ", ".join(self.allowed(state, role)) or "none"
+                raise TransitionRefused(
+                    f"{what} is «{label}» ({state}): {trigger!r} is not allowed from here; "
+                    f"allowed for {role}: {allowed}"
+                ) from err
+            dest = self._cursor.state
         if role not in self.who_may(trigger, state):
             allowed = ", ".join(self.allowed(state, role)) or "none"
             raise TransitionRefused(
@@ -470,7 +475,7 @@ class Workflow:
                 f"{' or '.join(self.who_may(trigger, state))}, not the {role}; "
                 f"allowed for {role}: {allowed}"
             )
-        return cursor.state
+        return dest
 
 
 @lru_cache(maxsize=64)

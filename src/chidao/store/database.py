@@ -12,6 +12,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, inspect, select
 from sqlalchemy.engine import Engine, make_url
@@ -39,7 +40,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn):
         mode = "DEFERRED" if conn.get_execution_options().get("readonly") else "IMMEDIATE"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        conn.connection.dbapi_connection.execute(f"BEGIN {mode}")  # straight to the driver: hot path
 
 
 class Store:
@@ -48,6 +49,7 @@ class Store:
     def __init__(self, engine: Engine, label: str) -> None:
         self.engine = engine
         self.label = label
+        self.workflows: dict[int, Any] = {}  # template id → Workflow (snapshots are immutable)
 
     @classmethod
     def open(cls, url: str | None = None, create: bool = True) -> Store:

@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 from chidao.clock import TZ
 
 SCHEMA_VERSION = "1"
+_OFFSET = dt.timedelta(hours=7)  # Asia/Ho_Chi_Minh has had no daylight saving since 1975
 
 
 class AwareDateTime(TypeDecorator):
@@ -56,17 +57,22 @@ class AwareDateTime(TypeDecorator):
             return None
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
             raise ValueError(f"naive or non-datetime value {value!r}: times must be aware")
-        value = pendulum.instance(value).in_timezone(TZ)
+        if value.utcoffset() != _OFFSET:
+            value = value.astimezone(TZ)
         if dialect.name == "sqlite":
-            return value.strftime("%Y-%m-%dT%H:%M:%S.%f+07:00")
+            return value.isoformat(timespec="microseconds")  # always …+07:00
         return value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if isinstance(value, str):
-            return pendulum.parse(value).in_timezone(TZ)
-        return pendulum.instance(value).in_timezone(TZ)
+            value = dt.datetime.fromisoformat(value)
+        value = value.astimezone(TZ)
+        return pendulum.DateTime(
+            value.year, value.month, value.day, value.hour, value.minute, value.second,
+            value.microsecond, tzinfo=TZ,
+        )
 
 
 metadata = MetaData()
