@@ -19,8 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from chidao import clock, engine, views
-from chidao.directive import load_directive
+from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import ChidaoError, InputError
+from chidao.model import Directive
+from chidao.parse import parse_file
 from chidao.store import Store
 from chidao.store.database import DEFAULT_URL
 from chidao.workflow import load_template, validate_files
@@ -243,6 +245,40 @@ def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
     return bar, advance
 
 
+@command(directive_group, "parse")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def directive_parse(file: str, as_json: bool) -> None:
+    """Read a công văn (.txt or .docx) and show what chidao understood.
+
+    Example:
+
+        chidao directive parse cong-van.docx --json
+    """
+    data = parse_file(file)
+    if as_json:
+        emit_json(data)
+        return
+    console().print(views.parsed_summary(data, file))
+
+
+def _read_directive(path: Path, yes: bool) -> Directive:
+    """A structured file as it is; a dispatch text parsed, shown, and confirmed."""
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml", ".json"):
+        return load_directive(path)
+    if suffix not in (".txt", ".docx"):
+        raise InputError(f"{path}: expected .yaml, .yml, .json, .txt or .docx")
+    data = parse_file(path)
+    if not data["subject"]:
+        first = data["items"][0]["text"] if data["items"] else path.stem
+        data["subject"] = first[:120]
+    console().print(views.parsed_summary(data, str(path)))
+    if not yes and not click.confirm("Giao việc theo văn bản này?", default=True, err=True):
+        raise InputError("cancelled: nothing was issued")
+    return directive_from_mapping(data, str(path))
+
+
 @command(directive_group, "issue")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--workflow", "-w", required=True, help="Template name or YAML file.")
@@ -254,17 +290,15 @@ def directive_issue(file: str, workflow: str, office: str | None, again: bool, y
                     as_json: bool) -> None:
     """Issue a directive: one task per recipient unit per deadline, in one transaction.
 
-    FILE is a structured directive (.yaml, .yml, .json).
+    FILE is a structured directive (.yaml, .yml, .json) or a dispatch text (.txt, .docx),
+    which is parsed and shown first (--yes skips the question).
 
     Example:
 
         chidao directive issue examples/directives/ctxh-2024.yaml --workflow bao-cao
     """
     settings = _settings()
-    path = Path(file)
-    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
-        raise InputError(f"{file}: expected a .yaml, .yml or .json directive file")
-    directive = load_directive(path)
+    directive = _read_directive(Path(file), yes or as_json)
     store = settings.store()
     err = Console(stderr=True)
     bar, advance = _progress_bar(err)

@@ -194,3 +194,58 @@ def _date(value: Any) -> dt.date | None:
 
 def _moment(value: str) -> pendulum.DateTime:
     return pendulum.parse(value)
+
+
+def parsed_summary(data: dict[str, Any], source: str) -> Group:
+    """What the parser understood, for a clerk to check at a glance; warnings stand out."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    signer = data.get("signer") or {}
+    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
+    rows = (
+        ("Tệp", source),
+        ("Cơ quan", " / ".join(filter(None, [data["issuer_parent"], data["issuer"]])) or "—"),
+        ("Số, ký hiệu", data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "—")),
+        ("Nơi, ngày", ", ".join(filter(None, [data["place"], format_date(_date(data["date"]))]))),
+        ("Trích yếu", data["subject"] or "—"),
+        ("Độ khẩn, mật", ", ".join(filter(None, [data["urgency"], data["secrecy"]])) or "—"),
+        ("Kính gửi", "\n".join(data["recipients"]) or "—"),
+        ("Cấp nhận", ", ".join(data["recipient_levels"]) or "—"),
+        ("Căn cứ", "\n".join(
+            f"{r['kind']} {r['code']}" + (f" ngày {format_date(_date(r['date']))}" if r["date"] else "")
+            for r in data["references"]) or "—"),
+        ("Nhiệm vụ", ", ".join(i["number"] for i in data["items"]) or "—"),
+        ("Người ký", " ".join(filter(None, [chain, signer.get("position"), signer.get("name")]))
+         or "—"),
+        ("Nơi nhận", "; ".join(data["distribution"]) or "—"),
+    )
+    for key, value in rows:
+        grid.add_row(key, value)
+    deadlines = Table(title="Hạn", title_justify="left")
+    deadlines.add_column("Mục", no_wrap=True)
+    deadlines.add_column("Hạn", overflow="fold")
+    deadlines.add_column("Câu trong văn bản", overflow="fold")
+    for d in data["deadlines"]:
+        if d["due"]:
+            when = format_moment(_moment(d["due"]))
+        elif d["relative"]:
+            r = d["relative"]
+            unit = "ngày làm việc" if r["unit"] == "working_days" else "ngày"
+            when = f"{r['amount']} {unit} từ {r['from']}"
+        else:
+            rec = d["recurring"]
+            when = f"ngày {rec['day']} hằng {'quý' if rec['every'] == 'quarter' else 'tháng'}"
+        deadlines.add_row(d["item"] or "—", when, d["text"])
+    contacts = Table(title="Đầu mối", title_justify="left")
+    for col in ("Họ tên", "Cấp", "Điện thoại", "Vai trò"):
+        contacts.add_column(col, overflow="fold")
+    for c in data["contacts"]:
+        contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
+    warnings = Text("\n".join(f"⚠ {w}" for w in data["warnings"]), style="bold yellow")
+    parts = [grid, deadlines]
+    if data["contacts"]:
+        parts.append(contacts)
+    if data["warnings"]:
+        parts.append(warnings)
+    return Group(*parts)

@@ -1,0 +1,100 @@
+"""Read a công văn as the office wrote it: dispatch text → the parser's JSON object.
+
+``parse_lines`` is pure (lines in, a dict out); ``parse_file`` reads .txt or .docx first.
+Every key is always present (null or [] when absent), and what was expected but not found
+is said in ``warnings``. The parts live in ``header``, ``body`` and ``signature``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chidao.clock import TZ
+from chidao.parse.body import find_references, parse_body
+from chidao.parse.header import parse_header
+from chidao.parse.reading import read_document
+from chidao.parse.signature import parse_footer
+
+import pendulum
+
+KEYS = ("number", "symbol", "code", "issuer", "issuer_parent", "place", "date", "subject",
+        "urgency", "secrecy", "recipients", "recipient_levels", "references", "items",
+        "deadlines", "contacts", "signer", "distribution", "warnings")
+
+
+def _due(moment) -> str:
+    return pendulum.instance(moment, tz=TZ).isoformat()
+
+
+def _merge_references(groups: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for refs in groups:
+        for ref in refs:
+            seen = merged.get(ref["code"])
+            if seen is None:
+                merged[ref["code"]] = dict(ref)
+            else:
+                for key in ("date", "issuer"):
+                    seen[key] = seen[key] or ref[key]
+    return list(merged.values())
+
+
+def _warnings(result: dict[str, Any], body_found: bool) -> list[str]:
+    checks = (
+        (result["number"] is None, "không thấy số văn bản (Số: …/…)"),
+        (result["date"] is None, "không thấy ngày ban hành (hoặc ngày còn để trống)"),
+        (result["subject"] is None, "không thấy trích yếu (V/v …)"),
+        (not result["recipients"], "không thấy phần Kính gửi"),
+        (result["recipients"] and not result["recipient_levels"],
+         "không xác định được cấp học của nơi nhận"),
+        (not result["deadlines"], "không thấy hạn báo cáo; quy trình sẽ dùng hạn mặc định"),
+        (result["signer"] is None, "không thấy phần chữ ký"),
+        (not result["distribution"], "không thấy phần Nơi nhận"),
+        (not body_found, "không thấy nội dung văn bản"),
+    )
+    return [message for missing, message in checks if missing]
+
+
+def parse_lines(lines: list[str]) -> dict[str, Any]:
+    header = parse_header(lines)
+    code = f"{header.number}/{header.symbol}" if header.number and header.symbol else None
+    year = header.year or (header.date.year if header.date else None)
+    body = parse_body(lines, header.end, year, code)
+    footer = parse_footer(lines, body.end, header.end)
+    subject_refs = find_references(header.subject or "", year, code)
+    result: dict[str, Any] = {
+        "number": header.number,
+        "symbol": header.symbol,
+        "code": code,
+        "issuer": header.issuer,
+        "issuer_parent": header.issuer_parent,
+        "place": header.place,
+        "date": header.date.isoformat() if header.date else None,
+        "subject": header.subject,
+        "urgency": header.urgency,
+        "secrecy": header.secrecy,
+        "recipients": body.recipients,
+        "recipient_levels": body.recipient_levels,
+        "references": _merge_references([subject_refs, body.references]),
+        "items": body.items,
+        "deadlines": [
+            {
+                "text": d["text"],
+                "item": d["item"],
+                "due": _due(d["moment"].due) if d["moment"].due else None,
+                "relative": d["moment"].relative,
+                "recurring": d["moment"].recurring,
+            }
+            for d in body.deadlines
+        ],
+        "contacts": body.contacts,
+        "signer": footer.signer,
+        "distribution": footer.distribution,
+    }
+    result["warnings"] = _warnings(result, bool(body.items or body.references))
+    return {key: result[key] for key in KEYS}
+
+
+def parse_file(path: str | Path) -> dict[str, Any]:
+    return parse_lines(read_document(path))

@@ -1,0 +1,116 @@
+"""The header of a công văn (Nghị định 30/2020): the parent and issuing bodies, number and
+symbol, place and date, the "V/v" subject, urgency and secrecy. In plain-text copies the
+two header columns arrive one after the other, and any part may be missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from chidao.parse.words import make_date
+
+MOTTO = re.compile(r"^(CỘNG HO?[ÀOÁ]A|CỘNG HÒA|CỘNG HOÀ)|^Độc lập\s*[-–]\s*Tự do", re.IGNORECASE)
+NUMBER = re.compile(r"^Số\s*:?\s*(?P<number>\d*)\s*/\s*(?P<symbol>[^\s,;]*)", re.IGNORECASE)
+PLACE_DATE = re.compile(
+    r"^(?P<place>[^,\d]{2,60}),\s*ngày\s*(?P<d>\d{0,2})\s*tháng\s*(?P<m>\d{0,2})\s*năm\s*(?P<y>\d{4})",
+    re.IGNORECASE,
+)
+SUBJECT = re.compile(r"^V/v\.?\s*:?\s*(?P<text>.*)$", re.IGNORECASE)
+URGENCY = {"KHẨN": "Khẩn", "THƯỢNG KHẨN": "Thượng khẩn", "HỎA TỐC": "Hỏa tốc", "HOẢ TỐC": "Hỏa tốc"}
+SECRECY = {"MẬT": "Mật", "TỐI MẬT": "Tối mật", "TUYỆT MẬT": "Tuyệt mật"}
+BODY_WORDS = ("PHÒNG", "SỞ", "BAN", "TRƯỜNG", "TRUNG TÂM", "VĂN PHÒNG", "ỦY BAN", "UỶ BAN",
+              "UBND", "CHI CỤC", "CỤC", "BỘ", "HỘI ĐỒNG", "BAN CHỈ ĐẠO")
+PLACE_WORDS = ("HUYỆN", "TỈNH", "XÃ", "PHƯỜNG", "THỊ XÃ", "THÀNH PHỐ", "QUẬN", "THỊ TRẤN")
+STARTS_BODY = re.compile(r"^(Kính gửi|Căn cứ|Thực hiện|Theo|Nhằm)", re.IGNORECASE)
+
+
+@dataclass
+class Header:
+    number: str | None = None
+    symbol: str | None = None
+    issuer: str | None = None
+    issuer_parent: str | None = None
+    place: str | None = None
+    date: dt.date | None = None
+    year: int | None = None
+    subject: str | None = None
+    urgency: str | None = None
+    secrecy: str | None = None
+    end: int = 0
+    found: set[str] = field(default_factory=set)
+
+
+def _is_upper_line(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _bodies(lines: list[str], header: Header) -> None:
+    """The uppercase lines at the very top: parent body then issuing body."""
+    names: list[str] = []
+    for line in lines:
+        if not line:
+            if names:
+                break
+            continue
+        if MOTTO.search(line) or NUMBER.match(line) or not _is_upper_line(line):
+            break
+        if line in URGENCY or line in SECRECY:
+            break
+        names.append(line)
+    if not names:
+        return
+    groups: list[str] = []
+    for name in names:
+        if groups and name.startswith(PLACE_WORDS) and not name.startswith(BODY_WORDS):
+            groups[-1] = f"{groups[-1]} {name}"  # "ỦY BAN NHÂN DÂN" / "HUYỆN ĐIỆN BIÊN"
+        else:
+            groups.append(name)
+    header.issuer = groups[-1]
+    header.issuer_parent = " ".join(groups[:-1]) or None
+
+
+def _subject(lines: list[str], start: int, header: Header) -> int:
+    parts = [SUBJECT.match(lines[start])["text"]]
+    index = start + 1
+    while index < len(lines):
+        line = lines[index]
+        if (not line or MOTTO.search(line) or PLACE_DATE.match(line) or NUMBER.match(line)
+                or line in URGENCY or line in SECRECY or STARTS_BODY.match(line)):
+            break
+        parts.append(line)
+        index += 1
+    header.subject = " ".join(p for p in parts if p).strip() or None
+    return index
+
+
+def parse_header(lines: list[str]) -> Header:
+    """Read the header; ``end`` is the index of the first line after it."""
+    header = Header()
+    _bodies(lines, header)
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if STARTS_BODY.match(line):
+            break
+        if (number := NUMBER.match(line)) and "number" not in header.found:
+            header.number = number["number"] or None
+            header.symbol = number["symbol"] or None
+            header.found.add("number")
+        elif (when := PLACE_DATE.match(line)) and "date" not in header.found:
+            header.place = when["place"].strip()
+            header.year = int(when["y"])
+            if when["d"] and when["m"]:
+                header.date = make_date(when["d"], when["m"], when["y"], None)
+            header.found.add("date")
+        elif SUBJECT.match(line) and header.subject is None:
+            index = _subject(lines, index, header)
+            continue
+        elif line.upper() in URGENCY and _is_upper_line(line):
+            header.urgency = URGENCY[line.upper()]
+        elif line.upper() in SECRECY and _is_upper_line(line):
+            header.secrecy = SECRECY[line.upper()]
+        index += 1
+    header.end = index
+    return header
