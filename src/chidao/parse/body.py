@@ -148,10 +148,8 @@ def _item_match(line: str, kinds: list[str]) -> tuple[str, str, str] | None:
     for kind, rx in (("roman", ROMAN), ("arabic", ARABIC), ("letter", LETTER)):
         match = rx.match(line)
         if match and match["n"]:
-            if kind == "letter" and "arabic" not in kinds and "roman" not in kinds:
-                kinds.append("letter")
-            elif kind not in kinds:
-                kinds.append(kind)
+            if kind not in kinds:
+                kinds.append(kind)  # the first kind seen is the top level
             return kind, match["n"], match["text"].strip()
     return None
 

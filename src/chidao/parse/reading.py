@@ -23,10 +23,11 @@ def clean_lines(text: str) -> list[str]:
 
 def _docx_text(path: Path) -> str:
     import docx  # python-docx; imported here so text files never pay for it
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ParseError(f"{path}: không đọc được tệp Word (.docx): {exc}") from exc
     lines: list[str] = []
     for block in document.element.body.iterchildren():
