@@ -25,7 +25,7 @@ from chidao.model import Directive
 from chidao.parse import parse_file
 from chidao.store import Store
 from chidao.store.database import DEFAULT_URL
-from chidao.workflow import load_template, validate_files
+from chidao.workflow import validate_files
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BIG_FAN_OUT = 2_000
