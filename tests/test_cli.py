@@ -78,6 +78,7 @@ def test_refused_trigger_names_state_and_allowed(run):
         (["task", "list", "--now", "31/02/2024"], "Error: --now: cannot read '31/02/2024' as a date"),
         (["task", "list", "--directive", "9/XYZ"], "Error: directive '9/XYZ' does not exist"),
         (["task", "fire", "start", "1"], "Error: who is acting? give --as ID"),
+        (["task", "list", "--level", "DH"], "Error: --level: unknown level 'DH'"),
         (["directive", "issue", CTXH, "--workflow", "bao-cao"], "was already issued (id 1); use --again"),
     ],
 )

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from chidao import clock, engine, views
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import ChidaoError, InputError
-from chidao.model import Directive
+from chidao.model import LEVELS, Directive
 from chidao.parse import parse_file
 from chidao.store import Store
 from chidao.store.database import DEFAULT_URL
@@ -378,6 +378,8 @@ def task_list(directive: str | None, unit: str | None, level: str | None, state:
 
         chidao task list --state received --level MN
     """
+    if level and level.upper() not in LEVELS:
+        raise InputError(f"--level: unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
     found = engine.task_views(_settings().store(), directive=directive, unit=unit,
                               level=level.upper() if level else None, state=state, limit=limit)
     if as_json:
