@@ -95,7 +95,7 @@ def _choose_office(conn, directive: Directive, office: str | None) -> str:
 
 
 def _issue_moment(directive: Directive, now: pendulum.DateTime) -> pendulum.DateTime:
-    """When the directive counts as issued: its date (the day's end), or now."""
+    """When the directive counts as issued: its date (periods start the next day), or now."""
     if directive.date is None:
         return now
     return pendulum.datetime(directive.date.year, directive.date.month, directive.date.day, tz=TZ)
