@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from chidao.parse.words import make_date
+from chidao.parse.words import is_upper_line, make_date
 
 MOTTO = re.compile(r"^(CỘNG HO?[ÀOÁ]A|CỘNG HÒA|CỘNG HOÀ)|^Độc lập\s*[-–]\s*Tự do", re.IGNORECASE)
 NUMBER = re.compile(r"^Số\s*:?\s*(?P<number>\d*)\s*/\s*(?P<symbol>[^\s,;]*)", re.IGNORECASE)
@@ -41,11 +41,6 @@ class Header:
     found: set[str] = field(default_factory=set)
 
 
-def _is_upper_line(line: str) -> bool:
-    letters = [c for c in line if c.isalpha()]
-    return bool(letters) and all(c.isupper() for c in letters)
-
-
 def _bodies(lines: list[str], header: Header) -> None:
     """The uppercase lines at the very top: parent body then issuing body."""
     names: list[str] = []
@@ -54,7 +49,7 @@ def _bodies(lines: list[str], header: Header) -> None:
             if names:
                 break
             continue
-        if MOTTO.search(line) or NUMBER.match(line) or not _is_upper_line(line):
+        if MOTTO.search(line) or NUMBER.match(line) or not is_upper_line(line):
             break
         if line in URGENCY or line in SECRECY:
             break
@@ -107,9 +102,9 @@ def parse_header(lines: list[str]) -> Header:
         elif SUBJECT.match(line) and header.subject is None:
             index = _subject(lines, index, header)
             continue
-        elif line.upper() in URGENCY and _is_upper_line(line):
+        elif line.upper() in URGENCY and is_upper_line(line):
             header.urgency = URGENCY[line.upper()]
-        elif line.upper() in SECRECY and _is_upper_line(line):
+        elif line.upper() in SECRECY and is_upper_line(line):
             header.secrecy = SECRECY[line.upper()]
         index += 1
     header.end = index

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chidao.parse.body import BULLET
+from chidao.parse.words import is_upper_line
 
 DISTRIBUTION = re.compile(r"^Nơi nhận\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 AUTHORITY = re.compile(r"^(?P<auth>K/T|KT|TM|TL|TUQ|Q)\s*\.?\s+(?P<title>\S.*)$")
@@ -21,11 +22,6 @@ POSITIONS = re.compile(
 class Footer:
     distribution: list[str] = field(default_factory=list)
     signer: dict[str, Any] | None = None
-
-
-def _upper(line: str) -> bool:
-    letters = [c for c in line if c.isalpha()]
-    return bool(letters) and all(c.isupper() for c in letters)
 
 
 def _distribution(lines: list[str], start: int) -> tuple[list[str], int]:
@@ -48,7 +44,7 @@ def _distribution(lines: list[str], start: int) -> tuple[list[str], int]:
 
 def _name_after(lines: list[str], index: int) -> str | None:
     for line in lines[index:index + 8]:
-        if line and not _upper(line) and not line.startswith(("(", "-")):
+        if line and not is_upper_line(line) and not line.startswith(("(", "-")):
             return line.strip(" .")
     return None
 
@@ -56,7 +52,7 @@ def _name_after(lines: list[str], index: int) -> str | None:
 def _signer(lines: list[str], start: int) -> dict[str, Any] | None:
     for index in range(start, len(lines)):
         line = lines[index]
-        if not line or not _upper(line):
+        if not line or not is_upper_line(line):
             continue
         chain = []
         cursor = index
@@ -65,7 +61,7 @@ def _signer(lines: list[str], start: int) -> dict[str, Any] | None:
             chain.append({"authority": auth, "title": match["title"].strip()})
             cursor += 1
         if chain:
-            if cursor < len(lines) and _upper(lines[cursor]):
+            if cursor < len(lines) and is_upper_line(lines[cursor]):
                 position, name_from = lines[cursor], cursor + 1
             else:  # "Q. TRƯỞNG PHÒNG" then the name: the title is the position
                 position, name_from = chain[-1]["title"], cursor

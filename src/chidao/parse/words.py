@@ -67,5 +67,11 @@ def read_name(text: str) -> str | None:
     return " ".join(words) if len(words) >= 2 else None
 
 
+def is_upper_line(line: str) -> bool:
+    """"PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", "K/T TRƯỞNG PHÒNG": every letter is a capital."""
+    letters = [c for c in line if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
 def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
