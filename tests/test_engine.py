@@ -161,11 +161,13 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_path):
         theirs = tstore.load_for_fire(conn, [task.id], "mn-hoa-ban")[0][0]
     now = ISSUED.add(days=1)
     with other.write() as conn:
-        tstore.apply_change(conn, [tstore.Change(theirs, "implementing", now, theirs.due_at, None)],
+        tstore.apply_change(conn, [tstore.Change(theirs, "implementing", now, theirs.due_at, None,
+                                                  theirs.late_at, theirs.due_seq, None)],
                             "start", "mn-hoa-ban", "", now)
     with pytest.raises(ConcurrentChange, match="someone else changed this task since it was read"):
         with dien_bien.write() as conn:
-            tstore.apply_change(conn, [tstore.Change(mine, "reported", now, mine.due_at, now)],
+            tstore.apply_change(conn, [tstore.Change(mine, "reported", now, mine.due_at, now,
+                                                  mine.late_at, mine.due_seq, 0)],
                                 "report", "mn-hoa-ban", "", now)
     view = engine.task_views(dien_bien, ids=[task.id])[0]
     assert (view.state, view.version) == ("implementing", 2)
@@ -196,10 +198,10 @@ def test_editing_the_yaml_changes_only_new_directives(dien_bien, workflow_copy, 
 def test_sweep_marks_overdue_once(dien_bien, issued):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     engine.fire(dien_bien, "report", [task.id], "mn-hoa-ban", ISSUED.add(days=2))
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 3, 31, 23, tz=TZ)) == 0
-    moved = engine.sweep(dien_bien, pendulum.datetime(2024, 4, 1, 7, tz=TZ))
+    assert engine.sweep(dien_bien, pendulum.datetime(2024, 3, 31, 23, tz=TZ)).overdue == 0
+    moved = engine.sweep(dien_bien, pendulum.datetime(2024, 4, 1, 7, tz=TZ)).overdue
     assert moved == issued.tasks - 1
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 4, 2, 7, tz=TZ)) == 0
+    assert engine.sweep(dien_bien, pendulum.datetime(2024, 4, 2, 7, tz=TZ)).overdue == 0
     late = engine.task_views(dien_bien, state="overdue")[0]
     history = engine.task_detail(dien_bien, late.id)[3]
     assert [(e.trigger, e.actor) for e in history] == [("mark_overdue", "system")]

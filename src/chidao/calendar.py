@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import holidays
 import pendulum
@@ -104,6 +104,13 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         return rows
 
+    def days_off_between(self, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
+        """Days off after ``first`` up to ``last``, with their names ("Thứ Bảy" for weekends)."""
+        names = ("", "", "", "", "", "Thứ Bảy", "Chủ nhật")
+        return [(day, self.holiday_name(day) or names[day.weekday()] or "Nghỉ")
+                for day in _days(first + dt.timedelta(days=1), last)
+                if not self.is_working_day(day)]
+
     def working_days_after(self, day: dt.date, count: int) -> Iterator[dt.date]:
         current = day
         found = 0
@@ -131,13 +138,51 @@ class WorkCalendar:
             last = self.next_working_day(start.date() + dt.timedelta(days=period.amount))
         return end_of_day(last)
 
+    def ordinal(self, day: dt.date) -> int:
+        """How many working days there are from 01/01/2000 up to and including ``day``.
+
+        Differences of ordinals count working days, which lets the database compare
+        integers (``due_seq <= :today - 2``) instead of walking a calendar per task.
+        """
+        return _year_base(self, day.year) + _year_prefix(self, day.year)[day.timetuple().tm_yday]
+
+    def due_seq(self, due: dt.datetime) -> int:
+        """The ordinal of the day a due falls on: the last day the task is on time.
+
+        A task due at 23:59:59 or 16:00 on D is on time through D; one due at 00:00 of D
+        ("trước ngày D") is on time through D−1. The ladder counts working days from here.
+        """
+        return self.ordinal((aware(due) - dt.timedelta(microseconds=1)).date())
+
     def working_days_late(self, due: dt.datetime, at: dt.datetime) -> int:
-        """Working days on which the task was late: from the day lateness begins to ``at``."""
+        """Working days late at ``at``: those after the due's day up to ``at``'s, at least 1
+        once the due has passed (a report an hour late on a Saturday is still late)."""
         due, at = aware(due), aware(at)
         if at <= due:
             return 0
-        first = due.add(seconds=1).date()
-        return sum(1 for day in _days(first, at.date()) if self.is_working_day(day))
+        return max(1, self.ordinal(at.date()) - self.due_seq(due))
+
+
+EPOCH_YEAR = 2000
+
+
+@lru_cache(maxsize=512)
+def _year_prefix(calendar: WorkCalendar, year: int) -> tuple[int, ...]:
+    """prefix[n] = working days among the first n days of ``year`` (prefix[0] = 0)."""
+    counts = [0]
+    for day in _days(dt.date(year, 1, 1), dt.date(year, 12, 31)):
+        counts.append(counts[-1] + calendar.is_working_day(day))
+    return tuple(counts)
+
+
+@lru_cache(maxsize=512)
+def _year_base(calendar: WorkCalendar, year: int) -> int:
+    """Working days from 01/01/2000 up to the end of the year before ``year``."""
+    if year == EPOCH_YEAR:
+        return 0
+    if year > EPOCH_YEAR:
+        return _year_base(calendar, year - 1) + _year_prefix(calendar, year - 1)[-1]
+    return _year_base(calendar, year + 1) - _year_prefix(calendar, year)[-1]
 
 
 def _days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
@@ -179,4 +224,11 @@ def calendar_from_config(config: object, source: str = "calendar") -> WorkCalend
                 ) from exc
         return frozenset(out)
 
-    return WorkCalendar(days_off=dates("days_off"), working_days=dates("working_days"))
+    off, working = dates("days_off"), dates("working_days")
+    both = sorted(off & working)
+    if both:
+        raise InputError(
+            f"{source}: calendar: {both[0]:%d/%m/%Y} is listed both as a day off and as a "
+            "working day"
+        )
+    return WorkCalendar(days_off=off, working_days=working)

@@ -20,6 +20,7 @@ KEYS = {
     "number", "symbol", "code", "date", "office", "issuer", "issuer_parent", "place",
     "subject", "urgency", "secrecy", "recipients", "recipient_levels", "units",
     "references", "items", "deadlines", "contacts", "signer", "distribution", "warnings",
+    "until",
 }
 RELATIVE_UNITS = ("working_days", "days")
 RELATIVE_FROM = ("receipt", "issue", "event")
@@ -175,6 +176,7 @@ def directive_from_mapping(doc: Any, source: str) -> Directive:
         signer=_plain(doc.get("signer")) or None,
         distribution=tuple(_text(d) or "" for d in doc.get("distribution") or []),
         warnings=tuple(doc.get("warnings") or []),
+        until=_date(doc.get("until"), _where(source, doc, "until"), "until"),
     )
 
 

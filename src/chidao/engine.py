@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,16 @@ import pendulum
 
 from chidao.calendar import Duration, WorkCalendar, calendar_from_config
 from chidao.clock import TZ, aware
+from chidao import notify
+from chidao.deadlines import Schedule, next_occurrence, period_key, periods_due, school_year_end
+from chidao.ladder import Resolver
 from chidao.errors import DuplicateDirective, InputError, NotFound, TransitionRefused
-from chidao.model import Directive, Event, Org, TaskView
+from chidao.model import LEVELS, Directive, Event, Org, TaskView
 from chidao.org import load_org
 from chidao.resources import workflow_dirs
 from chidao.store import Store
 from chidao.store import directives as dstore
+from chidao.store import escalations as estore
 from chidao.store import org as ostore
 from chidao.store import tasks as tstore
 from chidao.workflow import Template, Workflow, load_template
@@ -42,6 +46,30 @@ def load_org_file(store: Store, path: str | Path) -> tuple[Org, dict[str, int]]:
 
 def office_calendar(conn, office: str) -> WorkCalendar:
     return calendar_from_config(ostore.office_calendar(conn, office), f"office {office}")
+
+
+def calendar_of_org_file(path: str | Path) -> WorkCalendar:
+    """The calendar an org file declares (its overrides over the package's holidays)."""
+    org = load_org(path)
+    return calendar_from_config(org.calendar, str(path))
+
+
+def database_calendar(store: Store, office: str | None) -> WorkCalendar:
+    """The calendar of ``office``, or of the database's only office, or the plain one."""
+    with store.read() as conn:
+        codes = ostore.office_codes(conn)
+        if office is None:
+            if len(codes) != 1:
+                if codes:
+                    raise InputError(
+                        f"this database holds {len(codes)} offices ({', '.join(codes)}): "
+                        "say whose calendar with --office CODE"
+                    )
+                return WorkCalendar()
+            office = codes[0]
+        if office not in codes:
+            raise NotFound(f"unknown office {office!r} (load its org file first)")
+        return office_calendar(conn, office)
 
 
 # ----------------------------------------------------------------------------- templates
@@ -101,25 +129,9 @@ def _issue_moment(directive: Directive, now: pendulum.DateTime) -> pendulum.Date
     return pendulum.datetime(directive.date.year, directive.date.month, directive.date.day, tz=TZ)
 
 
-def next_occurrence(after: dt.date, every: str, day: int) -> pendulum.DateTime:
-    """The first recurring due date strictly after ``after`` ("trước ngày 25 hằng tháng")."""
-    months = 1 if every == "month" else 3
-    year, month = after.year, after.month
-    if every == "quarter":
-        month = ((month - 1) // 3) * 3 + 3  # last month of the quarter
-    while True:
-        last = pendulum.date(year, month, 1).end_of("month").day
-        candidate = pendulum.datetime(year, month, min(day, last), tz=TZ)
-        if candidate.date() > after:
-            return candidate
-        month += months
-        if month > 12:
-            year, month = year + 1, month - 12
-
-
 def _plan(
     directive: Directive, template: Template, calendar: WorkCalendar,
-    issued: pendulum.DateTime, now: pendulum.DateTime,
+    issued: pendulum.DateTime, now: pendulum.DateTime, until: dt.date | None,
 ) -> list[dict[str, Any]]:
     """One deliverable per deadline (or one with the template's default), with its due."""
     receipt_now = template.receipt == "automatic"
@@ -128,7 +140,7 @@ def _plan(
     for deadline in directive.deadlines or (None,):
         due: dt.datetime | None = None
         row: dict[str, Any] = {"item": None, "text": "", "due_at": None,
-                               "relative": None, "recurring": None}
+                               "relative": None, "recurring": None, "until": None}
         if deadline is None:
             due = calendar.due_after(issued, template.default_deadline)
             row["text"] = f"Hạn mặc định của quy trình: {template.default_deadline}"
@@ -147,13 +159,21 @@ def _plan(
                 start = {"receipt": received, "issue": issued}.get(deadline.relative["from"])
                 due = calendar.due_after(start, period) if start else None
             elif deadline.recurring:
+                row["until"] = until or directive.until or school_year_end(issued.date())
                 due = next_occurrence(
                     issued.date(), deadline.recurring["every"], deadline.recurring["day"]
                 )
-        row["due_at"] = due
+                if due.date() > row["until"]:
+                    raise InputError(
+                        f"deadline {deadline.item or ''}: recurring reports end on "
+                        f"{row['until']:%d/%m/%Y}, before their first period "
+                        f"({due.format('DD/MM/YYYY')}); give a later --until".replace("  ", " ")
+                    )
+        schedule = Schedule.of(due, template, calendar)
+        row.update(due_at=due, late_at=schedule.late_at, due_seq=schedule.due_seq,
+                   period=period_key(due) if row["recurring"] else "",
+                   task_received_at=received)
         plan.append(row)
-    for row in plan:
-        row["task_received_at"] = received
     return plan
 
 
@@ -166,6 +186,7 @@ def issue(
     again: bool = False,
     office: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    until: dt.date | None = None,
 ) -> Issued:
     """Create the directive, its workflow instance and all its tasks in one transaction."""
     template, source = find_template(workflow)
@@ -191,7 +212,7 @@ def issue(
             )
         template_id = dstore.save_template(conn, template, source, now)
         calendar = office_calendar(conn, office_code)
-        plan = _plan(directive, template, calendar, _issue_moment(directive, now), now)
+        plan = _plan(directive, template, calendar, _issue_moment(directive, now), now, until)
         directive_id = dstore.insert_directive(conn, {
             "office_code": office_code, "number": directive.number, "symbol": directive.symbol,
             "code": directive.code, "date": directive.date, "subject": directive.subject,
@@ -201,12 +222,13 @@ def issue(
             "issued_by": actor,
         })
         deliverable_ids = dstore.insert_deliverables(conn, directive_id, [
-            {k: row[k] for k in ("item", "text", "due_at", "relative", "recurring")}
+            {k: row[k] for k in ("item", "text", "due_at", "relative", "recurring", "until")}
             for row in plan
         ])
         created = dstore.fan_out(
             conn, directive_id, office_code, directive.recipient_levels, directive.units,
-            [{"deliverable_id": d, "due_at": row["due_at"], "received_at": row["task_received_at"]}
+            [{"deliverable_id": d, "received_at": row["task_received_at"],
+              **{k: row[k] for k in ("due_at", "late_at", "due_seq", "period")}}
              for d, row in zip(deliverable_ids, plan, strict=True)],
             template.initial, now,
             progress=(lambda done: progress(done, units)) if progress else None,
@@ -272,6 +294,13 @@ def fire(
         decided: dict[tuple[int, str, str], str] = {}
         changes, fired = [], []
         calendars: dict[str, WorkCalendar] = {}
+        newly_reported: list[int] = []
+
+        def calendar_of(office: str) -> WorkCalendar:
+            if office not in calendars:
+                calendars[office] = office_calendar(conn, office)
+            return calendars[office]
+
         for row in rows:
             role = _role(who, row)
             wf = _workflow(store, conn, row.template_id)
@@ -280,18 +309,25 @@ def fire(
                 decided[key] = wf.apply(row.state, trigger, role, what=f"task {row.id}")
             dest = decided[key]
             template = wf.template
-            received, due = row.received_at, row.due_at
+            received = row.received_at
+            schedule = Schedule(row.due_at, row.late_at, row.due_seq)
             if trigger == template.receipt and received is None:
                 received = now
-                if due is None:
-                    calendar = calendars.get(row.office_code) or calendars.setdefault(
-                        row.office_code, office_calendar(conn, row.office_code))
-                    due = _due_on_receipt(conn, row, calendar, now)
-            reported = now if dest in template.reported_states and (
-                row.state not in template.reported_states) else row.reported_at
-            changes.append(tstore.Change(row, dest, received, due, reported))
+                if row.due_at is None:
+                    due = _due_on_receipt(conn, row, calendar_of(row.office_code), now)
+                    schedule = Schedule.of(due, template, calendar_of(row.office_code))
+            reported, days_late = row.reported_at, row.days_late
+            if dest in template.reported_states and row.state not in template.reported_states:
+                reported = now
+                newly_reported.append(row.id)
+                days_late = (calendar_of(row.office_code).working_days_late(row.due_at, now)
+                             if row.due_at is not None else None)
+            changes.append(tstore.Change(row, dest, received, schedule.due_at, reported,
+                                         schedule.late_at, schedule.due_seq, days_late))
             fired.append(Fired(row.id, row.state, dest, template.label(dest)))
         tstore.apply_change(conn, changes, trigger, actor, note, now)
+        if newly_reported:
+            estore.resolve(conn, newly_reported, now)
     return fired
 
 
@@ -308,19 +344,288 @@ def _due_on_receipt(conn, row: tstore.TaskRow, calendar: WorkCalendar,
 # ----------------------------------------------------------------------------- sweep
 
 
-def sweep(store: Store, now: pendulum.DateTime) -> int:
-    """Mark overdue every open task past due, one statement per template in use."""
-    moved = 0
+@dataclass
+class Swept:
+    """What one sweep did, as of its ``now``."""
+
+    overdue: int = 0
+    generated: int = 0
+    escalations: dict[str, int] = field(default_factory=dict)  # kind → how many
+    notifications: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"overdue": self.overdue, "generated": self.generated,
+                "escalations": dict(self.escalations), "notifications": self.notifications}
+
+
+def sweep(store: Store, now: pendulum.DateTime, ahead: Duration | None = None) -> Swept:
+    """Everything time does to tasks, in one transaction, as of ``now``.
+
+    Generate the recurring periods that are coming up, mark overdue every open task past
+    its due (plus grace), climb the escalation ladders, and queue one notification per
+    directive, rung and person reached. One statement per template, office and rung;
+    running it again at the same ``now`` (or from a second process) creates nothing twice.
+    """
+    result = Swept()
     with store.write() as conn:
+        calendars: dict[str, WorkCalendar] = {}
+
+        def calendar_of(office: str) -> WorkCalendar:
+            if office not in calendars:
+                calendars[office] = office_calendar(conn, office)
+            return calendars[office]
+
+        result.generated = _generate_periods(store, conn, now, ahead, calendar_of)
         for template_id in tstore.templates_in_use(conn):
-            template = dstore.workflow_of(conn, template_id).template
+            template = _workflow(store, conn, template_id).template
             dest, sources = template.overdue_state, template.overdue_sources
             if not dest or not sources:
                 continue
             trigger = next(t.trigger for t in template.transitions
                            if t.dest == dest and SYSTEM in t.by)
-            moved += tstore.sweep_overdue(conn, template_id, sources, dest, trigger, now)
-    return moved
+            result.overdue += tstore.sweep_overdue(conn, template_id, sources, dest, trigger, now)
+            if template.escalation:
+                _climb(conn, template_id, template, now, calendar_of, result)
+        result.notifications = _queue_notifications(conn, now)
+    return result
+
+
+def _generate_periods(store: Store, conn, now, ahead, calendar_of) -> int:
+    """Create the next periods of recurring deliverables due within the look-ahead."""
+    created = 0
+    for row in estore.recurring_deliverables(conn):
+        template = _workflow(store, conn, row["template_id"]).template
+        calendar = calendar_of(row["office_code"])
+        horizon = calendar.due_after(now, ahead or template.ahead)
+        every, day = row["recurring"]["every"], row["recurring"]["day"]
+        last = dt.date.fromisoformat(row["last"])
+        received = now if template.receipt == "automatic" else None
+        for due in periods_due(last, every, day, row["until"], horizon):
+            schedule = Schedule.of(due, template, calendar)
+            created += estore.add_period(
+                conn, row["id"], row["first"], period_key(due), template.initial,
+                schedule.__dict__, received, now,
+            )
+    return created
+
+
+def _climb(conn, template_id: int, template: Template, now, calendar_of, result: Swept) -> None:
+    """Resolve each rung's target per directive (and level), then one INSERT per rung."""
+    found = estore.overdue_directives(conn, template_id, template.overdue_state)
+    if not found:
+        return
+    office_rows, people_rows = estore.offices_and_people(conn)
+    resolvers = {code: Resolver(office_rows[code], people_rows)
+                 for code in {d["office_code"] for d in found}}
+    rows = []
+    for directive in found:
+        resolver = resolvers[directive["office_code"]]
+        for number, rung in enumerate(template.escalation, start=1):
+            for level in (LEVELS if rung.to == "level_contact" else ("",)):
+                reached = resolver.resolve(directive["document"], rung.to, level)
+                rows.append({"directive_id": directive["id"], "rung": number, "level": level,
+                             "target": reached.target, "person_id": reached.person_id,
+                             "target_name": reached.name, "note": reached.note})
+    estore.load_targets(conn, rows)
+    yesterday = now.date() - dt.timedelta(days=1)
+    for office in resolvers:
+        last_on_time = calendar_of(office).ordinal(yesterday)
+        for number, rung in enumerate(template.escalation, start=1):
+            made = estore.escalate(
+                conn, template_id=template_id, office=office, state=template.overdue_state,
+                rung=number, kind=rung.kind, per_level=rung.to == "level_contact",
+                seq_limit=last_on_time - rung.after if rung.after else None, now=now,
+            )
+            if made:
+                result.escalations[rung.kind] = result.escalations.get(rung.kind, 0) + made
+
+
+def _queue_notifications(conn, now) -> int:
+    batches = estore.new_batches(conn, now)
+    return estore.queue(conn, [notify.compose(batch, now) for batch in batches])
+
+
+# ----------------------------------------------------------------------------- extensions
+
+
+def _new_due(to: dt.datetime, now: pendulum.DateTime, directive_date: dt.date | None,
+             what: str) -> pendulum.DateTime:
+    to = aware(to)
+    if to <= now:
+        raise InputError(
+            f"{what}: cannot extend to {to.format('DD/MM/YYYY HH:mm')}, which is not after now "
+            f"({now.format('DD/MM/YYYY HH:mm')})"
+        )
+    if directive_date and to.date() < directive_date:
+        raise InputError(
+            f"{what}: {to.format('DD/MM/YYYY')} is before the directive's date "
+            f"{directive_date:%d/%m/%Y}"
+        )
+    return to
+
+
+def _office_actor(conn, actor: str, office: str, what: str) -> None:
+    who = tstore.actor_of(conn, actor)
+    if who.office != office:
+        raise TransitionRefused(
+            f"{what}: only a person of {office} may extend or decide on extensions; "
+            f"{actor} is " + (f"of {who.office}" if who.office else
+                              f"unit {who.unit}" if who.unit else "not in any org file")
+        )
+
+
+def extend_tasks(
+    store: Store, task_ids: Sequence[int], to: dt.datetime, actor: str, now: pendulum.DateTime,
+    note: str = "", trigger: str = "extend",
+) -> int:
+    """Give these tasks a new due (all or none); overdue ones go back to work."""
+    if not task_ids:
+        raise InputError("name at least one task id")
+    with store.write() as conn:
+        rows, _who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
+        return _extend_rows(store, conn, rows, to, actor, now, note, trigger)
+
+
+def _extend_rows(store, conn, rows, to, actor, now, note, trigger) -> int:
+    groups: dict[tuple[int, str, int], list[int]] = {}
+    for row in rows:
+        _office_actor(conn, actor, row.office_code, f"task {row.id}")
+        groups.setdefault((row.template_id, row.office_code, row.directive_id), []).append(row.id)
+    changed = 0
+    for (template_id, office, directive_id), ids in groups.items():
+        template = _workflow(store, conn, template_id).template
+        directive = dstore.get_directive(conn, directive_id)
+        due = _new_due(to, now, directive["date"], f"task {ids[0]}")
+        for row in rows:
+            if row.id in ids and row.state in (set(template.reported_states)
+                                               | set(template.final_states)):
+                raise TransitionRefused(
+                    f"task {row.id} is already {template.label(row.state)}: nothing to extend"
+                )
+        schedule = Schedule.of(due, template, office_calendar(conn, office))
+        where = tstore.with_ids(ids)
+        estore.resolve_where(conn, where, now)
+        changed += tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
+                                 template.initial, trigger, actor, note, now)
+    return changed
+
+
+def extend_directive(
+    store: Store, ref: str, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str = "",
+) -> tuple[str, int]:
+    """Give every open task of a directive the same new due, in two statements."""
+    with store.write() as conn:
+        directive_id = dstore.resolve_directive(conn, ref)
+        directive = dstore.get_directive(conn, directive_id)
+        label = dstore.directive_label(directive["code"], directive_id)
+        _office_actor(conn, actor, directive["office_code"], f"directive {label}")
+        template = _workflow(store, conn, directive["template_id"]).template
+        due = _new_due(to, now, directive["date"], f"directive {label}")
+        schedule = Schedule.of(due, template, office_calendar(conn, directive["office_code"]))
+        where = tstore.open_of_directive(
+            directive_id, set(template.final_states) | set(template.reported_states))
+        estore.resolve_where(conn, where, now)
+        changed = tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
+                                template.initial, "extend", actor, note, now)
+    return label, changed
+
+
+def request_extension(
+    store: Store, task_id: int, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str,
+) -> None:
+    """A school asks, before its due, for a later one (đề nghị gia hạn)."""
+    with store.write() as conn:
+        rows, who = tstore.load_for_fire(conn, [task_id], actor)
+        row = rows[0]
+        if who.unit != row.unit_code:
+            raise TransitionRefused(
+                f"task {task_id}: only its unit {row.unit_code} may ask for an extension"
+            )
+        template = _workflow(store, conn, row.template_id).template
+        if row.state in template.reported_states or row.state in template.final_states:
+            raise TransitionRefused(f"task {task_id} is already {template.label(row.state)}")
+        if row.due_at is None:
+            raise TransitionRefused(f"task {task_id} has no due yet: nothing to extend")
+        if now >= row.due_at:
+            raise TransitionRefused(
+                f"task {task_id} was due {row.due_at.strftime('%d/%m/%Y %H:%M')}: an extension "
+                "must be asked for before the due"
+            )
+        wanted = aware(to)
+        if wanted <= row.due_at:
+            raise InputError(
+                f"task {task_id}: --to {wanted.format('DD/MM/YYYY')} is not later than its due "
+                f"{row.due_at.strftime('%d/%m/%Y')}"
+            )
+        if tstore.pending_request(conn, task_id) is not None:
+            raise TransitionRefused(f"task {task_id} already has an extension request waiting")
+        tstore.add_request(conn, task_id, wanted, actor, now, note)
+        tstore.record(conn, task_id, row.state, "request_extension", actor,
+                      f"đề nghị gia hạn đến {wanted.format('DD/MM/YYYY')}"
+                      + (f": {note}" if note else ""), now)
+
+
+def decide_extension(
+    store: Store, task_id: int, grant: bool, actor: str, now: pendulum.DateTime, note: str = "",
+    to: dt.datetime | None = None,
+) -> pendulum.DateTime | None:
+    """The office grants (to the date asked, or ``to``) or refuses a waiting request."""
+    with store.write() as conn:
+        rows, _who = tstore.load_for_fire(conn, [task_id], actor)
+        row = rows[0]
+        _office_actor(conn, actor, row.office_code, f"task {task_id}")
+        request = tstore.pending_request(conn, task_id)
+        if request is None:
+            raise NotFound(f"task {task_id} has no extension request waiting")
+        tstore.decide_request(conn, request["id"], "granted" if grant else "refused",
+                              actor, now, note)
+        if not grant:
+            tstore.record(conn, task_id, row.state, "refuse_extension", actor,
+                          note or "không đồng ý gia hạn", now)
+            return None
+        due = aware(to or request["requested_to"])
+        _extend_rows(store, conn, rows, due, actor, now,
+                     note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}", "grant_extension")
+        return due
+
+
+# ----------------------------------------------------------------------------- notifications
+
+
+@dataclass(frozen=True)
+class Delivered:
+    sent: int
+    failed: int
+    errors: tuple[str, ...]
+
+
+def deliver(store: Store, send: Callable[[dict[str, Any]], None], channel: str,
+            now: pendulum.DateTime, limit: int | None = None) -> Delivered:
+    """Send queued messages; each is marked in its own transaction right after sending."""
+    with store.read() as conn:
+        messages = estore.pending_messages(conn, limit)
+    sent, errors = 0, []
+    for message in messages:
+        try:
+            send(message)
+        except notify.SendFailed as exc:
+            errors.append(f"message {message['id']} to {message['recipient']}: {exc}")
+            with store.write() as conn:
+                estore.mark_message(conn, message["id"], False, channel, str(exc), now)
+            continue
+        with store.write() as conn:
+            estore.mark_message(conn, message["id"], True, channel, "", now)
+        sent += 1
+    return Delivered(sent, len(errors), tuple(errors))
+
+
+def escalation_listing(store: Store, open_only: bool = False, person: str | None = None,
+                       directive: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    with store.read() as conn:
+        directive_id = dstore.resolve_directive(conn, directive) if directive else None
+        if person and not ostore.get_person(conn, person):
+            raise NotFound(f"unknown person {person!r} (not in any loaded org file)")
+        return estore.listing(conn, open_only, person, directive_id, limit)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -357,6 +662,11 @@ def task_detail(store: Store, task_id: int) -> tuple[TaskView, dict[str, Any], l
         for trigger in wf.allowed(view.state)
     ]
     return view, directive, allowed, events
+
+
+def task_escalations(store: Store, task_id: int) -> list[dict[str, Any]]:
+    with store.read() as conn:
+        return estore.of_task(conn, task_id)
 
 
 def org_listing(store: Store) -> list[dict[str, Any]]:

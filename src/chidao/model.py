@@ -122,6 +122,7 @@ class Directive:
     signer: dict[str, Any] | None = None
     distribution: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    until: dt.date | None = None  # when recurring reports stop (else the school year's end)
 
     @property
     def code(self) -> str | None:
@@ -153,6 +154,7 @@ class Directive:
             "signer": self.signer,
             "distribution": list(self.distribution),
             "warnings": list(self.warnings),
+            "until": self.until.isoformat() if self.until else None,
         }
 
 
@@ -174,6 +176,8 @@ class TaskView:
     reported_at: dt.datetime | None
     deliverable: str
     workflow: str
+    period: str = ""
+    days_late: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -191,6 +195,8 @@ class TaskView:
             "reported_at": self.reported_at.isoformat() if self.reported_at else None,
             "deliverable": self.deliverable,
             "workflow": self.workflow,
+            "period": self.period or None,
+            "days_late": self.days_late,
         }
 
 

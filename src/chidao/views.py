@@ -46,7 +46,8 @@ def tasks_table(views: Sequence[TaskView]) -> Table:
     return table
 
 
-def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str]) -> Table:
+def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str],
+               escalations: Sequence[dict[str, Any]] = ()) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
@@ -57,11 +58,22 @@ def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str]
         ("Phần việc", view.deliverable),
         ("Quy trình", view.workflow),
         ("Trạng thái", Text(view.state_label, style=state_style(view.state))),
+        ("Kỳ báo cáo", format_date(pendulum.parse(view.period)) if view.period else None),
         ("Hạn", format_moment(view.due)),
         ("Nhận lúc", format_moment(view.received_at)),
         ("Báo cáo lúc", format_moment(view.reported_at)),
+        ("Trễ hạn", f"{view.days_late} ngày làm việc" if view.days_late else None),
         ("Có thể làm", ", ".join(allowed) or "không còn thao tác nào"),
     ]
+    rows += [
+        ("Đôn đốc", Text(f"{e['kind']} lần {e['round']} → {e['target_name']} "
+                         f"({format_moment(e['created_at'])})"
+                         + (f", đã xử lý {format_moment(e['resolved_at'])}" if e["resolved_at"]
+                            else ""),
+                         style="dim" if e["resolved_at"] else "red"))
+        for e in escalations
+    ]
+    rows = [(k, v) for k, v in rows if v is not None]
     for key, value in rows:
         grid.add_row(key, value)
     return grid
@@ -249,3 +261,54 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
     if data["warnings"]:
         parts.append(warnings)
     return Group(*parts)
+
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekday(day: dt.date, lang: str = "vi") -> str:
+    return (WEEKDAYS_EN if lang == "en" else WEEKDAYS)[day.weekday()]
+
+
+def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Table:
+    table = Table(title=f"Ngày nghỉ năm {year} (ngoài thứ Bảy, Chủ nhật) và ngày làm bù",
+                  title_justify="left")
+    table.add_column("Ngày")
+    table.add_column("Thứ")
+    table.add_column("Tên")
+    for day, name in rows:
+        worked = day.weekday() >= 5 and name.startswith("Làm việc bù")
+        table.add_row(f"{day:%d/%m/%Y}", weekday(day), name, style="cyan" if worked else None)
+    return table
+
+
+def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "task": row["task_id"], "directive": row["code"] or f"#{row['directive_id']}",
+        "unit": row["unit"], "unit_name": row["unit_name"], "rung": row["rung"],
+        "kind": row["kind"], "round": row["round"], "target": row["target"],
+        "person": row["person_id"], "reached": row["target_name"], "note": row["note"],
+        "due": row["due_at"].isoformat(), "created_at": row["created_at"].isoformat(),
+        "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
+        "state": row["state"],
+    }
+
+
+def escalations_table(rows: Sequence[dict[str, Any]]) -> Table | Text:
+    if not rows:
+        return Text("Không có đôn đốc nào.")
+    table = Table(title="Đôn đốc (escalations)", title_justify="left")
+    for name, justify in (("Lúc", "left"), ("Nhiệm vụ", "right"), ("Văn bản", "left"),
+                          ("Đơn vị", "left"), ("Mức", "left"), ("Tới", "left"),
+                          ("Hạn", "left"), ("Đã xử lý", "left")):
+        table.add_column(name, justify=justify)
+    for r in rows:
+        reached = r["target_name"] + (f" [dim]({r['note']})[/dim]" if r["note"] else "")
+        table.add_row(
+            format_moment(r["created_at"]), str(r["task_id"]),
+            r["code"] or f"#{r['directive_id']}", r["unit_name"],
+            f"{r['kind']} lần {r['round']}", reached, format_moment(r["due_at"]),
+            format_moment(r["resolved_at"]) if r["resolved_at"] else "[red]chưa[/red]",
+        )
+    return table

@@ -34,7 +34,7 @@ TOP_KEYS = {
 STATE_KEYS = {"label", "label_en", "final", "reported", "overdue", "description"}
 TRANSITION_KEYS = {"trigger", "source", "dest", "by", "label", "label_en"}
 RUNG_KEYS = {"after", "to", "kind"}
-DEADLINE_KEYS = {"default", "grace"}
+DEADLINE_KEYS = {"default", "grace", "ahead"}
 CHILDREN_ACTIONS = ("nothing", "implementing", "ready")
 
 
@@ -79,6 +79,8 @@ class Template:
     receipt: str = "automatic"
     on_children_reported: str = "nothing"
     description: str = ""
+    # how far ahead the sweep creates the next period's tasks of a recurring deadline
+    ahead: Duration = Duration(7, "days")
 
     def state(self, name: str) -> State:
         for state in self.states:
@@ -132,6 +134,7 @@ class Template:
             "grace": self.grace.__dict__,
             "escalation": [r.__dict__ for r in self.escalation],
             "on_children_reported": self.on_children_reported,
+            "ahead": self.ahead.__dict__,
         }
 
     @classmethod
@@ -154,6 +157,7 @@ class Template:
             grace=Duration(**data["grace"]),
             escalation=tuple(Rung(**r) for r in data["escalation"]),
             on_children_reported=data.get("on_children_reported", "nothing"),
+            ahead=Duration(**data.get("ahead", {"amount": 7, "unit": "days"})),
         )
 
     @property
@@ -371,6 +375,7 @@ def template_from_yaml(doc: Any, source: str) -> Template:
         _check_keys(deadline, DEADLINE_KEYS, "deadline", problems)
     default = _read_duration(deadline, "default", "10 working days", problems)
     grace = _read_duration(deadline, "grace", "0 days", problems)
+    ahead = _read_duration(deadline, "ahead", "7 days", problems)
     ladder = _read_ladder(doc, problems)
     if problems.items:
         raise TemplateError(problems.items[0], problems.items)
@@ -378,7 +383,7 @@ def template_from_yaml(doc: Any, source: str) -> Template:
         name=doc["name"], title=doc["title"], description=str(doc.get("description") or ""),
         states=tuple(states), initial=initial, transitions=tuple(transitions),
         default_deadline=default, grace=grace, escalation=tuple(ladder), receipt=receipt,
-        on_children_reported=children,
+        on_children_reported=children, ahead=ahead,
     )
 
 

@@ -51,6 +51,19 @@ class Store:
         self.label = label
         self.workflows: dict[int, Any] = {}  # template id → Workflow (snapshots are immutable)
 
+    @staticmethod
+    def missing_file(url: str) -> bool:
+        """True when ``url`` names an SQLite file that does not exist (yet)."""
+        if "://" not in url:
+            url = f"sqlite:///{url}"
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            return False
+        return (parsed.drivername.startswith("sqlite")
+                and parsed.database not in (None, "", ":memory:")
+                and not Path(parsed.database).expanduser().exists())
+
     @classmethod
     def open(cls, url: str | None = None, create: bool = True) -> Store:
         url = url or DEFAULT_URL

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, literal, select
+from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select
 
 from chidao.errors import NotFound
 from chidao.store.schema import deliverables, directives, tasks, templates, unit_levels, units
@@ -124,7 +124,8 @@ def fan_out(
 ) -> int:
     """Create every task with INSERT … SELECT, in chunks of units so progress can show.
 
-    ``plan`` has one entry per deliverable: its id, due_at and received_at. Set-based: no
+    ``plan`` has one entry per deliverable: its id, due_at, late_at, due_seq, period and
+    received_at. Set-based: no
     row is built in Python, whatever the number of units.
     """
     where = _recipients(office, levels, unit_codes)
@@ -137,6 +138,9 @@ def fan_out(
                 literal(directive_id), literal(entry["deliverable_id"]), units.c.code,
                 literal(state), literal(1),
                 literal(entry["due_at"], type_=tasks.c.due_at.type),
+                literal(entry["late_at"], type_=tasks.c.late_at.type),
+                literal(entry["due_seq"], type_=tasks.c.due_seq.type),
+                literal(entry["period"]),
                 literal(entry["received_at"], type_=tasks.c.received_at.type),
                 literal(now, type_=tasks.c.created_at.type),
                 literal(now, type_=tasks.c.updated_at.type),
@@ -144,7 +148,8 @@ def fan_out(
             result = conn.execute(
                 insert(tasks).from_select(
                     ["directive_id", "deliverable_id", "unit_code", "state", "version",
-                     "due_at", "received_at", "created_at", "updated_at"],
+                     "due_at", "late_at", "due_seq", "period", "received_at", "created_at",
+                     "updated_at"],
                     chosen,
                 )
             )
@@ -163,7 +168,9 @@ def resolve_directive(conn: Connection, ref: str) -> int:
             raise NotFound(f"directive {ref!r} does not exist")
         return found
     ids = list(conn.scalars(
-        select(directives.c.id).where(func.lower(directives.c.code) == text.lower())
+        # SQLite's lower() folds ASCII only, so "Đ" must also match as typed
+        select(directives.c.id).where(or_(directives.c.code == text,
+                                          func.lower(directives.c.code) == text.lower()))
         .order_by(directives.c.id)
     ))
     if not ids:

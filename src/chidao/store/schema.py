@@ -32,7 +32,7 @@ from sqlalchemy.types import TypeDecorator
 
 from chidao.clock import TZ
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _OFFSET = dt.timedelta(hours=7)  # Asia/Ho_Chi_Minh has had no daylight saving since 1975
 
 
@@ -179,6 +179,7 @@ deliverables = Table(
     Column("due_at", AwareDateTime, nullable=True),
     Column("relative", JSON, nullable=True),
     Column("recurring", JSON, nullable=True),
+    Column("until", Date, nullable=True),  # a recurring deliverable's last period ends here
     Index("ix_deliverables_directive", "directive_id"),
 )
 
@@ -189,16 +190,85 @@ tasks = Table(
     Column("directive_id", Integer, ForeignKey("directives.id"), nullable=False),
     Column("deliverable_id", Integer, ForeignKey("deliverables.id"), nullable=False),
     Column("unit_code", String(64), ForeignKey("units.code"), nullable=False),
+    # a recurring deliverable has one task per unit per period (its due, "2024-10-25")
+    Column("period", String(16), nullable=False, default=""),
     Column("state", String(64), nullable=False),
     Column("version", Integer, nullable=False, default=1),
     Column("due_at", AwareDateTime, nullable=True),
+    # when it turns overdue: the due plus the template's grace period
+    Column("late_at", AwareDateTime, nullable=True),
+    # working-day ordinal (calendar.ordinal) of the last day on time: the ladder counts from it
+    Column("due_seq", Integer, nullable=True),
     Column("received_at", AwareDateTime, nullable=True),
     Column("reported_at", AwareDateTime, nullable=True),
+    Column("days_late", Integer, nullable=True),  # working days late, set when reported
     Column("created_at", AwareDateTime, nullable=False),
     Column("updated_at", AwareDateTime, nullable=False),
+    UniqueConstraint("deliverable_id", "unit_code", "period", name="uq_task_period"),
     Index("ix_tasks_directive_state", "directive_id", "state"),
     Index("ix_tasks_unit", "unit_code"),
-    Index("ix_tasks_state_due", "state", "due_at"),
+    Index("ix_tasks_state_late", "state", "late_at"),
+    Index("ix_tasks_state_seq", "state", "due_seq"),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("tasks.id"), nullable=False),
+    Column("directive_id", Integer, ForeignKey("directives.id"), nullable=False),
+    Column("rung", Integer, nullable=False),  # 1-based position in the template's ladder
+    Column("kind", Text, nullable=False),  # nhắc nhở, phê bình, kiểm điểm …
+    Column("round", Integer, nullable=False),  # "lần N" of this kind for this task
+    Column("target", String(32), nullable=False),  # the rung's target, after any fallback
+    Column("person_id", String(64), nullable=True),  # None when it reached a body
+    Column("target_name", Text, nullable=False),
+    Column("note", Text, nullable=False, default=""),  # why it fell back, if it did
+    Column("due_at", AwareDateTime, nullable=False),  # the due it escalates (extensions reset)
+    Column("created_at", AwareDateTime, nullable=False),
+    Column("resolved_at", AwareDateTime, nullable=True),
+    UniqueConstraint("task_id", "rung", "due_at", name="uq_escalation_once"),
+    Index("ix_escalations_task", "task_id"),
+    Index("ix_escalations_open", "resolved_at", "person_id"),
+    Index("ix_escalations_batch", "created_at", "directive_id", "rung"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(64), nullable=True),
+    Column("recipient", Text, nullable=False),  # the person's or body's name
+    Column("address", Text, nullable=False, default=""),  # e-mail, when the org file has one
+    Column("directive_id", Integer, ForeignKey("directives.id"), nullable=False),
+    Column("rung", Integer, nullable=False),
+    Column("tasks", Integer, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False, default="queued"),  # queued, sent
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", AwareDateTime, nullable=False),
+    Column("sent_at", AwareDateTime, nullable=True),
+    Column("channel", String(16), nullable=True),
+    UniqueConstraint("directive_id", "rung", "recipient", "created_at", name="uq_notification_batch"),
+    Index("ix_notifications_status", "status", "id"),
+)
+
+extension_requests = Table(
+    "extension_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("tasks.id"), nullable=False),
+    Column("requested_to", AwareDateTime, nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", AwareDateTime, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="pending"),  # granted, refused
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", AwareDateTime, nullable=True),
+    Column("decision_note", Text, nullable=False, default=""),
+    Index("ix_extension_requests_task", "task_id", "status"),
 )
 
 events = Table(

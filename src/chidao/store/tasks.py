@@ -9,13 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection, and_, bindparam, case, exists, func, insert, literal, select, update,
+)
 
 from chidao.errors import ConcurrentChange, NotFound
 from chidao.model import Event, TaskView
 from chidao.store.directives import directive_label
 from chidao.store.schema import (
-    deliverables, directives, events, people, tasks, templates, unit_levels, units,
+    deliverables, directives, events, extension_requests, people, tasks, templates, unit_levels,
+    units,
 )
 
 
@@ -33,6 +36,9 @@ class TaskRow:
     due_at: dt.datetime | None
     received_at: dt.datetime | None
     reported_at: dt.datetime | None
+    late_at: dt.datetime | None
+    due_seq: int | None
+    days_late: int | None
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,8 @@ _LOAD_COLUMNS = (
     select(
         tasks.c.id, tasks.c.directive_id, tasks.c.unit_code, tasks.c.state,
         tasks.c.version, directives.c.template_id, directives.c.office_code,
-        tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at,
+        tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at, tasks.c.late_at,
+        tasks.c.due_seq, tasks.c.days_late,
         select(people.c.office_code).where(people.c.id == bindparam("actor"))
         .scalar_subquery().label("actor_office"),
         select(units.c.code).where(units.c.code == bindparam("actor"))
@@ -72,7 +79,7 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
     )
     for statement, params in batches:
         for r in conn.execute(statement, params):
-            rows.append(TaskRow(*r[:10]))
+            rows.append(TaskRow(*r[:13]))
             who = Actor(actor, r.actor_office, r.actor_unit)
     found = {r.id for r in rows}
     missing = [i for i in ids if i not in found]
@@ -92,6 +99,9 @@ _UPDATE = (
         received_at=bindparam("b_received", type_=tasks.c.received_at.type),
         due_at=bindparam("b_due", type_=tasks.c.due_at.type),
         reported_at=bindparam("b_reported", type_=tasks.c.reported_at.type),
+        late_at=bindparam("b_late", type_=tasks.c.late_at.type),
+        due_seq=bindparam("b_seq", type_=tasks.c.due_seq.type),
+        days_late=bindparam("b_days_late", type_=tasks.c.days_late.type),
     )
 )
 _INSERT_EVENTS = insert(events)
@@ -106,6 +116,9 @@ class Change:
     received_at: dt.datetime | None
     due_at: dt.datetime | None
     reported_at: dt.datetime | None
+    late_at: dt.datetime | None
+    due_seq: int | None
+    days_late: int | None
 
 
 def apply_change(
@@ -121,7 +134,8 @@ def apply_change(
         return
     params = [
         {"b_id": c.row.id, "b_version": c.row.version, "b_dest": c.dest, "b_now": now,
-         "b_received": c.received_at, "b_due": c.due_at, "b_reported": c.reported_at}
+         "b_received": c.received_at, "b_due": c.due_at, "b_reported": c.reported_at,
+         "b_late": c.late_at, "b_seq": c.due_seq, "b_days_late": c.days_late}
         for c in changes
     ]
     # a single row goes as one execute (not executemany): cheaper, and the same check
@@ -158,8 +172,8 @@ def list_tasks(
         select(
             tasks.c.id, tasks.c.directive_id, directives.c.code, tasks.c.unit_code,
             units.c.name.label("unit_name"), units.c.levels, tasks.c.state, tasks.c.version,
-            tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at,
-            deliverables.c.item, deliverables.c.seq, directives.c.template_id,
+            tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at, tasks.c.period,
+            tasks.c.days_late, deliverables.c.item, deliverables.c.seq, directives.c.template_id,
             templates.c.name.label("workflow"),
         )
         .join(directives, directives.c.id == tasks.c.directive_id)
@@ -193,6 +207,7 @@ def to_view(row: dict[str, Any], label: str) -> TaskView:
         state=row["state"], state_label=label, version=row["version"], due=row["due_at"],
         received_at=row["received_at"], reported_at=row["reported_at"],
         deliverable=row["item"] or str(row["seq"]), workflow=row["workflow"],
+        period=row["period"], days_late=row["days_late"],
     )
 
 
@@ -214,15 +229,15 @@ def sweep_overdue(
     conn: Connection, template_id: int, sources: Sequence[str], dest: str, trigger: str,
     now: dt.datetime,
 ) -> int:
-    """Mark overdue every task of this template past its due and still open: two statements.
+    """Mark overdue every task of this template past its due (and grace) and still open.
 
     The events are written first, from the very rows the UPDATE then changes (same
     transaction, same predicate), so each change has exactly one event.
     """
     late = and_(
         tasks.c.state.in_(list(sources)),
-        tasks.c.due_at.is_not(None),
-        tasks.c.due_at < literal(now, type_=tasks.c.due_at.type),
+        tasks.c.late_at.is_not(None),
+        tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
         tasks.c.directive_id.in_(
             select(directives.c.id).where(directives.c.template_id == template_id)
         ),
@@ -274,3 +289,88 @@ def late_tasks(conn: Connection, directive_id: int, now: dt.datetime, limit: int
         .limit(limit)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def extend(
+    conn: Connection, where, schedule: dict[str, Any], overdue_state: str | None, initial: str,
+    trigger: str, actor: str, note: str, now: dt.datetime,
+) -> int:
+    """Give the tasks matching ``where`` a new due: one INSERT of events, one UPDATE.
+
+    An overdue task goes back to the state it was in before it turned overdue (read from
+    its last move into overdue). The events are written first from the same predicate.
+    """
+    before_overdue = (
+        select(events.c.from_state)
+        .where(events.c.task_id == tasks.c.id, events.c.to_state == overdue_state)
+        .order_by(events.c.id.desc()).limit(1).scalar_subquery()
+    )
+    new_state = case(
+        (tasks.c.state == (overdue_state or ""), func.coalesce(before_overdue, initial)),
+        else_=tasks.c.state,
+    )
+    conn.execute(
+        insert(events).from_select(
+            ["task_id", "from_state", "to_state", "trigger", "actor", "at", "note"],
+            select(tasks.c.id, tasks.c.state, new_state, literal(trigger), literal(actor),
+                   literal(now, type_=events.c.at.type), literal(note)).where(where),
+        )
+    )
+    return conn.execute(
+        update(tasks).where(where).values(
+            state=new_state, version=tasks.c.version + 1,
+            updated_at=literal(now, type_=tasks.c.updated_at.type),
+            due_at=literal(schedule["due_at"], type_=tasks.c.due_at.type),
+            late_at=literal(schedule["late_at"], type_=tasks.c.late_at.type),
+            due_seq=literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
+        )
+    ).rowcount
+
+
+def record(conn: Connection, task_id: int, state: str, trigger: str, actor: str, note: str,
+           now: dt.datetime) -> None:
+    """An event that changes no state (an extension asked for, granted or refused)."""
+    conn.execute(insert(events).values(
+        task_id=task_id, from_state=state, to_state=state, trigger=trigger, actor=actor,
+        at=now, note=note,
+    ))
+
+
+def with_ids(ids: Sequence[int]):
+    return tasks.c.id.in_(list(ids))
+
+
+def open_of_directive(directive_id: int, closed: set[str]):
+    """The tasks of a directive that are not reported or finished."""
+    return and_(tasks.c.directive_id == directive_id, tasks.c.state.not_in(sorted(closed)))
+
+
+def actor_of(conn: Connection, actor: str) -> Actor:
+    row = conn.execute(select(
+        select(people.c.office_code).where(people.c.id == actor).scalar_subquery(),
+        select(units.c.code).where(units.c.code == actor).scalar_subquery(),
+    )).one()
+    return Actor(actor, row[0], row[1])
+
+
+def pending_request(conn: Connection, task_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(extension_requests).where(
+            extension_requests.c.task_id == task_id, extension_requests.c.status == "pending")
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def add_request(conn: Connection, task_id: int, to: dt.datetime, actor: str, now: dt.datetime,
+                note: str) -> None:
+    conn.execute(insert(extension_requests).values(
+        task_id=task_id, requested_to=to, requested_by=actor, requested_at=now, note=note,
+        status="pending",
+    ))
+
+
+def decide_request(conn: Connection, request_id: int, status: str, actor: str, now: dt.datetime,
+                   note: str) -> None:
+    conn.execute(update(extension_requests).where(extension_requests.c.id == request_id).values(
+        status=status, decided_by=actor, decided_at=now, decision_note=note,
+    ))

@@ -1,0 +1,282 @@
+"""Escalations, the notification outbox, and recurring periods: set-based statements.
+
+Each rung of a ladder is one INSERT … SELECT over every overdue task that has reached it;
+whom it reaches is looked up in a per-transaction table of resolved targets (one row per
+directive, rung and level), so no statement runs per task. The unique key
+(task, rung, due) and NOT EXISTS make the sweep idempotent; ON CONFLICT DO NOTHING keeps
+two concurrent sweeps on PostgreSQL from tripping over each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Column, Connection, Integer, MetaData, String, Table, Text, and_, delete, exists, func,
+    insert, literal, select, update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from chidao.store.schema import (
+    deliverables, directives, escalations, notifications, offices, people, tasks, unit_levels,
+    units,
+)
+
+# Resolved targets of this sweep: a temporary table, private to the connection.
+_scratch = MetaData()
+targets = Table(
+    "chidao_sweep_targets",
+    _scratch,
+    Column("directive_id", Integer, nullable=False),
+    Column("rung", Integer, nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("target", String(32), nullable=False),
+    Column("person_id", String(64), nullable=True),
+    Column("target_name", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _insert(conn: Connection, table: Table):
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+def resolve(conn: Connection, task_ids: Sequence[int], now: dt.datetime) -> None:
+    """Close the open escalations of these tasks (they reported, or got a new due)."""
+    for chunk in _chunks(task_ids):
+        conn.execute(
+            update(escalations)
+            .where(escalations.c.task_id.in_(chunk), escalations.c.resolved_at.is_(None))
+            .values(resolved_at=literal(now, type_=escalations.c.resolved_at.type))
+        )
+
+
+def resolve_where(conn: Connection, task_filter, now: dt.datetime) -> None:
+    conn.execute(
+        update(escalations)
+        .where(escalations.c.resolved_at.is_(None),
+               escalations.c.task_id.in_(select(tasks.c.id).where(task_filter)))
+        .values(resolved_at=literal(now, type_=escalations.c.resolved_at.type))
+    )
+
+
+def overdue_directives(conn: Connection, template_id: int, state: str) -> list[dict[str, Any]]:
+    """Directives of this template with at least one task in the overdue state."""
+    having = exists().where(tasks.c.directive_id == directives.c.id, tasks.c.state == state)
+    rows = conn.execute(
+        select(directives.c.id, directives.c.office_code, directives.c.document)
+        .where(directives.c.template_id == template_id, having)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def offices_and_people(conn: Connection) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    office_rows = {r["code"]: dict(r) for r in conn.execute(select(offices)).mappings()}
+    return office_rows, [dict(r) for r in conn.execute(select(people)).mappings()]
+
+
+def load_targets(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Fill this transaction's target table (created on first use, emptied each sweep)."""
+    targets.create(conn, checkfirst=True)
+    conn.execute(delete(targets))
+    for start in range(0, len(rows), 5_000):
+        conn.execute(insert(targets), rows[start:start + 5_000])
+
+
+def escalate(
+    conn: Connection, *, template_id: int, office: str, state: str, rung: int, kind: str,
+    per_level: bool, seq_limit: int | None, now: dt.datetime,
+) -> int:
+    """Create rung ``rung`` for every task of the template and office that has reached it.
+
+    A task has reached the rung when it is in the overdue state and either the rung is at
+    due (``seq_limit`` None) or its last day on time is at least ``after`` working days
+    before yesterday (``due_seq <= seq_limit``). The round counts escalations of the same
+    kind this task has already had ("lần 2" after an extension ran out again).
+    """
+    now_value = literal(now, type_=escalations.c.created_at.type)
+    conditions = [
+        tasks.c.state == state,
+        tasks.c.late_at.is_not(None),
+        tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
+        directives.c.template_id == template_id,
+        directives.c.office_code == office,
+        ~exists().where(escalations.c.task_id == tasks.c.id, escalations.c.rung == rung,
+                        escalations.c.due_at == tasks.c.due_at),
+    ]
+    if seq_limit is not None:
+        conditions.append(tasks.c.due_seq <= seq_limit)
+    earlier = (
+        select(func.count()).select_from(escalations)
+        .where(escalations.c.task_id == tasks.c.id, escalations.c.kind == kind)
+        .scalar_subquery()
+    )
+    source = (
+        select(
+            tasks.c.id, tasks.c.directive_id, literal(rung), literal(kind), earlier + 1,
+            targets.c.target, targets.c.person_id, targets.c.target_name, targets.c.note,
+            tasks.c.due_at, now_value,
+        )
+        .select_from(tasks)
+        .join(directives, directives.c.id == tasks.c.directive_id)
+    )
+    if per_level:
+        first_level = (
+            select(unit_levels.c.unit_code, func.min(unit_levels.c.level).label("level"))
+            .group_by(unit_levels.c.unit_code).subquery()
+        )
+        source = (
+            source.join(first_level, first_level.c.unit_code == tasks.c.unit_code)
+            .join(targets, and_(targets.c.directive_id == tasks.c.directive_id,
+                                targets.c.rung == rung, targets.c.level == first_level.c.level))
+        )
+    else:
+        source = source.join(targets, and_(targets.c.directive_id == tasks.c.directive_id,
+                                           targets.c.rung == rung, targets.c.level == ""))
+    statement = _insert(conn, escalations).from_select(
+        ["task_id", "directive_id", "rung", "kind", "round", "target", "person_id",
+         "target_name", "note", "due_at", "created_at"],
+        source.where(*conditions),
+    ).on_conflict_do_nothing()
+    return conn.execute(statement).rowcount
+
+
+def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
+    """Escalations created at ``now``, grouped by directive, rung and whom they reached,
+    that have no notification yet (one GROUP BY; a message per group, not per task)."""
+    at = literal(now, type_=escalations.c.created_at.type)
+    done = exists().where(
+        notifications.c.directive_id == escalations.c.directive_id,
+        notifications.c.rung == escalations.c.rung,
+        notifications.c.recipient == escalations.c.target_name,
+        notifications.c.created_at == at,
+    )
+    rows = conn.execute(
+        select(
+            escalations.c.directive_id, escalations.c.rung, escalations.c.kind,
+            escalations.c.person_id, escalations.c.target_name,
+            func.max(escalations.c.note).label("note"),
+            func.count().label("tasks"), func.max(escalations.c.round).label("round"),
+            func.min(escalations.c.due_at).label("due_at"),
+            func.aggregate_strings(units.c.name, "; ").label("units"),
+            directives.c.code, directives.c.date, directives.c.subject,
+            func.max(people.c.email).label("email"),
+        )
+        .join(tasks, tasks.c.id == escalations.c.task_id)
+        .join(units, units.c.code == tasks.c.unit_code)
+        .join(directives, directives.c.id == escalations.c.directive_id)
+        .join(people, people.c.id == escalations.c.person_id, isouter=True)
+        .where(escalations.c.created_at == at, ~done)
+        .group_by(escalations.c.directive_id, escalations.c.rung, escalations.c.kind,
+                  escalations.c.person_id, escalations.c.target_name, directives.c.code,
+                  directives.c.date, directives.c.subject)
+        .order_by(escalations.c.directive_id, escalations.c.rung, escalations.c.target_name)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def queue(conn: Connection, messages: list[dict[str, Any]]) -> int:
+    if messages:
+        conn.execute(_insert(conn, notifications).on_conflict_do_nothing(), messages)
+    return len(messages)
+
+
+def pending_messages(conn: Connection, limit: int | None) -> list[dict[str, Any]]:
+    query = (
+        select(notifications).where(notifications.c.status == "queued")
+        .order_by(notifications.c.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def mark_message(conn: Connection, message_id: int, sent: bool, channel: str, error: str,
+                 now: dt.datetime) -> None:
+    values: dict[str, Any] = {"attempts": notifications.c.attempts + 1, "channel": channel,
+                              "last_error": error}
+    if sent:
+        values.update(status="sent", sent_at=literal(now, type_=notifications.c.sent_at.type))
+    conn.execute(update(notifications).where(notifications.c.id == message_id).values(**values))
+
+
+def listing(
+    conn: Connection, open_only: bool, person: str | None, directive_id: int | None,
+    limit: int | None,
+) -> list[dict[str, Any]]:
+    query = (
+        select(
+            escalations, units.c.code.label("unit"), units.c.name.label("unit_name"),
+            directives.c.code.label("code"), tasks.c.state,
+        )
+        .join(tasks, tasks.c.id == escalations.c.task_id)
+        .join(units, units.c.code == tasks.c.unit_code)
+        .join(directives, directives.c.id == escalations.c.directive_id)
+        .order_by(escalations.c.created_at.desc(), escalations.c.id.desc())
+    )
+    if open_only:
+        query = query.where(escalations.c.resolved_at.is_(None))
+    if person:
+        query = query.where(escalations.c.person_id == person)
+    if directive_id is not None:
+        query = query.where(escalations.c.directive_id == directive_id)
+    if limit:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def of_task(conn: Connection, task_id: int) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(
+        select(escalations).where(escalations.c.task_id == task_id).order_by(escalations.c.id)
+    ).mappings()]
+
+
+# ---------------------------------------------------------------------------- recurring
+
+
+def recurring_deliverables(conn: Connection) -> list[dict[str, Any]]:
+    """Recurring deliverables, each with its latest and first generated period."""
+    periods = (
+        select(tasks.c.deliverable_id, func.min(tasks.c.period).label("first"),
+               func.max(tasks.c.period).label("last"))
+        .group_by(tasks.c.deliverable_id).subquery()
+    )
+    rows = conn.execute(
+        select(deliverables.c.id, deliverables.c.directive_id, deliverables.c.recurring,
+               deliverables.c.until, directives.c.template_id, directives.c.office_code,
+               periods.c.first, periods.c.last)
+        .join(directives, directives.c.id == deliverables.c.directive_id)
+        .join(periods, periods.c.deliverable_id == deliverables.c.id)
+        .where(deliverables.c.until.is_not(None))
+    ).mappings()
+    return [dict(r) for r in rows if r["recurring"]]
+
+
+def add_period(
+    conn: Connection, deliverable_id: int, first: str, period: str, state: str,
+    schedule: dict[str, Any], received: dt.datetime | None, now: dt.datetime,
+) -> int:
+    """One more period's tasks for every unit that has the first one: one INSERT … SELECT."""
+    source = select(
+        tasks.c.directive_id, tasks.c.deliverable_id, tasks.c.unit_code, literal(period),
+        literal(state), literal(1),
+        literal(schedule["due_at"], type_=tasks.c.due_at.type),
+        literal(schedule["late_at"], type_=tasks.c.late_at.type),
+        literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
+        literal(received, type_=tasks.c.received_at.type),
+        literal(now, type_=tasks.c.created_at.type), literal(now, type_=tasks.c.updated_at.type),
+    ).where(tasks.c.deliverable_id == deliverable_id, tasks.c.period == first)
+    statement = _insert(conn, tasks).from_select(
+        ["directive_id", "deliverable_id", "unit_code", "period", "state", "version", "due_at",
+         "late_at", "due_seq", "received_at", "created_at", "updated_at"],
+        source,
+    ).on_conflict_do_nothing()
+    return conn.execute(statement).rowcount
