@@ -299,16 +299,21 @@ def escalations_table(rows: Sequence[dict[str, Any]]) -> Table | Text:
     if not rows:
         return Text("Không có đôn đốc nào.")
     table = Table(title="Đôn đốc (escalations)", title_justify="left")
-    for name, justify in (("Lúc", "left"), ("Nhiệm vụ", "right"), ("Văn bản", "left"),
-                          ("Đơn vị", "left"), ("Mức", "left"), ("Tới", "left"),
-                          ("Hạn", "left"), ("Đã xử lý", "left")):
-        table.add_column(name, justify=justify)
+    table.add_column("Ngày", no_wrap=True)
+    table.add_column("NV", justify="right", no_wrap=True)
+    table.add_column("Văn bản", overflow="fold")
+    table.add_column("Đơn vị", overflow="fold", ratio=2)
+    table.add_column("Mức", no_wrap=True)
+    table.add_column("Tới", overflow="fold", ratio=2)
+    table.add_column("Xử lý", no_wrap=True)
     for r in rows:
-        reached = r["target_name"] + (f" [dim]({r['note']})[/dim]" if r["note"] else "")
+        reached = Text(r["target_name"])
+        if r["note"]:
+            reached.append(f" ({r['note']})", style="dim")
         table.add_row(
-            format_moment(r["created_at"]), str(r["task_id"]),
+            format_date(r["created_at"]), str(r["task_id"]),
             r["code"] or f"#{r['directive_id']}", r["unit_name"],
-            f"{r['kind']} lần {r['round']}", reached, format_moment(r["due_at"]),
-            format_moment(r["resolved_at"]) if r["resolved_at"] else "[red]chưa[/red]",
+            f"{r['kind']} lần {r['round']}", reached,
+            format_date(r["resolved_at"]) if r["resolved_at"] else Text("chưa", style="red"),
         )
     return table
