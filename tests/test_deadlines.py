@@ -284,3 +284,16 @@ def test_reported_task_cannot_be_extended(dien_bien, issued):
     engine.fire(dien_bien, "report", [task.id], "mn-hoa-ban", ISSUED.add(days=1))
     with pytest.raises(TransitionRefused, match="is already Đã báo cáo: nothing to extend"):
         engine.extend_tasks(dien_bien, [task.id], end(10, 4, 2024), "tung-nt", ISSUED.add(days=2))
+
+
+def test_due_before_the_directives_date_is_refused(dien_bien, run, tmp_path):
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        "subject: Sai hạn\nnumber: '40'\nsymbol: PGDĐT-VP\ndate: 10/04/2024\n"
+        "recipient_levels: [MN]\ndeadlines:\n  - {item: '2', due: 01/04/2024}\n", encoding="utf-8")
+    result = run("directive", "issue", str(path), "-w", "bao-cao", "--as", "tung-nt",
+                 "--now", "10/04/2024 08:00", "--yes")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: deadline 2 due 01/04/2024 is before the directive's date 10/04/2024\n")
+    assert engine.directive_listing(dien_bien)[0] == []

@@ -29,9 +29,9 @@ _scratch = MetaData()
 targets = Table(
     "chidao_sweep_targets",
     _scratch,
-    Column("directive_id", Integer, nullable=False),
-    Column("rung", Integer, nullable=False),
-    Column("level", String(8), nullable=False),
+    Column("directive_id", Integer, primary_key=True),
+    Column("rung", Integer, primary_key=True),
+    Column("level", String(8), primary_key=True),
     Column("target", String(32), nullable=False),
     Column("person_id", String(64), nullable=True),
     Column("target_name", Text, nullable=False),
@@ -243,21 +243,23 @@ def of_task(conn: Connection, task_id: int) -> list[dict[str, Any]]:
 
 
 def recurring_deliverables(conn: Connection) -> list[dict[str, Any]]:
-    """Recurring deliverables, each with its latest and first generated period."""
-    periods = (
-        select(tasks.c.deliverable_id, func.min(tasks.c.period).label("first"),
-               func.max(tasks.c.period).label("last"))
-        .group_by(tasks.c.deliverable_id).subquery()
-    )
+    """Recurring deliverables still running, each with its first and latest period.
+
+    Only deliverables with an end date are recurring; their periods are read through the
+    (deliverable, unit, period) index, never by scanning every task.
+    """
+    def period(agg):
+        return (select(agg(tasks.c.period)).where(tasks.c.deliverable_id == deliverables.c.id)
+                .scalar_subquery())
+
     rows = conn.execute(
         select(deliverables.c.id, deliverables.c.directive_id, deliverables.c.recurring,
                deliverables.c.until, directives.c.template_id, directives.c.office_code,
-               periods.c.first, periods.c.last)
+               period(func.min).label("first"), period(func.max).label("last"))
         .join(directives, directives.c.id == deliverables.c.directive_id)
-        .join(periods, periods.c.deliverable_id == deliverables.c.id)
         .where(deliverables.c.until.is_not(None))
     ).mappings()
-    return [dict(r) for r in rows if r["recurring"]]
+    return [dict(r) for r in rows if r["recurring"] and r["first"]]
 
 
 def add_period(
