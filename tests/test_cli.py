@@ -158,11 +158,19 @@ def test_help_with_h(run):
     assert result.exit_code == 0 and "Fire TRIGGER" in result.output
 
 
-def test_demo_runs(run):
-    result = run("demo")
+def test_demo_runs_and_ends_on_the_dashboard(run, tmp_path):
+    kept = tmp_path / "demo.db"
+    result = run("demo", "--keep", str(kept))
     assert result.exit_code == 0, result.output
-    assert "Số nhiệm vụ theo trạng thái" in result.output
-    assert "Trễ hạn" in result.output
+    story, _, board = result.output.partition("Bảng theo dõi lúc 10/05/2024 17:00")
+    assert "ban hành" in story and "Đôn đốc đã tạo:" in story
+    data = json.loads(run("dashboard", "--db", str(kept), "--now", "10/05/2024 17:00",
+                          "--no-sweep", "--json").output)
+    overdue = data["quality"]["open_overdue"]
+    assert f"Quá hạn chưa báo cáo ({overdue})" in board
+    assert len(data["overdue"]) == overdue and overdue > 0
+    for label, key in (("Hoàn thành đúng hạn", "on_time"), ("Hoàn thành trễ hạn", "late")):
+        assert re.search(rf"{label}\s+{data['quality'][key]}\b", board), (label, board)
 
 
 def test_real_subprocess(tmp_path):

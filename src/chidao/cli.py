@@ -720,6 +720,78 @@ def calendar_show(year: int, office: str | None, org: str | None, as_json: bool)
     console().print(views.calendar_table(year, rows))
 
 
+@command(cli, "dashboard")
+@click.option("--directive", metavar="CODE|ID", help="Only this directive (and its level breakdown).")
+@click.option("--level", help="Only units at this level (MN, TH, THCS …).")
+@click.option("--unit", metavar="CODE", help="A principal's view: this school's open tasks.")
+@click.option("--person", metavar="ID", help="What is on this person's desk.")
+@click.option("--limit", type=click.IntRange(min=1), default=15, show_default=True,
+              help="Rows per list.")
+@click.option("--soon", type=click.IntRange(min=0), default=3, show_default=True,
+              metavar="DAYS", help="'Due soon' means within this many working days.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the labels.")
+@click.option("--watch", type=click.IntRange(min=1), is_flag=False, flag_value=30, default=None,
+              metavar="[SECONDS]", help="Refresh every SECONDS (default 30) until Ctrl-C.")
+@click.option("--no-sweep", is_flag=True, help="Do not run the sweep first.")
+@click.option("--width", type=click.IntRange(min=40), help="Render for this many columns.")
+@json_option
+def dashboard_command(directive: str | None, level: str | None, unit: str | None,
+                      person: str | None, limit: int, soon: int, lang: str, watch: int | None,
+                      no_sweep: bool, width: int | None, as_json: bool) -> None:
+    """Where every open directive stands: progress, who is late, whose desk it has reached.
+
+    Runs the sweep first (unless --no-sweep), so what it shows is true as of --now.
+
+    Example:
+
+        chidao dashboard --now "10/04/2024 08:00" --level MN
+    """
+    from chidao import dashboard
+
+    settings = _settings()
+    url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+    out = Console(highlight=False, width=width) if width else console()
+    if Store.missing_file(url) and not unit:
+        if as_json:
+            emit_json({"empty": True})
+        else:
+            out.print(dashboard.WORDS[lang]["empty"])
+        return
+    store = settings.store()
+    options = dashboard.Options(directive=directive, level=level.upper() if level else None,
+                                person=person, limit=limit, soon_days=soon)
+
+    def screen():
+        now = settings.moment()
+        if not no_sweep:
+            engine.sweep(store, now)
+        if unit:
+            data = dashboard.build_unit(store, unit, now)
+            return data, dashboard.render_unit(data, lang, out.width)
+        data = dashboard.build(store, now, options)
+        return data, dashboard.render(data, lang, out.width)
+
+    data, shown = screen()
+    if as_json:
+        emit_json(data)
+        return
+    if watch is None:
+        out.print(shown)
+        return
+    import time
+
+    from rich.live import Live
+
+    try:
+        with Live(shown, console=out, auto_refresh=False, screen=False) as live:
+            while True:
+                time.sleep(watch)
+                live.update(screen()[1], refresh=True)
+    except KeyboardInterrupt:
+        out.print("\n[dim]Đã dừng theo dõi.[/dim]" if lang == "vi" else "\n[dim]Stopped.[/dim]")
+
+
 @command(cli, "demo")
 @click.option("--seed", default=2024, show_default=True, help="Random seed of the simulation.")
 @click.option("--keep", type=click.Path(dir_okay=False), help="Keep the demo database here.")

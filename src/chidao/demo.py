@@ -13,18 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pendulum
-from rich.console import Console, Group
+from rich.console import Console
 from rich.rule import Rule
-from rich.table import Table
-from rich.text import Text
 
-from chidao import engine, views
+from chidao import dashboard, engine
 from chidao.clock import TZ, format_date, format_moment
 from chidao.directive import load_directive
 from chidao.resources import data_dir
 from chidao.store import Store
-from chidao.store import directives as dstore
-from chidao.store import tasks as tstore
 
 STORY = (
     ("ctxh-2024.yaml", "bao-cao", pendulum.datetime(2024, 3, 25, 8, tz=TZ)),
@@ -89,23 +85,6 @@ def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
                             note="Đã gửi báo cáo kết quả")
 
 
-def _late_table(store: Store, directive_id: int, now: pendulum.DateTime) -> Table:
-    calendar = engine.WorkCalendar()
-    with store.read() as conn:
-        rows = tstore.late_tasks(conn, directive_id, now, limit=12)
-    table = Table(title="Trễ hạn", title_justify="left")
-    table.add_column("Đơn vị", overflow="fold")
-    table.add_column("Hạn", no_wrap=True)
-    table.add_column("Báo cáo", no_wrap=True)
-    table.add_column("Trễ (ngày LV)", justify="right")
-    for row in rows:
-        late = calendar.working_days_late(row["due_at"], row["reported_at"] or now)
-        reported = format_moment(row["reported_at"]) if row["reported_at"] else Text(
-            "chưa báo cáo", style="bold red")
-        table.add_row(row["name"], format_moment(row["due_at"]), reported, str(late))
-    return table
-
-
 def run(console: Console, seed: int = 2024, keep: str | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="chidao-demo-") as folder:
         path = Path(keep) if keep else Path(folder) / "demo.db"
@@ -128,18 +107,18 @@ def run(console: Console, seed: int = 2024, keep: str | None = None) -> None:
                 f"«{directive.subject[:60]}…» → {issued.tasks} nhiệm vụ"
             )
         _simulate(store, random.Random(seed), directive_ids, issued_at)
-        console.print(Rule(f"Tình hình đến {format_moment(END)}"))
-        for directive_id in directive_ids:
-            detail = engine.directive_detail(store, str(directive_id))
-            with store.read() as conn:
-                template = dstore.workflow_of(conn, dstore.get_directive(
-                    conn, directive_id)["template_id"]).template
-            title = f"{detail['label']} ({detail['office']}): {detail['document']['subject']}"
-            console.print(Group(
-                Text(title, style="bold"),
-                views.state_counts_table("Số nhiệm vụ theo trạng thái", detail["states"], template),
-                _late_table(store, directive_id, END),
-            ))
+        engine.sweep(store, END)
+        climbed = engine.escalation_listing(store)
+        kinds: dict[str, int] = {}
+        for row in climbed:
+            kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
+        console.print(
+            f"Đôn đốc đã tạo: {', '.join(f'{n} {k}' for k, n in kinds.items()) or 'không có'}; "
+            f"{engine.outbox_size(store)} thông báo chờ gửi (chidao notify)"
+        )
+        console.print(Rule(f"Bảng theo dõi lúc {format_moment(END)}"))
+        data = dashboard.build(store, END, dashboard.Options(limit=8))
+        console.print(dashboard.render(data, "vi", console.width))
         store.close()
         if keep:
             console.print(f"Cơ sở dữ liệu demo giữ lại ở {path}")

@@ -619,6 +619,12 @@ def deliver(store: Store, send: Callable[[dict[str, Any]], None], channel: str,
     return Delivered(sent, len(errors), tuple(errors))
 
 
+def outbox_size(store: Store) -> int:
+    """How many notifications wait to be delivered."""
+    with store.read() as conn:
+        return len(estore.pending_messages(conn, None))
+
+
 def escalation_listing(store: Store, open_only: bool = False, person: str | None = None,
                        directive: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     with store.read() as conn:

@@ -95,6 +95,11 @@ class Template:
             return name
         return state.label_en if lang == "en" else state.label
 
+    def trigger_label(self, trigger: str) -> str:
+        """What a person reads for a trigger ("Gửi báo cáo"), or the trigger itself."""
+        return next((t.label for t in self.transitions if t.trigger == trigger and t.label),
+                    trigger)
+
     @property
     def final_states(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.states if s.final)

@@ -233,3 +233,7 @@ def deliverables_of(conn: Connection, directive_id: int) -> list[dict[str, Any]]
         .order_by(deliverables.c.seq)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def directive_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(directives)).scalar()

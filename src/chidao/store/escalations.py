@@ -146,7 +146,13 @@ def escalate(
          "target_name", "note", "due_at", "created_at"],
         source.where(*conditions),
     ).on_conflict_do_nothing()
-    return conn.execute(statement).rowcount
+    made = conn.execute(statement).rowcount
+    if made:  # the task remembers the highest rung it reached (the dashboard reads it)
+        reached = select(escalations.c.task_id).where(
+            escalations.c.created_at == now_value, escalations.c.rung == rung)
+        conn.execute(update(tasks).where(tasks.c.id.in_(reached), tasks.c.rung < rung)
+                     .values(rung=rung))
+    return made
 
 
 def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:

@@ -271,26 +271,6 @@ def count_by_state(conn: Connection, directive_id: int) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
-def late_tasks(conn: Connection, directive_id: int, now: dt.datetime, limit: int = 50) -> list[dict[str, Any]]:
-    """Tasks reported after their due, or still open past it, latest due first."""
-    now_value = literal(now, type_=tasks.c.due_at.type)
-    late = and_(
-        tasks.c.directive_id == directive_id,
-        tasks.c.due_at.is_not(None),
-        (tasks.c.reported_at > tasks.c.due_at)
-        | (tasks.c.reported_at.is_(None) & (tasks.c.due_at < now_value)),
-    )
-    rows = conn.execute(
-        select(tasks.c.id, tasks.c.unit_code, units.c.name, tasks.c.state, tasks.c.due_at,
-               tasks.c.reported_at)
-        .join(units, units.c.code == tasks.c.unit_code)
-        .where(late)
-        .order_by(tasks.c.reported_at.is_not(None), tasks.c.due_at, tasks.c.unit_code)
-        .limit(limit)
-    ).mappings()
-    return [dict(r) for r in rows]
-
-
 def extend(
     conn: Connection, where, schedule: dict[str, Any], overdue_state: str | None, initial: str,
     trigger: str, actor: str, note: str, now: dt.datetime,
@@ -323,6 +303,7 @@ def extend(
             due_at=literal(schedule["due_at"], type_=tasks.c.due_at.type),
             late_at=literal(schedule["late_at"], type_=tasks.c.late_at.type),
             due_seq=literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
+            rung=0,
         )
     ).rowcount
 

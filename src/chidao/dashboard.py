@@ -1,0 +1,497 @@
+"""The console dashboard an office lead opens every morning, and a principal's view.
+
+``build`` gathers the numbers (a handful of GROUP BY queries, see ``store.dashboard``) into
+plain data, the same that ``--json`` prints; ``render`` lays them out with rich for any
+width from 80 columns up, in Vietnamese or English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from chidao.calendar import WorkCalendar, calendar_from_config
+from chidao.clock import aware, format_date, format_moment
+from chidao.errors import InputError, NotFound
+from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
+from chidao.store import Store
+from chidao.store import dashboard as q
+from chidao.store import directives as dstore
+from chidao.store import org as ostore
+from chidao.workflow import Template
+
+WEEKDAYS = {
+    "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+WORDS = {
+    "vi": {
+        "title": "chidao · Theo dõi thực hiện văn bản chỉ đạo",
+        "offices": "{n} cơ quan", "desk": "Việc của {name}", "unit_title": "Nhiệm vụ của {name}",
+        "directives": "Văn bản đang theo dõi", "code": "Văn bản", "subject": "Trích yếu",
+        "due": "Hạn", "progress": "Tiến độ", "overdue": "Quá hạn", "rung": "Đôn đốc",
+        "more": "… và {n} văn bản khác (--limit, --directive)",
+        "levels": "Theo cấp học", "level": "Cấp", "total": "Tổng", "reported": "Đã BC",
+        "open": "Chưa BC", "quality": "Chất lượng thực hiện",
+        "on_time": "Hoàn thành đúng hạn", "late": "Hoàn thành trễ hạn",
+        "open_in_time": "Đang thực hiện, còn hạn", "open_overdue": "Quá hạn, chưa hoàn thành",
+        "overdue_list": "Quá hạn chưa báo cáo ({n})", "unit": "Đơn vị", "days_late": "Trễ",
+        "reached": "Đã đến", "contact": "Liên hệ", "days": "{n} ngày LV",
+        "soon": "Sắp đến hạn trong {d} ngày làm việc ({n})", "state": "Trạng thái",
+        "none_overdue": "Không có đơn vị nào quá hạn.", "none_soon": "Không có nhiệm vụ nào sắp đến hạn.",
+        "empty": "Chưa có văn bản nào — hãy thử: chidao demo",
+        "nothing_open": "Không còn văn bản nào đang theo dõi.",
+        "next": "Việc tiếp theo", "no_task": "Đơn vị {unit} không có nhiệm vụ nào.",
+        "left": "còn {n} ngày LV", "today": "đến hạn hôm nay", "no_due": "chưa có hạn",
+        "period": "kỳ {p}",
+    },
+    "en": {
+        "title": "chidao · directives being followed",
+        "offices": "{n} offices", "desk": "On {name}'s desk", "unit_title": "Tasks of {name}",
+        "directives": "Open directives", "code": "Directive", "subject": "Subject",
+        "due": "Due", "progress": "Progress", "overdue": "Overdue", "rung": "Escalation",
+        "more": "… and {n} more directives (--limit, --directive)",
+        "levels": "By school level", "level": "Level", "total": "Total", "reported": "Reported",
+        "open": "Open", "quality": "Completion",
+        "on_time": "Done on time", "late": "Done late",
+        "open_in_time": "Open, within time", "open_overdue": "Open, overdue",
+        "overdue_list": "Overdue, not reported ({n})", "unit": "Unit", "days_late": "Late",
+        "reached": "Reached", "contact": "Contact", "days": "{n} working days",
+        "soon": "Due within {d} working days ({n})", "state": "State",
+        "none_overdue": "No unit is overdue.", "none_soon": "Nothing falls due soon.",
+        "empty": "no directives yet — try chidao demo",
+        "nothing_open": "No directive is open.",
+        "next": "Next step", "no_task": "Unit {unit} has no tasks.",
+        "left": "{n} working days left", "today": "due today", "no_due": "no due yet",
+        "period": "period {p}",
+    },
+}
+URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
+
+
+@dataclass(frozen=True)
+class Options:
+    directive: str | None = None
+    level: str | None = None
+    person: str | None = None
+    limit: int = 15
+    soon_days: int = 3
+
+
+def _categories(template: Template) -> dict[str, str]:
+    """Each state of a template as the dashboard counts it: reported, overdue, closed, open."""
+    out = {}
+    for state in template.states:
+        if state.reported:
+            out[state.name] = "reported"
+        elif state.overdue:
+            out[state.name] = "overdue"
+        elif state.final:
+            out[state.name] = "closed"
+        else:
+            out[state.name] = "open"
+    return out
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return aware(value).isoformat() if value else None
+
+
+def build(store: Store, now: pendulum.DateTime, options: Options = Options()) -> dict[str, Any]:
+    """Every number of the dashboard as plain data (what ``--json`` prints)."""
+    if options.level and options.level not in LEVELS:
+        raise InputError(f"--level: unknown level {options.level!r} "
+                         f"(expected one of: {', '.join(LEVELS)})")
+    with store.read() as conn:
+        offices = q.office_names(conn)
+        directive_id = (dstore.resolve_directive(conn, options.directive)
+                        if options.directive else None)
+        person = None
+        if options.person:
+            person = q.person_row(conn, options.person)
+            if person is None:
+                raise NotFound(f"unknown person {options.person!r} (not in any loaded org file)")
+        where = q.scope(directive_id, options.level, person)
+        grouped = q.directive_states(conn, where, now)
+        info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
+        templates = {tid: dstore.workflow_of(conn, tid).template
+                     for tid in {d["template_id"] for d in info.values()}}
+        office = (person["office_code"] if person else
+                  info[directive_id]["office_code"] if directive_id in info else
+                  next(iter(offices)) if len(offices) == 1 else None)
+        calendar = (calendar_from_config(ostore.office_calendar(conn, office), office)
+                    if office else WorkCalendar())
+        today = calendar.ordinal(now.date())
+        overdue_states = sorted({t.overdue_state for t in templates.values() if t.overdue_state})
+        open_states = sorted({s for t in templates.values()
+                              for s, c in _categories(t).items() if c == "open"})
+        late_rows = q.overdue_list(conn, where, overdue_states, options.limit) if overdue_states else []
+        soon_total, soon_rows = (
+            q.due_soon(conn, where, open_states, now, today + options.soon_days, options.limit)
+            if open_states else (0, []))
+        levels = q.level_states(conn, where)
+        has_any = bool(info) or dstore.directive_count(conn) > 0
+    data = _assemble(grouped, info, templates, levels, now)
+    data.update(
+        now=now.isoformat(), date=format_date(now), weekday=WEEKDAYS["vi"][now.weekday()],
+        office=offices.get(office) if office else None, offices=len(offices),
+        person=({"id": person["id"], "name": person["name"]} if person else None),
+        scope={"directive": options.directive, "level": options.level, "person": options.person},
+        empty=not has_any, soon_days=options.soon_days, limit=options.limit,
+        overdue_states=overdue_states,
+        state_order=list(dict.fromkeys(s.name for t in templates.values() for s in t.states)),
+    )
+    data["overdue"] = [{
+        "task": r["id"], "unit": r["unit_code"], "unit_name": r["unit_name"],
+        "directive": r["code"] or f"#{r['directive_id']}", "due": _iso(r["due_at"]),
+        "days_late": max(1, today - r["due_seq"]),
+        "escalation": f"{r['kind']} lần {r['round']}" if r["kind"] else None,
+        "reached": r["reached"], "person": r["person_id"],
+        "contact": ", ".join(x for x in (r["principal"], r["phone"]) if x),
+    } for r in late_rows]
+    data["due_soon_total"] = soon_total
+    data["due_soon"] = [{
+        "task": r["id"], "unit": r["unit_code"], "unit_name": r["unit_name"],
+        "directive": r["code"] or f"#{r['directive_id']}", "due": _iso(r["due_at"]),
+        "state": r["state"],
+        "state_label": next((t.label(r["state"]) for t in templates.values()
+                             if r["state"] in {s.name for s in t.states}), r["state"]),
+    } for r in soon_rows]
+    return data
+
+
+def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
+    per: dict[int, dict[str, Any]] = {}
+    totals: dict[str, int] = {}
+    labels: dict[str, dict[str, str]] = {}
+    quality = {"on_time": 0, "late": 0, "open_in_time": 0, "open_overdue": 0}
+    state_kind: dict[str, str] = {}
+    for row in grouped:
+        d = info[row["directive_id"]]
+        template = templates[d["template_id"]]
+        kinds = _categories(template)
+        kind = kinds.get(row["state"], "open")
+        state_kind[row["state"]] = kind
+        labels.setdefault(row["state"], {"vi": template.label(row["state"]),
+                                         "en": template.label(row["state"], "en")})
+        totals[row["state"]] = totals.get(row["state"], 0) + row["n"]
+        entry = per.setdefault(row["directive_id"], {
+            "id": d["id"], "code": d["code"], "label": d["code"] or f"#{d['id']}",
+            "subject": d["subject"], "urgency": d["urgency"], "date": _iso_date(d["date"]),
+            "total": 0, "reported": 0, "overdue": 0, "open": 0, "states": {},
+            "rung": 0, "rung_kind": None, "due": None, "_last": None,
+        })
+        entry["total"] += row["n"]
+        entry["states"][row["state"]] = row["n"]
+        if kind == "reported":
+            entry["reported"] += row["n"]
+            quality["late"] += row["done_late"]
+            quality["on_time"] += row["n"] - row["done_late"]
+        elif kind in ("open", "overdue"):
+            past = row["n"] if kind == "overdue" else row["past_due"]
+            entry["overdue"] += past
+            entry["open"] += row["n"]
+            quality["open_overdue"] += past
+            quality["open_in_time"] += row["n"] - past
+            if row["rung"] and row["rung"] > entry["rung"]:
+                entry["rung"] = row["rung"]
+                entry["rung_kind"] = template.escalation[row["rung"] - 1].kind
+            if row["next_due"] and (entry["due"] is None or row["next_due"] < entry["due"]):
+                entry["due"] = row["next_due"]
+        if row["last_due"] and (entry["_last"] is None or row["last_due"] > entry["_last"]):
+            entry["_last"] = row["last_due"]
+    rows = [e for e in per.values() if e["open"]]
+    for e in per.values():
+        e["due"] = _iso(e["due"] or e.pop("_last", None))
+        e.pop("_last", None)
+    rows.sort(key=lambda e: (URGENCY_RANK.get(e["urgency"] or "", 99), e["due"] is None,
+                             e["due"] or "", e["id"]))
+    by_level: dict[str, dict[str, int]] = {}
+    for row in levels:
+        entry = by_level.setdefault(row["level"], {"total": 0, "reported": 0, "open": 0, "overdue": 0})
+        kind = state_kind.get(row["state"], "open")
+        entry["total"] += int(row["n"])
+        if kind in entry:
+            entry[kind] += int(row["n"])
+    return {
+        "totals": totals, "labels": labels, "quality": quality,
+        "directives_total": len(rows), "directives": rows,
+        "levels": [{"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+                   for lv in LEVELS if lv in by_level],
+    }
+
+
+def _iso_date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _due_text(iso: str | None) -> str:
+    return format_moment(pendulum.parse(iso)) if iso else "—"
+
+
+def _bar(done: int, total: int, width: int) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_row(ProgressBar(total=max(total, 1), completed=done, width=width,
+                             complete_style="green", finished_style="green"),
+                 f"{done}/{total}")
+    return grid
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render(data: dict[str, Any], lang: str = "vi", width: int = 100) -> RenderableType:
+    """The whole dashboard; ``width`` decides which columns show (80 fits, 120+ shows all)."""
+    w = WORDS[lang]
+    if data["empty"]:
+        return Text(w["empty"])
+    parts: list[RenderableType] = [_header(data, lang, width)]
+    if not data["directives"]:
+        parts.append(Text(w["nothing_open"]))
+    else:
+        parts.append(_directives(data, lang, width))
+    side = [_levels(data, lang), _quality(data, lang)]
+    if width >= 100:
+        grid = Table.grid(padding=(0, 2), expand=False)
+        grid.add_row(*side)
+        parts.append(grid)
+    else:
+        parts.extend(side)
+    parts.append(_overdue(data, lang, width))
+    parts.append(_soon(data, lang, width))
+    return Group(*parts)
+
+
+def _header(data: dict[str, Any], lang: str, width: int) -> Panel:
+    w = WORDS[lang]
+    day = pendulum.parse(data["now"])
+    who = (w["desk"].format(name=data["person"]["name"]) if data["person"] else
+           data["office"] or w["offices"].format(n=data["offices"]))
+    line = Text()
+    line.append(who, style="bold")
+    line.append(f"  ·  {WEEKDAYS[lang][day.weekday()]}, {format_moment(day)}")
+    counts = Text()
+    for n, (state, count) in enumerate(sorted(data["totals"].items(),
+                                              key=lambda kv: _state_order(kv[0], data))):
+        if n:
+            counts.append("  ·  ")
+        style = "bold red" if state in _overdue_states(data) and count else "bold"
+        counts.append(f"{data['labels'][state][lang]} ")
+        counts.append(str(count), style=style)
+    return Panel(Group(line, counts), title=w["title"], title_align="left", width=min(width, 120))
+
+
+def _overdue_states(data: dict[str, Any]) -> set[str]:
+    return set(data["overdue_states"])
+
+
+def _state_order(state: str, data: dict[str, Any]) -> tuple[int, str]:
+    """States in the order their templates declare them, overdue last."""
+    order = data["state_order"]
+    return (len(order) + 1 if state in data["overdue_states"] else
+            order.index(state) if state in order else len(order)), state
+
+
+def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
+    w = WORDS[lang]
+    wide = width >= 120
+    states = sorted({s for d in data["directives"] for s in d["states"]},
+                    key=lambda s: _state_order(s, data))
+    shown = data["directives"][: data["limit"]]
+    bar = 12 if wide else 8
+    table = _table(w["directives"], expand=True)
+    table.add_column(w["code"], no_wrap=True, max_width=18, overflow="ellipsis")
+    table.add_column(w["subject"], ratio=1, overflow="ellipsis", no_wrap=True)
+    table.add_column(w["due"], no_wrap=True)
+    table.add_column(w["progress"], no_wrap=True)
+    if wide:
+        for state in states:
+            if state not in _overdue_states(data):
+                table.add_column(data["labels"][state][lang], justify="right", no_wrap=True)
+    table.add_column(w["overdue"], justify="right", no_wrap=True)
+    if width >= 100:
+        table.add_column(w["rung"], no_wrap=True)
+    for d in shown:
+        cells: list[RenderableType] = [
+            d["label"] + (" ⚡" if d["urgency"] else ""),
+            d["subject"],
+            _due_text(d["due"]) if wide else (format_date(pendulum.parse(d["due"])) if d["due"] else "—"),
+            _bar(d["reported"], d["total"], bar),
+        ]
+        if wide:
+            cells += [str(d["states"].get(s, 0)) for s in states if s not in _overdue_states(data)]
+        cells.append(Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim"))
+        if width >= 100:
+            cells.append(f"{d['rung_kind']} (bậc {d['rung']})" if lang == "vi" and d["rung"] else
+                         f"{d['rung_kind']} (rung {d['rung']})" if d["rung"] else "—")
+        table.add_row(*cells)
+    hidden = data["directives_total"] - min(data["limit"], data["directives_total"])
+    if hidden > 0:
+        table.caption = w["more"].format(n=hidden)
+        table.caption_justify = "left"
+    return table
+
+
+def _table(title: str | None, expand: bool = False) -> Table:
+    """Every dashboard table looks alike: a rule under the header, no vertical lines."""
+    return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                 header_style="bold", pad_edge=False, expand=expand)
+
+
+def _levels(data: dict[str, Any], lang: str) -> Table:
+    w = WORDS[lang]
+    table = _table(w["levels"])
+    table.add_column(w["level"], no_wrap=True)
+    for key in ("total", "reported", "open", "overdue"):
+        table.add_column(w[key], justify="right", no_wrap=True)
+    table.add_column("%", justify="right", no_wrap=True)
+    for row in data["levels"]:
+        share = f"{100 * row['reported'] / row['total']:.0f}%" if row["total"] else "—"
+        table.add_row(row["level"], str(row["total"]), str(row["reported"]),
+                      str(row["open"] + row["overdue"]),
+                      Text(str(row["overdue"]), style="bold red") if row["overdue"] else "0",
+                      share)
+    return table
+
+
+def _quality(data: dict[str, Any], lang: str) -> Table:
+    w = WORDS[lang]
+    table = _table(w["quality"])
+    table.show_header = False
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    for key in ("on_time", "late", "open_in_time", "open_overdue"):
+        n = data["quality"][key]
+        style = "bold red" if key == "open_overdue" and n else None
+        table.add_row(w[key], Text(str(n), style=style or ""))
+    return table
+
+
+def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
+    w = WORDS[lang]
+    total = sum(d["overdue"] for d in data["directives"])
+    if not data["overdue"]:
+        return Text(w["none_overdue"], style="dim")
+    table = _table(w["overdue_list"].format(n=total), expand=width >= 120)
+    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
+    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column(w["days_late"], justify="right", no_wrap=True)
+    table.add_column(w["reached"], overflow="fold", ratio=3)
+    if width >= 120:
+        table.add_column(w["contact"], overflow="fold", ratio=2)
+    for r in data["overdue"]:
+        reached = f"{r['escalation']} → {r['reached']}" if r["escalation"] else "—"
+        cells = [r["unit_name"], r["directive"],
+                 Text(str(r["days_late"]), style="red"), reached]
+        if width >= 120:
+            cells.append(r["contact"] or "—")
+        table.add_row(*cells)
+    return table
+
+
+def _soon(data: dict[str, Any], lang: str, width: int) -> RenderableType:
+    w = WORDS[lang]
+    if not data["due_soon"]:
+        return Text(w["none_soon"], style="dim")
+    table = _table(w["soon"].format(d=data["soon_days"], n=data["due_soon_total"]))
+    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
+    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column(w["due"], no_wrap=True)
+    table.add_column(w["state"], no_wrap=True)
+    for r in data["due_soon"]:
+        table.add_row(r["unit_name"], r["directive"], _due_text(r["due"]), r["state_label"])
+    return table
+
+
+# ----------------------------------------------------------------------------- a school
+
+
+def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any]:
+    """A principal's view: the school's open tasks across all directives, and what next."""
+    with store.read() as conn:
+        found = ostore.get_unit(conn, unit)
+        if found is None:
+            raise NotFound(f"unknown unit {unit!r} (not in any loaded org file)")
+        rows = q.unit_tasks(conn, unit)
+        workflows = {tid: dstore.workflow_of(conn, tid)
+                     for tid in {r["template_id"] for r in rows}}
+        calendar = calendar_from_config(ostore.office_calendar(conn, found.office), found.office)
+    today = calendar.ordinal(now.date())
+    tasks = []
+    for r in rows:
+        wf = workflows[r["template_id"]]
+        kind = _categories(wf.template).get(r["state"], "open")
+        if kind not in ("open", "overdue"):
+            continue
+        due = r["due_at"]
+        if due is None:
+            left = None
+        elif due < now:
+            left = -max(1, today - r["due_seq"])
+        else:
+            left = r["due_seq"] - today
+        tasks.append({
+            "task": r["id"], "directive": r["code"] or f"#{r['directive_id']}",
+            "subject": r["subject"], "urgency": r["urgency"], "period": r["period"] or None,
+            "state": r["state"], "state_label": wf.template.label(r["state"]),
+            "due": _iso(due), "working_days_left": left,
+            "next": [{"trigger": t, "label": f"{wf.template.trigger_label(t)} ({t})"}
+                     for t in wf.allowed(r["state"], "recipient")],
+            "escalation": f"{r['kind']} → {r['reached']}" if r["kind"] else None,
+        })
+    tasks.sort(key=lambda t: (t["due"] is None, t["due"] or ""))
+    return {"unit": unit, "name": found.name, "levels": list(found.levels),
+            "principal": found.principal, "now": now.isoformat(), "tasks": tasks,
+            "done": sum(1 for r in rows if _categories(workflows[r["template_id"]].template)
+                        .get(r["state"]) == "reported")}
+
+
+def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> RenderableType:
+    w = WORDS[lang]
+    day = pendulum.parse(data["now"])
+    head = Text()
+    head.append(w["unit_title"].format(name=data["name"]), style="bold")
+    head.append(f"  ·  {WEEKDAYS[lang][day.weekday()]}, {format_moment(day)}")
+    if not data["tasks"]:
+        return Group(head, Text(w["nothing_open"] if data["done"] else
+                                w["no_task"].format(unit=data["unit"])))
+    table = _table(None, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column(w["code"], ratio=1, overflow="fold")
+    table.add_column(w["due"], no_wrap=True)
+    table.add_column(w["state"], no_wrap=True)
+    table.add_column(w["next"], no_wrap=width >= 100, overflow="fold")
+    for t in data["tasks"]:
+        left = t["working_days_left"]
+        late = left is not None and left < 0
+        when = Text(_due_text(t["due"]) if t["due"] else w["no_due"],
+                    style="red" if late else ("dim" if left is None else ""))
+        if left is not None:
+            when.append("\n" + (w["days"].format(n=-left) if late else
+                                 w["left"].format(n=left) if left else w["today"]),
+                        style="red" if late else "dim")
+        what = Text(t["directive"], style="bold")
+        what.append("  " + _shorten(t["subject"], 2 * max(20, width - 50)))
+        if t["period"]:
+            what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
+        if t["escalation"]:
+            what.append(f"\n{w['rung']}: {t['escalation']}", style="red")
+        table.add_row(str(t["task"]), what, when,
+                      Text(t["state_label"], style="red" if late else ""),
+                      ", ".join(n["label"] for n in t["next"]) or "—")
+    return Group(head, table)
