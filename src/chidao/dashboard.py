@@ -148,6 +148,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         scope={"directive": options.directive, "level": options.level, "person": options.person},
         empty=not has_any, soon_days=options.soon_days, limit=options.limit,
         overdue_states=overdue_states,
+        reported_states=sorted({n for t in templates.values() for n in t.reported_states}),
         state_order=list(dict.fromkeys(s.name for t in templates.values() for s in t.states)),
     )
     data["overdue"] = [{
@@ -314,15 +315,25 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
                     key=lambda s: _state_order(s, data))
     shown = data["directives"][: data["limit"]]
     bar = 12 if wide else 8
+    # per-state columns only while the subject keeps at least 30 columns
+    digits = max([1] + [len(str(d["total"])) for d in shown])
+    rung = max([len(w["rung"])] + [len(str(d["rung_kind"])) + 8 for d in shown if d["rung"]])
+    budget = (width - 30 - 2 * 5 - max([len(w["code"])] + [len(d["label"]) + 2 for d in shown])
+              - 16 - (bar + 2 + 2 * digits) - len(w["overdue"]) - (rung + 2 if width >= 100 else 0))
+    state_columns = []
+    for state in states if wide else []:
+        label = data["labels"][state][lang]
+        if (state not in _overdue_states(data) and state not in data["reported_states"]
+                and budget >= len(label) + 2):
+            state_columns.append(state)
+            budget -= len(label) + 2
     table = _table(w["directives"], expand=True)
     table.add_column(w["code"], no_wrap=True, max_width=18, overflow="ellipsis")
     table.add_column(w["subject"], ratio=1, overflow="ellipsis", no_wrap=True)
     table.add_column(w["due"], no_wrap=True)
     table.add_column(w["progress"], no_wrap=True)
-    if wide:
-        for state in states:
-            if state not in _overdue_states(data):
-                table.add_column(data["labels"][state][lang], justify="right", no_wrap=True)
+    for state in state_columns:
+        table.add_column(data["labels"][state][lang], justify="right", no_wrap=True)
     table.add_column(w["overdue"], justify="right", no_wrap=True)
     if width >= 100:
         table.add_column(w["rung"], no_wrap=True)
@@ -333,8 +344,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
             _due_text(d["due"]) if wide else (format_date(pendulum.parse(d["due"])) if d["due"] else "—"),
             _bar(d["reported"], d["total"], bar),
         ]
-        if wide:
-            cells += [str(d["states"].get(s, 0)) for s in states if s not in _overdue_states(data)]
+        cells += [str(d["states"].get(s, 0)) for s in state_columns]
         cells.append(Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim"))
         if width >= 100:
             cells.append(f"{d['rung_kind']} (bậc {d['rung']})" if lang == "vi" and d["rung"] else
@@ -395,7 +405,10 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     if width >= 120:
         table.add_column(w["contact"], overflow="fold", ratio=2)
     for r in data["overdue"]:
-        reached = f"{r['escalation']} → {r['reached']}" if r["escalation"] else "—"
+        escalation = r["escalation"] or ""
+        if width < 100 and escalation.endswith(" lần 1"):  # the first round goes unsaid
+            escalation = escalation[: -len(" lần 1")]
+        reached = f"{escalation} → {r['reached']}" if escalation else "—"
         cells = [r["unit_name"], r["directive"],
                  Text(str(r["days_late"]), style="red"), reached]
         if width >= 120:
