@@ -288,9 +288,11 @@ def _read_directive(path: Path, yes: bool) -> Directive:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--until", metavar="DATE",
               help="Last day of recurring reports (default: the directive's, else 31/05).")
+@click.option("--parent", metavar="TASK_ID",
+              help="The upstream task this directive answers (else found from its references).")
 @json_option
 def directive_issue(file: str, workflow: str, office: str | None, again: bool, yes: bool,
-                    until: str | None, as_json: bool) -> None:
+                    until: str | None, parent: str | None, as_json: bool) -> None:
     """Issue a directive: one task per recipient unit per deadline, in one transaction.
 
     FILE is a structured directive (.yaml, .yml, .json) or a dispatch text (.txt, .docx),
@@ -309,7 +311,8 @@ def directive_issue(file: str, workflow: str, office: str | None, again: bool, y
         issued = engine.issue(store, directive, workflow, settings.moment(),
                               settings.who("office"), again=again, office=office,
                               progress=advance,
-                              until=clock.parse_moment(until, "--until").date() if until else None)
+                              until=clock.parse_moment(until, "--until").date() if until else None,
+                              parent=_task_id(parent) if parent else None)
     finally:
         if bar.live.is_started:
             bar.stop()
@@ -321,6 +324,10 @@ def directive_issue(file: str, workflow: str, office: str | None, again: bool, y
         f"{issued.template} v{issued.template_version}: {issued.tasks} tasks for "
         f"{issued.units} units × {issued.deliverables} deliverable(s)"
     )
+    if issued.parent_task:
+        how = "as --parent said" if issued.linked_by == "--parent" else "cited in its references"
+        click.echo(f"Linked as the answer of {issued.office} to its task {issued.parent_task} "
+                   f"in {issued.parent} ({how})")
 
 
 @command(directive_group, "extend")
@@ -371,6 +378,35 @@ def directive_show(ref: str, as_json: bool) -> None:
         emit_json(detail)
         return
     console().print(views.directive_panel(detail))
+
+
+# ------------------------------------------------------------------------------ chain
+
+
+@group("chain")
+def chain_group() -> None:
+    """Directive chains: Sở → office → schools, and how each level stands."""
+
+
+cli.add_command(chain_group)
+
+
+@command(chain_group, "show")
+@click.argument("ref", metavar="CODE|ID")
+@json_option
+def chain_show(ref: str, as_json: bool) -> None:
+    """Draw the chain a directive belongs to, from the top, with each level's progress.
+
+    Example:
+
+        chidao chain show 746/SGDDĐT-GDCN
+    """
+    settings = _settings()
+    tree = engine.chain(settings.store(), ref, settings.moment())
+    if as_json:
+        emit_json(tree)
+        return
+    console().print(views.chain_tree(tree))
 
 
 # ------------------------------------------------------------------------------ task
@@ -428,12 +464,14 @@ def task_show(task_id: str, as_json: bool) -> None:
     store = _settings().store()
     view, directive, allowed, events = engine.task_detail(store, _task_id(task_id))
     climbed = engine.task_escalations(store, view.id)
+    below = engine.task_children(store, view.id)
     if as_json:
         emit_json({**view.to_json(), "allowed": allowed, "events": [e.to_json() for e in events],
                    "escalations": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                    for k, v in e.items()} for e in climbed]})
+                                    for k, v in e.items()} for e in climbed],
+                   "children": {"tasks": below[0], "reported": below[1]} if below else None})
         return
-    console().print(views.task_panel(view, directive, allowed, climbed))
+    console().print(views.task_panel(view, directive, allowed, climbed, below))
 
 
 @command(task_group, "fire")
@@ -795,14 +833,16 @@ def dashboard_command(directive: str | None, level: str | None, unit: str | None
 @command(cli, "demo")
 @click.option("--seed", default=2024, show_default=True, help="Random seed of the simulation.")
 @click.option("--keep", type=click.Path(dir_okay=False), help="Keep the demo database here.")
-def demo_command(seed: int, keep: str | None) -> None:
+@click.option("--chain", is_flag=True,
+              help="Tell the chain: the Sở's Công văn 746, the Phòng's answer, the schools.")
+def demo_command(seed: int, keep: str | None, chain: bool) -> None:
     """Tell the whole story on a throwaway database: org, two directives, weeks of work.
 
     Example:
 
-        chidao demo
+        chidao demo --chain
     """
     from chidao import demo
 
-    demo.run(console(), seed=seed, keep=keep)
+    demo.run(console(), seed=seed, keep=keep, chain=chain)
 

@@ -112,7 +112,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         raise InputError(f"--level: unknown level {options.level!r} "
                          f"(expected one of: {', '.join(LEVELS)})")
     with store.read() as conn:
-        offices = q.office_names(conn)
+        offices = ostore.office_names(conn)
         directive_id = (dstore.resolve_directive(conn, options.directive)
                         if options.directive else None)
         person = None

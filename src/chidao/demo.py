@@ -7,7 +7,9 @@ report at their own pace (a fixed random seed, so every run tells the same story
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+from collections.abc import Callable
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ import pendulum
 from rich.console import Console
 from rich.rule import Rule
 
-from chidao import dashboard, engine
+from chidao import dashboard, engine, views
 from chidao.clock import TZ, format_date, format_moment
 from chidao.directive import load_directive
 from chidao.resources import data_dir
@@ -26,6 +28,13 @@ STORY = (
     ("ctxh-2024.yaml", "bao-cao", pendulum.datetime(2024, 3, 25, 8, tz=TZ)),
     ("kh80-tre-em-2024.yaml", "bao-cao", pendulum.datetime(2024, 4, 10, 8, tz=TZ)),
 )
+ORGS = ("org-dien-bien.yaml", "org-binh-son.yaml")
+# --chain: the Sở's Công văn 746, then the Phòng's answer to it (seed 000), then the schools
+CHAIN_STORY = (
+    ("so-746-2024.yaml", "bao-cao-tong-hop", pendulum.datetime(2024, 3, 21, 10, tz=TZ)),
+    ("ctxh-2024.yaml", "bao-cao", pendulum.datetime(2024, 3, 25, 8, tz=TZ)),
+)
+CHAIN_ORGS = ("org-so-dien-bien.yaml", "org-dien-bien.yaml")
 END = pendulum.datetime(2024, 5, 10, 17, tz=TZ)
 
 
@@ -57,17 +66,26 @@ def _working_mornings(first: pendulum.DateTime, last: pendulum.DateTime, calenda
 
 
 def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
-              issued_at: list[pendulum.DateTime]) -> None:
+              issued_at: list[pendulum.DateTime], everyone: set[int] = frozenset(),
+              checkpoint: tuple[dt.date, Callable[[pendulum.DateTime], None]] | None = None) -> None:
+    """Live through the working days; schools of the directives in ``everyone`` all report
+    in the end (so that a chain completes), the others may not."""
     calendar = engine.WorkCalendar()
     plans: dict[int, tuple[int, Pace]] = {}
     for directive_id, issued in zip(directive_ids, issued_at, strict=True):
         for view in engine.task_views(store, directive=str(directive_id)):
-            plans[view.id] = (directive_id, _pace(rng))
+            pace = _pace(rng)
+            while directive_id in everyone and pace.report_after is None:
+                pace = _pace(rng)
+            plans[view.id] = (directive_id, pace)
     units = {v.id: v.unit for v in engine.task_views(store)}
+    answered = {o["code"] for o in engine.org_listing(store)}  # offices answering upstream
     first_day = {d: i for d, i in zip(directive_ids, issued_at, strict=True)}
     count: dict[int, int] = dict.fromkeys(directive_ids, 0)
     for sweep_at, start_at, report_at in _working_mornings(min(issued_at), END, calendar):
         engine.sweep(store, sweep_at)
+        if checkpoint and sweep_at.date() == checkpoint[0]:
+            checkpoint[1](sweep_at)
         for d in directive_ids:
             if sweep_at > first_day[d]:
                 count[d] += 1
@@ -80,24 +98,48 @@ def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
                 if state == "received":
                     engine.fire(store, "start", [task_id], units[task_id], start_at,
                                 note="Đã xây dựng kế hoạch triển khai")
+            if units[task_id] in answered:
+                # an office reports upward the morning after its schools' reports are all in
+                below = engine.task_children(store, task_id)
+                state = engine.task_views(store, ids=[task_id])[0].state
+                if below and below[0] == below[1] and state not in ("reported", "accepted"):
+                    engine.fire(store, "report", [task_id], units[task_id], report_at,
+                                note="Đã tổng hợp báo cáo của các trường")
+                continue
             if pace.report_after is not None and day == pace.start_after + pace.report_after + 1:
                 engine.fire(store, "report", [task_id], units[task_id], report_at,
                             note="Đã gửi báo cáo kết quả")
 
 
-def run(console: Console, seed: int = 2024, keep: str | None = None) -> None:
+def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> None:
+    """The moments the roll-up made: the office's schools all in, the office reporting up."""
+    tree = engine.chain(store, str(directive_ids[0]), END)
+    for child in tree["children"]:
+        task = child["via"]["task"]
+        for event in engine.task_detail(store, task)[3]:
+            if event.trigger == "collect":
+                console.print(f"{format_moment(event.at)}: {event.note} → nhiệm vụ {task} của "
+                              f"{child['via']['unit']} chuyển «Đã đủ báo cáo cấp dưới»")
+            elif event.trigger == "report":
+                late = " (trễ hạn)" if event.from_state == "overdue" else ""
+                console.print(f"{format_moment(event.at)}: đủ {child['reported']}/"
+                              f"{child['total']} báo cáo của các trường; {child['via']['unit']} "
+                              f"gửi báo cáo tổng hợp lên {tree['label']}{late}")
+
+
+def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="chidao-demo-") as folder:
         path = Path(keep) if keep else Path(folder) / "demo.db"
         if path.exists():
             path.unlink()
         store = Store.open(f"sqlite:///{path}")
         examples = data_dir("examples")
-        for org_file in ("org-dien-bien.yaml", "org-binh-son.yaml"):
+        for org_file in CHAIN_ORGS if chain else ORGS:
             org, _ = engine.load_org_file(store, examples / org_file)
             console.print(f"Đã nạp {org.offices[0].name}: {len(org.units)} đơn vị, "
                           f"{len(org.people)} cán bộ")
         directive_ids, issued_at = [], []
-        for name, workflow, when in STORY:
+        for name, workflow, when in CHAIN_STORY if chain else STORY:
             directive = load_directive(examples / "directives" / name)
             issued = engine.issue(store, directive, workflow, when, "demo")
             directive_ids.append(issued.directive_id)
@@ -106,7 +148,18 @@ def run(console: Console, seed: int = 2024, keep: str | None = None) -> None:
                 f"{format_date(when)}: {issued.office} ban hành {issued.label} "
                 f"«{directive.subject[:60]}…» → {issued.tasks} nhiệm vụ"
             )
-        _simulate(store, random.Random(seed), directive_ids, issued_at)
+            if issued.parent:
+                console.print(f"  trả lời {issued.parent}: nối vào nhiệm vụ {issued.parent_task} "
+                              f"của {issued.office} (theo phần căn cứ của văn bản)")
+        def show_chain(at: pendulum.DateTime) -> None:
+            console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(at)}, hạn của Sở đã qua"))
+            console.print(views.chain_tree(engine.chain(store, str(directive_ids[0]), at)))
+
+        _simulate(store, random.Random(seed), directive_ids, issued_at,
+                  everyone=set(directive_ids[1:]) if chain else set(),
+                  checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None)
+        if chain:
+            _tell_answer(console, store, directive_ids)
         engine.sweep(store, END)
         climbed = engine.escalation_listing(store)
         kinds: dict[str, int] = {}
@@ -116,6 +169,9 @@ def run(console: Console, seed: int = 2024, keep: str | None = None) -> None:
             f"Đôn đốc đã tạo: {', '.join(f'{n} {k}' for k, n in kinds.items()) or 'không có'}; "
             f"{engine.outbox_size(store)} thông báo chờ gửi (chidao notify)"
         )
+        if chain:
+            console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(END)}"))
+            console.print(views.chain_tree(engine.chain(store, str(directive_ids[0]), END)))
         console.print(Rule(f"Bảng theo dõi lúc {format_moment(END)}"))
         data = dashboard.build(store, END, dashboard.Options(limit=8))
         console.print(dashboard.render(data, "vi", console.width))

@@ -25,6 +25,7 @@ from chidao.model import LEVELS, Directive, Event, Org, TaskView
 from chidao.org import load_org
 from chidao.resources import workflow_dirs
 from chidao.store import Store
+from chidao.store import chains as cstore
 from chidao.store import directives as dstore
 from chidao.store import escalations as estore
 from chidao.store import org as ostore
@@ -103,6 +104,9 @@ class Issued:
     tasks: int
     units: int
     deliverables: int
+    parent_task: int | None = None  # the upstream task this directive answers
+    parent: str | None = None  # that task's directive
+    linked_by: str | None = None  # "--parent" or "references"
 
 
 def _choose_office(conn, directive: Directive, office: str | None) -> str:
@@ -187,6 +191,7 @@ def issue(
     office: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     until: dt.date | None = None,
+    parent: int | None = None,
 ) -> Issued:
     """Create the directive, its workflow instance and all its tasks in one transaction."""
     template, source = find_template(workflow)
@@ -210,6 +215,7 @@ def issue(
                 f"no unit of {office_code} is at level "
                 f"{', '.join(directive.recipient_levels) or '?'}: nobody would receive it"
             )
+        link = _upstream(conn, directive, office_code, parent)
         template_id = dstore.save_template(conn, template, source, now)
         calendar = office_calendar(conn, office_code)
         plan = _plan(directive, template, calendar, _issue_moment(directive, now), now, until)
@@ -218,7 +224,8 @@ def issue(
             "code": directive.code, "date": directive.date, "subject": directive.subject,
             "urgency": directive.urgency, "recipient_levels": ",".join(directive.recipient_levels),
             "signer": directive.signer, "document": directive.to_json(),
-            "template_id": template_id, "parent_task_id": None, "issued_at": now,
+            "template_id": template_id, "parent_task_id": link["id"] if link else None,
+            "issued_at": now,
             "issued_by": actor,
         })
         deliverable_ids = dstore.insert_deliverables(conn, directive_id, [
@@ -238,7 +245,28 @@ def issue(
         directive_id=directive_id, label=dstore.directive_label(directive.code, directive_id),
         office=office_code, template=template.name, template_version=info["version"],
         tasks=created, units=units, deliverables=len(plan),
+        parent_task=link["id"] if link else None,
+        parent=dstore.directive_label(link["code"], link["directive_id"]) if link else None,
+        linked_by=link["by"] if link else None,
     )
+
+
+def _upstream(conn, directive: Directive, office: str, parent: int | None) -> dict[str, Any] | None:
+    """The upstream task this directive answers: ``--parent``, or the office's own task in a
+    directive its references cite (same code and date) that is in the database."""
+    if parent is not None:
+        found = cstore.task_link(conn, parent)
+        if found is None:
+            raise NotFound(f"--parent: task {parent} does not exist")
+        if found["unit_code"] != office:
+            raise InputError(
+                f"--parent: task {parent} is the task of {found['unit_code']} in "
+                f"{dstore.directive_label(found['code'], found['directive_id'])}; "
+                f"{office} can answer only its own task"
+            )
+        return {**found, "by": "--parent"}
+    found = cstore.find_upstream(conn, directive.references, office)
+    return {**found, "by": "references"} if found else None
 
 
 # ----------------------------------------------------------------------------- fire
@@ -249,11 +277,13 @@ def _role(actor: tstore.Actor, row: tstore.TaskRow) -> str:
     if actor.name == SYSTEM:
         return SYSTEM
     if actor.office:
-        if actor.office != row.office_code:
-            raise TransitionRefused(
-                f"task {row.id} is a task of {row.office_code}; {actor.name} works for {actor.office}"
-            )
-        return "office"
+        if actor.office == row.office_code:
+            return "office"
+        if actor.office == row.unit_code:  # an office answering its own upstream task
+            return "recipient"
+        raise TransitionRefused(
+            f"task {row.id} is a task of {row.office_code}; {actor.name} works for {actor.office}"
+        )
     if actor.unit:
         if actor.unit != row.unit_code:
             raise TransitionRefused(
@@ -328,7 +358,34 @@ def fire(
         tstore.apply_change(conn, changes, trigger, actor, note, now)
         if newly_reported:
             estore.resolve(conn, newly_reported, now)
+            _children_reported(store, conn, newly_reported, now)
     return fired
+
+
+def _children_reported(store: Store, conn, reported: Sequence[int], now) -> None:
+    """When every task answering an upstream task is reported, do what its template says
+    (``on_children_reported``): nothing, or move it to the named state."""
+    parents = cstore.parents_of(conn, reported)
+    counts = cstore.children_counts(conn, parents)
+    done = [p for p in parents if counts.get(p, (0, 0))[0] == counts.get(p, (0, -1))[1]]
+    if not done:
+        return
+    rows, _who = tstore.load_for_fire(conn, done, SYSTEM)
+    for row in rows:
+        template = _workflow(store, conn, row.template_id).template
+        target = template.on_children_reported
+        if target == "nothing" or row.state == target:
+            continue
+        move = next((t for t in template.transitions
+                     if t.dest == target and row.state in t.sources), None)
+        if move is None:
+            continue
+        total = counts[row.id][0]
+        tstore.apply_change(
+            conn, [tstore.Change(row, target, row.received_at or now, row.due_at,
+                                 row.reported_at, row.late_at, row.due_seq, row.days_late)],
+            move.trigger, SYSTEM, f"tất cả {total} nhiệm vụ của cấp dưới đã báo cáo", now,
+        )
 
 
 def _due_on_receipt(conn, row: tstore.TaskRow, calendar: WorkCalendar,
@@ -668,6 +725,58 @@ def task_detail(store: Store, task_id: int) -> tuple[TaskView, dict[str, Any], l
         for trigger in wf.allowed(view.state)
     ]
     return view, directive, allowed, events
+
+
+def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
+    """The whole chain a directive belongs to, from its topmost ancestor down, any depth."""
+    with store.read() as conn:
+        start = dstore.resolve_directive(conn, ref)
+        edges = cstore.links(conn)
+        up = {e["child"]: e for e in edges}
+        root, seen = start, {start}
+        while root in up and up[root]["parent"] not in seen:
+            root = up[root]["parent"]
+            seen.add(root)
+        below: dict[int, list[dict[str, Any]]] = {}
+        for e in edges:
+            below.setdefault(e["parent"], []).append(e)
+        members, queue = [], [root]
+        while queue:
+            current = queue.pop(0)
+            if current in members:
+                continue
+            members.append(current)
+            queue.extend(e["child"] for e in below.get(current, []))
+        counts = cstore.progress(conn, members, now)
+        rows = {d: dstore.get_directive(conn, d) for d in members}
+        templates = {d: _workflow(store, conn, row["template_id"]).template
+                     for d, row in rows.items()}
+        offices = ostore.office_names(conn)
+
+    def node(directive_id: int, via: dict[str, Any] | None) -> dict[str, Any]:
+        row, count = rows[directive_id], counts.get(directive_id, {})
+        return {
+            "id": directive_id, "label": dstore.directive_label(row["code"], directive_id),
+            "office": row["office_code"], "office_name": offices.get(row["office_code"], ""),
+            "subject": row["subject"], "date": row["date"].isoformat() if row["date"] else None,
+            "due": count["due"].isoformat() if count.get("due") else None,
+            "total": count.get("total", 0), "reported": count.get("reported", 0),
+            "late": int(count.get("late") or 0), "selected": directive_id == start,
+            "via": via,
+            "children": [node(e["child"], {"task": e["task"], "unit": e["unit_code"],
+                                           "unit_name": e["unit_name"], "state": e["state"],
+                                           "state_label": templates[directive_id].label(e["state"])})
+                         for e in sorted(below.get(directive_id, []), key=lambda e: e["child"])
+                         if e["child"] in rows],
+        }
+
+    return node(root, None)
+
+
+def task_children(store: Store, task_id: int) -> tuple[int, int] | None:
+    """How the directives answering this task stand: (tasks, reported), or None."""
+    with store.read() as conn:
+        return cstore.children_counts(conn, [task_id]).get(task_id)
 
 
 def task_escalations(store: Store, task_id: int) -> list[dict[str, Any]]:

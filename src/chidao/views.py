@@ -13,6 +13,7 @@ import pendulum
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from rich.tree import Tree
 
 from chidao.clock import format_date, format_moment
 from chidao.model import Event, TaskView
@@ -47,7 +48,8 @@ def tasks_table(views: Sequence[TaskView]) -> Table:
 
 
 def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str],
-               escalations: Sequence[dict[str, Any]] = ()) -> Table:
+               escalations: Sequence[dict[str, Any]] = (),
+               children: tuple[int, int] | None = None) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
@@ -63,6 +65,7 @@ def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str]
         ("Nhận lúc", format_moment(view.received_at)),
         ("Báo cáo lúc", format_moment(view.reported_at)),
         ("Trễ hạn", f"{view.days_late} ngày làm việc" if view.days_late else None),
+        ("Cấp dưới", f"{children[1]}/{children[0]} nhiệm vụ đã báo cáo" if children else None),
         ("Có thể làm", ", ".join(allowed) or "không còn thao tác nào"),
     ]
     rows += [
@@ -317,3 +320,30 @@ def escalations_table(rows: Sequence[dict[str, Any]]) -> Table | Text:
             format_date(r["resolved_at"]) if r["resolved_at"] else Text("chưa", style="red"),
         )
     return table
+
+
+def chain_tree(root: dict[str, Any], lang: str = "vi") -> Tree:
+    """The chain as a tree: each level's directive, due, progress; late branches in red."""
+
+    def label(node: dict[str, Any]) -> Text:
+        text = Text()
+        if node["via"]:
+            via = node["via"]
+            text.append(f"{via['unit_name']} (nhiệm vụ {via['task']}: {via['state_label']}) → ",
+                        style="red" if via["state"] == "overdue" else "dim")
+        text.append(node["label"], style="bold" + (" underline" if node["selected"] else ""))
+        text.append(f"  {node['office_name'] or node['office']}")
+        due = format_date(pendulum.parse(node["due"])) if node["due"] else "—"
+        text.append(f"  · hạn {due}  · {node['reported']}/{node['total']} đã báo cáo")
+        if node["late"]:
+            text.append(f"  · {node['late']} quá hạn", style="bold red")
+        return text
+
+    def grow(tree: Tree, node: dict[str, Any]) -> None:
+        for child in node["children"]:
+            branch = tree.add(label(child), guide_style="red" if child["late"] else "dim")
+            grow(branch, child)
+
+    tree = Tree(label(root), guide_style="red" if root["late"] else "dim")
+    grow(tree, root)
+    return tree

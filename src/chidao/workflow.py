@@ -375,6 +375,11 @@ def template_from_yaml(doc: Any, source: str) -> Template:
             yamlio.line_of(doc, "on_children_reported"),
             f"on_children_reported must be one of {', '.join(CHILDREN_ACTIONS)}",
         )
+    if children in CHILDREN_ACTIONS and children != "nothing" and children not in names:
+        problems.add(
+            yamlio.line_of(doc, "on_children_reported"),
+            f"on_children_reported: {children!r} is not a state of this template",
+        )
     deadline = doc.get("deadline") or {}
     if isinstance(deadline, dict):
         _check_keys(deadline, DEADLINE_KEYS, "deadline", problems)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
 
-from chidao.store.schema import directives, escalations, offices, people, tasks, unit_levels, units
+from chidao.store.schema import directives, escalations, people, tasks, unit_levels, units
 
 
 def scope(directive_id: int | None = None, level: str | None = None,
@@ -153,10 +153,6 @@ def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
         .order_by(tasks.c.due_at, tasks.c.id)
     ).mappings()
     return [dict(r) for r in rows]
-
-
-def office_names(conn: Connection) -> dict[str, str]:
-    return {r.code: r.name for r in conn.execute(select(offices.c.code, offices.c.name))}
 
 
 def person_row(conn: Connection, person_id: str) -> dict[str, Any] | None:

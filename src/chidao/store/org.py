@@ -123,3 +123,7 @@ def org_listing(conn: Connection) -> list[dict[str, Any]]:
             ],
         })
     return out
+
+
+def office_names(conn: Connection) -> dict[str, str]:
+    return {r.code: r.name for r in conn.execute(select(offices.c.code, offices.c.name))}
