@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from chidao import clock, engine, notify, views
+from chidao import clock, engine, notify, report, views
 from chidao.calendar import DAYS, WORKING_DAYS, Duration, WorkCalendar
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import ChidaoError, InputError
@@ -378,6 +378,40 @@ def directive_show(ref: str, as_json: bool) -> None:
         emit_json(detail)
         return
     console().print(views.directive_panel(detail))
+
+
+@group("units")
+def units_group() -> None:
+    """The schools list: import it from the spreadsheet the office keeps."""
+
+
+cli.add_command(units_group)
+
+
+@command(units_group, "import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--office", help="Whose units these are, when the database holds several offices.")
+@click.option("--dry-run", is_flag=True, help="Only list what would change.")
+def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
+    """Load or update units from FILE.xlsx or FILE.csv (columns: code, name, levels,
+    principal, email, phone; Vietnamese headers such as "Mã đơn vị", "Cấp học" work too).
+
+    Example:
+
+        chidao units import danh-sach-truong.xlsx --dry-run
+    """
+    plan = engine.import_units(_settings().store(), file, office, dry_run)
+    out = console()
+    for unit in plan.new:
+        out.print(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})")
+    for unit, diff in plan.changed:
+        changes = "; ".join(f"{name}: {before or '—'} → {after or '—'}"
+                            for name, (before, after) in diff.items())
+        out.print(f"~ {unit.code}: {changes}")
+    if plan.ignored_columns:
+        out.print(f"(columns not read: {', '.join(plan.ignored_columns)})")
+    out.print(f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
+              + (" (dry run: nothing written)" if dry_run else ""))
 
 
 # ------------------------------------------------------------------------------ chain
@@ -828,6 +862,35 @@ def dashboard_command(directive: str | None, level: str | None, unit: str | None
                 live.update(screen()[1], refresh=True)
     except KeyboardInterrupt:
         out.print("\n[dim]Đã dừng theo dõi.[/dim]" if lang == "vi" else "\n[dim]Stopped.[/dim]")
+
+
+@command(cli, "report")
+@click.argument("ref", metavar="DIRECTIVE")
+@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="xlsx",
+              show_default=True, help="What to write.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (default: stdout for json/csv/md, bao-cao-CODE.xlsx|docx).")
+def report_command(ref: str, fmt: str, output: str | None) -> None:
+    """What the office sends upward about a directive (DIRECTIVE: its code or id): one row
+    per recipient unit, and a summary by level and by completion category.
+
+    Example:
+
+        chidao report 746/SGDDĐT-GDCN --format xlsx -o bao-cao-746.xlsx
+    """
+    settings = _settings()
+    data = report.build(settings.store(), ref, settings.moment())
+    if output in (None, "-") and fmt in ("json", "csv", "md"):
+        click.echo(report.WRITERS[fmt](data).decode("utf-8-sig"), nl=False)
+        return
+    if output == "-":
+        raise InputError(f"--format {fmt} is a binary file: give -o FILE")
+    path = Path(output or report.default_name(data, fmt))
+    if not path.parent.resolve().is_dir():
+        raise InputError(f"-o: folder {path.parent} does not exist")
+    report.write(data, fmt, path)
+    click.echo(f"Wrote {path} ({len(data['rows'])} rows; {data['summary']['open_overdue']} "
+               "overdue)")
 
 
 @command(cli, "demo")

@@ -24,6 +24,7 @@ from chidao.clock import aware, format_date, format_moment
 from chidao.errors import InputError, NotFound
 from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
 from chidao.store import Store
+from chidao.store import chains as cstore
 from chidao.store import dashboard as q
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
@@ -52,7 +53,7 @@ WORDS = {
         "nothing_open": "Không còn văn bản nào đang theo dõi.",
         "next": "Việc tiếp theo", "no_task": "Đơn vị {unit} không có nhiệm vụ nào.",
         "left": "còn {n} ngày LV", "today": "đến hạn hôm nay", "no_due": "chưa có hạn",
-        "period": "kỳ {p}",
+        "period": "kỳ {p}", "below": "cấp dưới",
     },
     "en": {
         "title": "chidao · directives being followed",
@@ -72,7 +73,7 @@ WORDS = {
         "nothing_open": "No directive is open.",
         "next": "Next step", "no_task": "Unit {unit} has no tasks.",
         "left": "{n} working days left", "today": "due today", "no_due": "no due yet",
-        "period": "period {p}",
+        "period": "period {p}", "below": "below",
     },
 }
 URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
@@ -139,8 +140,12 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             q.due_soon(conn, where, open_states, now, today + options.soon_days, options.limit)
             if open_states else (0, []))
         levels = q.level_states(conn, where)
+        below = cstore.children_by_directive(conn, sorted(info))
         has_any = bool(info) or dstore.directive_count(conn) > 0
     data = _assemble(grouped, info, templates, levels, now)
+    for entry in data["directives"]:
+        total, reported = below.get(entry["id"], (0, 0))
+        entry["children"] = {"tasks": total, "reported": reported} if total else None
     data.update(
         now=now.isoformat(), date=format_date(now), weekday=WEEKDAYS["vi"][now.weekday()],
         office=offices.get(office) if office else None, offices=len(offices),
@@ -340,7 +345,8 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     for d in shown:
         cells: list[RenderableType] = [
             d["label"] + (" ⚡" if d["urgency"] else ""),
-            d["subject"],
+            Text((f"{w['below']} {d['children']['reported']}/{d['children']['tasks']} · "
+                  if d["children"] else "") + d["subject"]),
             _due_text(d["due"]) if wide else (format_date(pendulum.parse(d["due"])) if d["due"] else "—"),
             _bar(d["reported"], d["total"], bar),
         ]

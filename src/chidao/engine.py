@@ -20,8 +20,9 @@ from chidao.clock import TZ, aware
 from chidao import notify
 from chidao.deadlines import Schedule, next_occurrence, period_key, periods_due, school_year_end
 from chidao.ladder import Resolver
-from chidao.errors import DuplicateDirective, InputError, NotFound, TransitionRefused
-from chidao.model import LEVELS, Directive, Event, Org, TaskView
+from chidao import units_import
+from chidao.errors import BadRows, DuplicateDirective, InputError, NotFound, TransitionRefused
+from chidao.model import LEVELS, Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
 from chidao.resources import workflow_dirs
 from chidao.store import Store
@@ -43,6 +44,41 @@ def load_org_file(store: Store, path: str | Path) -> tuple[Org, dict[str, int]]:
     with store.write() as conn:
         counts = ostore.save_org(conn, org)
     return org, counts
+
+
+def import_units(store: Store, path: str | Path, office: str | None, dry_run: bool
+                 ) -> units_import.Plan:
+    """Load or update units from a spreadsheet; all rows are checked before any is written."""
+    path = Path(path)
+    with store.write() as conn:
+        codes = ostore.office_codes(conn)
+        if office is None:
+            if len(codes) != 1:
+                raise InputError(
+                    "no office is loaded yet: run 'chidao org load FILE' first" if not codes else
+                    f"this database holds {len(codes)} offices ({', '.join(codes)}): say whose "
+                    "units these are with --office CODE")
+            office = codes[0]
+        elif office not in codes:
+            raise NotFound(f"unknown office {office!r} (load its org file first)")
+        read, problems, ignored, present = units_import.read_units(path, office)
+        existing = ostore.units_by_code(conn, [u.code for u in read if u.code])
+        plan, conflicts = units_import.plan(read, existing, office, present)
+        problems += [f"{path}: {c}" for c in conflicts]
+        if problems:
+            raise BadRows(problems)
+        plan.ignored_columns = ignored
+        if not dry_run:
+            merged = [
+                u if u.code not in existing else Unit(
+                    code=u.code, office=office, name=u.name, levels=u.levels,
+                    **{f: getattr(u, f) if f in present else existing[u.code][f]
+                       for f in ("principal", "email", "phone")})
+                for u in plan.new + [u for u, _diff in plan.changed]
+            ]
+            if merged:
+                ostore.save_units(conn, merged)
+    return plan
 
 
 def office_calendar(conn, office: str) -> WorkCalendar:

@@ -52,3 +52,11 @@ class ParseError(InputError):
 
 class DatabaseError(ChidaoError):
     """The database cannot be used."""
+
+
+class BadRows(InputError):
+    """A spreadsheet has rows that cannot be imported; nothing was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0])
+        self.problems = problems

@@ -127,3 +127,31 @@ def org_listing(conn: Connection) -> list[dict[str, Any]]:
 
 def office_names(conn: Connection) -> dict[str, str]:
     return {r.code: r.name for r in conn.execute(select(offices.c.code, offices.c.name))}
+
+
+def office_row(conn: Connection, code: str) -> dict[str, Any]:
+    row = conn.execute(select(offices).where(offices.c.code == code)).mappings().one()
+    return dict(row)
+
+
+def units_by_code(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(codes), 500):
+        rows = conn.execute(select(units).where(units.c.code.in_(codes[start:start + 500])))
+        found.update({r.code: dict(r._mapping) for r in rows})
+    return found
+
+
+def save_units(conn: Connection, rows: list[Unit]) -> None:
+    """Insert or update units and replace their levels."""
+    _upsert(conn, units, [
+        {"code": u.code, "office_code": u.office, "name": u.name, "levels": ",".join(u.levels),
+         "principal": u.principal, "email": u.email, "phone": u.phone}
+        for u in rows
+    ], "code")
+    codes = [u.code for u in rows]
+    for start in range(0, len(codes), 500):
+        conn.execute(delete(unit_levels).where(unit_levels.c.unit_code.in_(codes[start:start + 500])))
+    levels = [{"unit_code": u.code, "level": lv} for u in rows for lv in u.levels]
+    if levels:
+        conn.execute(unit_levels.insert(), levels)

@@ -1,0 +1,356 @@
+"""``chidao report``: what an office sends upward about one directive.
+
+One row per task (a recipient unit, per deliverable and period), a summary by school level
+and by completion category, in xlsx (openpyxl), csv (UTF-8 with BOM, for Excel), json,
+Markdown, or a draft "Báo cáo kết quả thực hiện …" in the Nghị định 30 layout (python-docx).
+Files are written to a temporary name and renamed, so a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+from chidao.calendar import calendar_from_config
+from chidao.clock import aware, format_date, format_moment
+from chidao.model import LEVEL_NAMES, LEVELS
+from chidao.store import Store
+from chidao.store import directives as dstore
+from chidao.store import org as ostore
+from chidao.store import reports as rstore
+from chidao.store.chains import task_link
+
+FORMATS = ("xlsx", "csv", "json", "md", "docx")
+CATEGORIES = {
+    "on_time": "Hoàn thành đúng hạn",
+    "late": "Hoàn thành trễ hạn",
+    "open_in_time": "Chưa hoàn thành, còn hạn",
+    "open_overdue": "Chưa hoàn thành, quá hạn",
+}
+COLUMNS = (
+    ("n", "STT"), ("unit", "Mã đơn vị"), ("unit_name", "Tên đơn vị"), ("levels", "Cấp học"),
+    ("state_label", "Trạng thái"), ("received", "Ngày nhận"), ("reported", "Ngày báo cáo"),
+    ("due", "Hạn báo cáo"), ("days_late", "Số ngày làm việc trễ"),
+    ("escalation", "Mức đôn đốc đã đến"), ("category_label", "Phân loại"), ("note", "Ghi chú"),
+)
+DATE_KEYS = ("received", "reported", "due")
+
+
+def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
+    """Everything a report shows, as plain data (what ``--format json`` writes)."""
+    with store.read() as conn:
+        directive_id = dstore.resolve_directive(conn, ref)
+        row = dstore.get_directive(conn, directive_id)
+        template = dstore.workflow_of(conn, row["template_id"]).template
+        office = ostore.office_row(conn, row["office_code"])
+        calendar = calendar_from_config(office["calendar"], row["office_code"])
+        tasks = rstore.task_rows(conn, directive_id)
+        upstream = None
+        if row["parent_task_id"]:
+            link = task_link(conn, row["parent_task_id"])
+            parent = dstore.get_directive(conn, link["directive_id"])
+            upstream = {
+                "label": dstore.directive_label(parent["code"], parent["id"]),
+                "code": parent["code"], "date": _date(parent["date"]),
+                "subject": parent["subject"],
+                "office_name": ostore.office_row(conn, parent["office_code"])["name"],
+                "task": row["parent_task_id"],
+            }
+    today = calendar.ordinal(now.date())
+    reported_states = set(template.reported_states)
+    several = len({(t["seq"], t["period"]) for t in tasks}) > 1
+    rows = []
+    for n, t in enumerate(tasks, start=1):
+        due = t["due_at"]
+        if t["state"] in reported_states:
+            late = bool(due and t["reported_at"] and t["reported_at"] > due)
+            category = "late" if late else "on_time"
+            days_late = t["days_late"] if late else 0
+        else:
+            late = bool(due and due < now)
+            category = "open_overdue" if late else "open_in_time"
+            days_late = max(1, today - t["due_seq"]) if late else 0
+        part = " ".join(x for x in (f"mục {t['item']}" if t["item"] else "",
+                                    f"kỳ {format_date(pendulum.parse(t['period']))}"
+                                    if t["period"] else "") if x)
+        rows.append({
+            "n": n, "task": t["id"], "unit": t["unit_code"], "unit_name": t["unit_name"],
+            "levels": t["levels"].replace(",", ", "), "state": t["state"],
+            "state_label": template.label(t["state"]),
+            "received": _iso(t["received_at"]), "reported": _iso(t["reported_at"]),
+            "due": _iso(due), "days_late": days_late, "category": category,
+            "category_label": CATEGORIES[category],
+            "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
+            "note": (f"{part}; " if several and part else "") + (t["note"] or ""),
+        })
+    by_level: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for level in r["levels"].split(", "):
+            entry = by_level.setdefault(level, {"total": 0, **dict.fromkeys(CATEGORIES, 0)})
+            entry["total"] += 1
+            entry[r["category"]] += 1
+    summary = {"total": len(rows), **dict.fromkeys(CATEGORIES, 0)}
+    for r in rows:
+        summary[r["category"]] += 1
+    return {
+        "directive": {
+            "id": directive_id, "label": dstore.directive_label(row["code"], directive_id),
+            "code": row["code"], "number": row["number"], "symbol": row["symbol"],
+            "date": _date(row["date"]), "subject": row["subject"],
+            "office": row["office_code"], "office_name": office["name"],
+            "abbreviation": office["abbreviation"], "parent_body": office["parent_body"],
+            "signer": row["signer"], "place": (row["document"] or {}).get("place"),
+        },
+        "upstream": upstream,
+        "generated_at": now.isoformat(),
+        "rows": rows,
+        "by_level": [{"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+                     for lv in LEVELS if lv in by_level],
+        "summary": summary,
+        "categories": CATEGORIES,
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return aware(value).isoformat() if value else None
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _shown(key: str, value: Any) -> Any:
+    if key in DATE_KEYS:
+        return format_moment(pendulum.parse(value)) if value else ""
+    return "" if value is None else value
+
+
+# ----------------------------------------------------------------------------- writers
+
+
+def to_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def to_csv(data: dict[str, Any]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([title for _key, title in COLUMNS])
+    for r in data["rows"]:
+        writer.writerow([_shown(key, r[key]) for key, _title in COLUMNS])
+    return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def _md_cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def to_md(data: dict[str, Any]) -> bytes:
+    d = data["directive"]
+    lines = [f"# Kết quả thực hiện {_document_name(data)}", "",
+             f"{d['office_name']} — lập lúc {format_moment(pendulum.parse(data['generated_at']))}",
+             "", "## Tổng hợp", "", "| Phân loại | Số nhiệm vụ |", "|---|---:|"]
+    lines += [f"| {label} | {data['summary'][key]} |" for key, label in CATEGORIES.items()]
+    lines += [f"| **Tổng** | **{data['summary']['total']}** |", "", "## Theo cấp học", "",
+              "| Cấp | Tổng | " + " | ".join(CATEGORIES.values()) + " |",
+              "|---|---:|" + "---:|" * len(CATEGORIES)]
+    lines += [f"| {lv['level']} | {lv['total']} | " + " | ".join(str(lv[k]) for k in CATEGORIES)
+              + " |" for lv in data["by_level"]]
+    lines += ["", "## Chi tiết", "", "| " + " | ".join(t for _k, t in COLUMNS) + " |",
+              "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_md_cell(_shown(k, r[k])) for k, _t in COLUMNS) + " |"
+              for r in data["rows"]]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def to_xlsx(data: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Chi tiết"
+    header_font, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    sheet.append([title for _key, title in COLUMNS])
+    for cell in sheet[1]:
+        cell.font, cell.fill = header_font, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for r in data["rows"]:
+        values = []
+        for key, _title in COLUMNS:
+            value = r[key]
+            if key in DATE_KEYS:  # real dates, shown in Vietnamese time
+                value = aware(pendulum.parse(value)).naive() if value else None
+            values.append(value)
+        sheet.append(values)
+    for column, (key, title) in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(column)
+        if key in DATE_KEYS:
+            for cell in sheet[letter][1:]:
+                cell.number_format = "dd/mm/yyyy hh:mm"
+        longest = max([len(title)] + [len(str(_shown(key, r[key]))) for r in data["rows"]])
+        sheet.column_dimensions[letter].width = min(60, max(8, longest + 2))
+    sheet.freeze_panes = "D2"  # header row and the unit's name stay in view
+    sheet.auto_filter.ref = sheet.dimensions
+
+    summary = book.create_sheet("Tổng hợp")
+    summary.append([f"Kết quả thực hiện {_document_name(data)}"])
+    summary["A1"].font = Font(bold=True, size=13)
+    summary.append([])
+    summary.append(["Cấp học", "Tổng số", *CATEGORIES.values()])
+    for lv in data["by_level"]:
+        summary.append([lv["name"], lv["total"], *(lv[k] for k in CATEGORIES)])
+    summary.append(["Tổng cộng", data["summary"]["total"],
+                    *(data["summary"][k] for k in CATEGORIES)])
+    for cell in summary[3]:
+        cell.font, cell.fill = header_font, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for cell in summary[summary.max_row]:
+        cell.font = header_font
+    for column in range(1, 7):
+        summary.column_dimensions[get_column_letter(column)].width = 16 if column > 1 else 14
+    summary.freeze_panes = "B4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _document_name(data: dict[str, Any]) -> str:
+    """"Công văn số 746/SGDDĐT-GDCN ngày 21/03/2024 của Sở …" (the upstream one, if any)."""
+    up = data["upstream"]
+    if up:
+        date = f" ngày {format_date(dt.date.fromisoformat(up['date']))}" if up["date"] else ""
+        name = f"Công văn số {up['code']}" if up["code"] else f"văn bản {up['label']}"
+        return f"{name}{date} của {up['office_name']}"
+    d = data["directive"]
+    date = f" ngày {format_date(dt.date.fromisoformat(d['date']))}" if d["date"] else ""
+    name = f"Công văn số {d['code']}" if d["code"] else f"văn bản {d['label']}"
+    return f"{name}{date} về việc {d['subject']}"
+
+
+def to_docx(data: dict[str, Any]) -> bytes:
+    """A draft in the Nghị định 30/2020 layout, ready for the office to edit and sign."""
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    d, s = data["directive"], data["summary"]
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin = section.bottom_margin = Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    style = doc.styles["Normal"]
+    style.font.name, style.font.size = "Times New Roman", Pt(13)
+
+    def para(cell_or_doc, text="", bold=False, italic=False, center=False, size=None):
+        first = getattr(cell_or_doc, "paragraphs", None)
+        fresh = first and len(first) == 1 and not first[0].text and not first[0].runs
+        p = first[0] if fresh and hasattr(cell_or_doc, "vertical_alignment") else (
+            cell_or_doc.add_paragraph())
+        run = p.add_run(text)
+        run.bold, run.italic = bold, italic
+        if size:
+            run.font.size = Pt(size)
+        if center:
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        return p
+
+    head = doc.add_table(rows=1, cols=2)
+    left, right = head.rows[0].cells
+    para(left, (d["parent_body"] or "").upper(), center=True, size=12)
+    para(left, d["office_name"].upper(), bold=True, center=True, size=12)
+    para(left, f"Số: …/BC-{d['abbreviation'] or '…'}", center=True)
+    para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=12)
+    para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, center=True)
+    year = pendulum.parse(data["generated_at"]).year
+    para(right, f"{d['place'] or '…'}, ngày … tháng … năm {year}", italic=True, center=True)
+
+    para(doc, "BÁO CÁO", bold=True, center=True, size=14)
+    para(doc, f"Kết quả thực hiện {_document_name(data)}", bold=True, center=True)
+    done = s["on_time"] + s["late"]
+    para(doc, f"Thực hiện {_document_name(data)}, {d['office_name']} báo cáo kết quả thực "
+              "hiện như sau:")
+    para(doc, "1. Tình hình triển khai", bold=True)
+    para(doc, f"{d['office_name']} đã ban hành văn bản {d['label']} về việc {d['subject']} "
+              f"gửi {s['total']} đơn vị/nhiệm vụ. Đến ngày "
+              f"{format_date(pendulum.parse(data['generated_at']))}: {done} đã báo cáo "
+              f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
+              f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).")
+    para(doc, "2. Tổng hợp theo cấp học", bold=True)
+    table = doc.add_table(rows=1, cols=2 + len(CATEGORIES))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, title in zip(table.rows[0].cells, ["Cấp học", "Tổng số", *CATEGORIES.values()],
+                           strict=True):
+        cell.text = ""
+        cell.paragraphs[0].add_run(title).bold = True
+    for lv in [*data["by_level"], {"name": "Tổng cộng", **s}]:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, [lv["name"], lv["total"], *(lv[k] for k in CATEGORIES)],
+                               strict=True):
+            cell.text = str(value)
+    para(doc, "3. Các đơn vị chậm báo cáo", bold=True)
+    late = [r for r in data["rows"] if r["category"] in ("late", "open_overdue")]
+    if late:
+        for r in late:
+            state = ("đã báo cáo" if r["category"] == "late" else "chưa báo cáo")
+            para(doc, f"- {r['unit_name']}: {state}, trễ {r['days_late']} ngày làm việc.")
+    else:
+        para(doc, "Không có đơn vị nào chậm báo cáo.")
+    para(doc, "4. Đề xuất, kiến nghị", bold=True)
+    para(doc, "…")
+
+    sign = doc.add_table(rows=1, cols=2)
+    where, who = sign.rows[0].cells
+    para(where, "Nơi nhận:", bold=True, size=11)
+    para(where, f"- {data['upstream']['office_name']};" if data["upstream"] else
+         f"- {d['parent_body'] or 'Cơ quan cấp trên'} (b/c);", size=11)
+    para(where, "- Lưu: VT.", size=11)
+    signer = d["signer"] or {}
+    chain = signer.get("chain") or []
+    for link in chain:
+        para(who, f"{link.get('authority', '')}. {link.get('title', '')}".strip(". "),
+             bold=True, center=True)
+    para(who, signer.get("position") or "THỦ TRƯỞNG CƠ QUAN", bold=True, center=True)
+    para(who, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, center=True, size=11)
+    para(who, "")
+    para(who, signer.get("name") or "", bold=True, center=True)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+WRITERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
+    "json": to_json, "csv": to_csv, "md": to_md, "xlsx": to_xlsx, "docx": to_docx,
+}
+
+
+def write(data: dict[str, Any], fmt: str, path: Path) -> None:
+    """Write atomically: a temporary file beside ``path``, renamed when complete."""
+    payload = WRITERS[fmt](data)
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def default_name(data: dict[str, Any], fmt: str) -> str:
+    label = data["directive"]["label"].replace("/", "-").replace("#", "van-ban-")
+    return f"bao-cao-{label}.{fmt}"

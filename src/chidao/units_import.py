@@ -1,0 +1,184 @@
+"""``chidao units import``: load or update the schools list from the spreadsheet an office
+already keeps (xlsx or csv, Vietnamese or English headers).
+
+Every row is checked before anything is written; each problem names the row and column.
+A dry run lists what would change. The import itself is one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chidao.errors import InputError
+from chidao.model import LEVEL_NAMES, LEVELS, Unit
+
+FIELDS = ("code", "name", "levels", "principal", "email", "phone")
+REQUIRED = ("code", "name", "levels")
+HEADERS = {
+    "code": ("code", "mã", "mã đơn vị", "mã trường", "mã đv"),
+    "name": ("name", "tên", "tên đơn vị", "tên trường", "đơn vị"),
+    "levels": ("levels", "level", "cấp", "cấp học", "bậc học"),
+    "principal": ("principal", "hiệu trưởng", "thủ trưởng", "người đứng đầu", "lãnh đạo"),
+    "email": ("email", "e-mail", "thư điện tử", "địa chỉ email"),
+    "phone": ("phone", "điện thoại", "số điện thoại", "sđt", "đt"),
+}
+_LEVEL_WORDS = {v.casefold(): k for k, v in LEVEL_NAMES.items()} | {k.casefold(): k for k in LEVELS}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CODE = re.compile(r"^[\w.-]+$")
+
+
+def _key(text: Any) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(text or "")).casefold().split())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a phone number typed as a number
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header row and the data rows (with their row numbers as the office sees them)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
+            raise InputError(f"{path}: not an Excel .xlsx workbook ({exc})") from exc
+        sheet = book.worksheets[0]
+        rows = [(n, [_cell(v) for v in row])
+                for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        book.close()
+    elif suffix == ".csv":
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1258")  # Excel's "CSV" on a Vietnamese Windows
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = [(n, [_cell(v) for v in row])
+                for n, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
+    else:
+        raise InputError(f"{path}: expected a .xlsx or .csv file")
+    rows = [(n, r) for n, r in rows if any(r)]
+    if not rows:
+        raise InputError(f"{path}: the file is empty")
+    (_first, header), *data = rows
+    return header, data
+
+
+def _levels(text: str) -> tuple[str, ...]:
+    found = []
+    for token in re.split(r"[,;&/+]| - ", text):
+        token = token.strip()
+        if not token:
+            continue
+        level = _LEVEL_WORDS.get(token.casefold())
+        if level is None:
+            raise ValueError(token)
+        if level not in found:
+            found.append(level)
+    return tuple(found)
+
+
+@dataclass
+class Plan:
+    """What an import would do."""
+
+    new: list[Unit] = field(default_factory=list)
+    changed: list[tuple[Unit, dict[str, tuple[str, str]]]] = field(default_factory=list)
+    unchanged: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def read_units(path: Path, office: str) -> tuple[list[Unit], list[str], list[str], set[str]]:
+    """The units of the file, its problems ("file: row N, column 'X': …"), the columns it
+    ignored, and the fields it has."""
+    header, data = read_table(path)
+    columns: dict[str, int] = {}
+    ignored = []
+    for index, title in enumerate(header):
+        found = next((f for f, names in HEADERS.items() if _key(title) in names), None)
+        if found and found not in columns:
+            columns[found] = index
+        elif title:
+            ignored.append(title)
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise InputError(
+            f"{path}: row 1 has no column for {', '.join(missing)} (expected e.g. "
+            + "; ".join(f"'{HEADERS[f][2] if len(HEADERS[f]) > 2 else HEADERS[f][0]}'" for f in missing)
+            + ")"
+        )
+    problems, units, seen = [], [], {}
+    for number, row in data:
+        values = {f: (row[i] if i < len(row) else "") for f, i in columns.items()}
+
+        def bad(name: str, message: str, number: int = number) -> None:
+            problems.append(f"{path}: row {number}, column '{header[columns[name]]}': {message}")
+
+        for name in REQUIRED:
+            if not values[name]:
+                bad(name, "is empty")
+        code = values["code"]
+        if code and not _CODE.match(code):
+            bad("code", f"{code!r} is not a unit code (letters, digits, '-', '_', '.')")
+        elif code in seen:
+            bad("code", f"{code} is already on row {seen[code]}")
+        elif code:
+            seen[code] = number
+        try:
+            levels = _levels(values["levels"]) if values["levels"] else ()
+        except ValueError as exc:
+            bad("levels", f"unknown level {exc.args[0]!r} (expected {', '.join(LEVELS)} "
+                          "or their names, e.g. 'Tiểu học, THCS')")
+            levels = ()
+        if values.get("email") and not _EMAIL.match(values["email"]):
+            bad("email", f"{values['email']!r} is not an e-mail address")
+        units.append(Unit(code=code, name=values["name"], levels=levels, office=office,
+                          principal=values.get("principal", ""), email=values.get("email", ""),
+                          phone=values.get("phone", "")))
+    return units, problems, ignored, set(columns)
+
+
+def plan(units: list[Unit], existing: dict[str, dict[str, Any]], office: str,
+         present: set[str]) -> tuple[Plan, list[str]]:
+    """Compare with the database: new, changed (field by field), unchanged; and refuse a
+    code that belongs to another office."""
+    result, problems = Plan(), []
+    for unit in units:
+        old = existing.get(unit.code)
+        if old is None:
+            result.new.append(unit)
+            continue
+        if old["office_code"] != office:
+            problems.append(f"unit {unit.code} belongs to office {old['office_code']}, not {office}")
+            continue
+        diff = {}
+        for name in FIELDS[1:]:
+            if name not in present:
+                continue
+            before = old[name]
+            after = ",".join(unit.levels) if name == "levels" else getattr(unit, name)
+            if before != after:
+                diff[name] = (before, after)
+        if diff:
+            result.changed.append((unit, diff))
+        else:
+            result.unchanged += 1
+    return result, problems
