@@ -28,7 +28,7 @@ from rich.console import Console
 from sqlalchemy import event
 from sweep import NOW, build
 
-from chidao import dashboard, engine
+from chidao import dashboard, sweeper
 from chidao.store import Store
 
 
@@ -36,7 +36,7 @@ def prepare(path: Path, directives: int, units: int, per: int) -> None:
     print(f"building {directives:,} directives × {per} units …", flush=True)
     build(path, directives, units, per)
     store = Store.open(f"sqlite:///{path}")
-    swept = engine.sweep(store, NOW)
+    swept = sweeper.sweep(store, NOW)
     store.close()
     print(f"swept: {swept.overdue:,} overdue, {sum(swept.escalations.values()):,} escalations")
 

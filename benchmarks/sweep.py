@@ -6,7 +6,7 @@ Builds an office with 5,000 schools (MN, TH, THCS, some both TH and THCS) and 2,
 directives of 500 recipients each (1,000,000 tasks) through ``engine.issue``, dues spread
 over five weeks, a fifth of the tasks already reported. The database file is then copied.
 
-- engine: ``engine.sweep`` at a ``now`` when most dues have passed: overdue, the three
+- engine: ``sweeper.sweep`` at a ``now`` when most dues have passed: overdue, the three
   rungs of the ``bao-cao`` ladder (whom each reaches resolved per directive and level),
   the notification batches, the recurring check; one transaction.
 - floor: every SQL statement that sweep sent to the database (recorded from SQLAlchemy's
@@ -28,7 +28,7 @@ from pathlib import Path
 import pendulum
 from sqlalchemy import event, text
 
-from chidao import engine
+from chidao import engine, sweeper
 from chidao.clock import TZ
 from chidao.directive import directive_from_mapping
 from chidao.model import Office, Org, Person, Unit
@@ -85,7 +85,7 @@ def build(path: Path, directives: int, units: int, per: int) -> int:
     return total
 
 
-def time_engine(path: Path) -> tuple[float, engine.Swept, list[tuple[str, object, bool]]]:
+def time_engine(path: Path) -> tuple[float, sweeper.Swept, list[tuple[str, object, bool]]]:
     store = Store.open(f"sqlite:///{path}")
     recorded: list[tuple[str, object, bool]] = []
 
@@ -94,7 +94,7 @@ def time_engine(path: Path) -> tuple[float, engine.Swept, list[tuple[str, object
         recorded.append((statement, parameters, executemany))
 
     start = time.perf_counter()
-    swept = engine.sweep(store, NOW)
+    swept = sweeper.sweep(store, NOW)
     took = time.perf_counter() - start
     store.close()
     return took, swept, recorded

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from chidao import engine
-from chidao.clock import TZ
 from chidao.cli import cli
+from chidao.clock import TZ
 from chidao.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pendulum
 import pytest
+from conftest import EXAMPLES
 from docx import Document
 from openpyxl import Workbook, load_workbook
 
-from chidao import engine
+from chidao import chains, engine, sweeper
 from chidao.clock import TZ
-from conftest import EXAMPLES
 
 SEED_000 = Path(__file__).parent / "fixtures" / "directives" / "000_f93ccea3d87b8473.txt"
 SO_746 = EXAMPLES / "directives" / "so-746-2024.yaml"
@@ -44,22 +44,22 @@ def test_the_answer_links_to_the_offices_own_task(chain, store):
     own = next(t for t in _schools(store, so_id) if t.unit == "pgddt-dien-bien")
     assert (f"Linked as the answer of pgddt-dien-bien to its task {own.id} in "
             "746/SGDDĐT-GDCN (cited in its references)") in chain["phong"]
-    tree = engine.chain(store, "746/SGDDĐT-GDCN", pendulum.datetime(2024, 3, 26, tz=TZ))
+    tree = chains.chain(store, "746/SGDDĐT-GDCN", pendulum.datetime(2024, 3, 26, tz=TZ))
     (child,) = tree["children"]
     assert child["via"]["task"] == own.id and child["office"] == "pgddt-dien-bien"
     assert (tree["total"], child["total"]) == (15, 46)
     # from the bottom, the whole chain is drawn from the top too
-    assert engine.chain(store, str(child["id"]), pendulum.datetime(2024, 3, 26, tz=TZ))["id"] == so_id
+    assert chains.chain(store, str(child["id"]), pendulum.datetime(2024, 3, 26, tz=TZ))["id"] == so_id
 
 
 def test_roll_up_counts_and_the_parent_moves_when_all_are_in(chain, store, run):
     so_id = chain["so"]["directive_id"]
     own = next(t for t in _schools(store, so_id) if t.unit == "pgddt-dien-bien")
-    tree = engine.chain(store, str(so_id), pendulum.datetime(2024, 3, 28, tz=TZ))
+    tree = chains.chain(store, str(so_id), pendulum.datetime(2024, 3, 28, tz=TZ))
     schools = _schools(store, tree["children"][0]["id"])
     for n, task in enumerate(schools[:37]):
         engine.fire(store, "report", [task.id], task.unit, pendulum.datetime(2024, 3, 28, 9, n, tz=TZ))
-    assert engine.task_children(store, own.id) == (46, 37)
+    assert chains.task_children(store, own.id) == (46, 37)
     shown = run("task", "show", str(own.id), "--now", "28/03/2024 10:00")
     assert "37/46 nhiệm vụ đã báo cáo" in shown.output
     board = json.loads(run("dashboard", "--now", "28/03/2024 10:00", "--no-sweep", "--json",
@@ -76,7 +76,7 @@ def test_roll_up_counts_and_the_parent_moves_when_all_are_in(chain, store, run):
     # the Phòng's deputy reports its own task up to the Sở
     up = run("task", "fire", "report", str(own.id), "--as", "tung-nt", "--now", "29/03/2024 15:00")
     assert up.exit_code == 0, up.output
-    tree = engine.chain(store, str(so_id), pendulum.datetime(2024, 3, 29, 16, tz=TZ))
+    tree = chains.chain(store, str(so_id), pendulum.datetime(2024, 3, 29, 16, tz=TZ))
     assert (tree["reported"], tree["children"][0]["reported"]) == (1, 46)
 
 
@@ -105,7 +105,7 @@ def test_explicit_parent(chain, run, store, tmp_path):
     right = run("directive", "issue", str(doc), "-w", "bao-cao", "--office", "pgddt-dien-bien",
                 "--parent", str(own.id), "--as", "tung-nt", "--now", "28/03/2024")
     assert "(as --parent said)" in right.output
-    assert engine.task_children(store, own.id)[0] == 46 + 15
+    assert chains.task_children(store, own.id)[0] == 46 + 15
 
 
 # ----------------------------------------------------------------------------- reports
@@ -114,7 +114,7 @@ def test_explicit_parent(chain, run, store, tmp_path):
 @pytest.fixture
 def reported(chain, store):
     """The Phòng's directive on 08/04/2024: MN reported (some late), TH and THCS not."""
-    tree = engine.chain(store, "746/SGDDĐT-GDCN", pendulum.datetime(2024, 4, 8, tz=TZ))
+    tree = chains.chain(store, "746/SGDDĐT-GDCN", pendulum.datetime(2024, 4, 8, tz=TZ))
     phong_id = tree["children"][0]["id"]
     mn = [t for t in _schools(store, phong_id) if t.levels == ("MN",)]
     for task in mn[:10]:
@@ -122,7 +122,7 @@ def reported(chain, store):
                     note="Đã tổ chức tuyên truyền")
     for task in mn[10:]:
         engine.fire(store, "report", [task.id], task.unit, pendulum.datetime(2024, 4, 3, 10, tz=TZ))
-    engine.sweep(store, pendulum.datetime(2024, 4, 8, 8, tz=TZ))
+    sweeper.sweep(store, pendulum.datetime(2024, 4, 8, 8, tz=TZ))
     return phong_id, mn
 
 

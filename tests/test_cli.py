@@ -11,10 +11,9 @@ from pathlib import Path
 
 import click
 import pytest
+from conftest import EXAMPLES, ROOT, WORKFLOWS
 
 from chidao.cli import cli
-
-from conftest import EXAMPLES, ROOT, WORKFLOWS
 
 CTXH = str(EXAMPLES / "directives" / "ctxh-2024.yaml")
 

@@ -11,12 +11,12 @@ import time
 
 import pendulum
 import pytest
+from conftest import ISSUED
 from rich.console import Console
 
-from chidao import dashboard, engine
+from chidao import dashboard, engine, sweeper
 from chidao.clock import TZ
 from chidao.directive import directive_from_mapping
-from conftest import ISSUED
 
 NOW = pendulum.datetime(2024, 4, 4, 8, tz=TZ)  # Thursday: ctxh-2024 was due 01/04 00:00
 
@@ -31,7 +31,7 @@ def lived(dien_bien, issued):
         engine.fire(dien_bien, "report", [v.id], v.unit, pendulum.datetime(2024, 3, 29, 10, tz=TZ))
     for v in late:
         engine.fire(dien_bien, "report", [v.id], v.unit, pendulum.datetime(2024, 4, 3, 10, tz=TZ))
-    engine.sweep(dien_bien, NOW)
+    sweeper.sweep(dien_bien, NOW)
     return {"on_time": on_time, "late": late, "total": len(views)}
 
 

@@ -6,16 +6,16 @@ import datetime as dt
 
 import pendulum
 import pytest
+from conftest import EXAMPLES, ISSUED, WORKFLOWS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chidao import engine
+from chidao import engine, extensions, sweeper
 from chidao.calendar import DAYS, WORKING_DAYS, Duration, WorkCalendar, calendar_from_config
 from chidao.clock import TZ
 from chidao.deadlines import school_year_end
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import InputError, TransitionRefused
-from conftest import EXAMPLES, ISSUED, WORKFLOWS
 
 CAL = WorkCalendar()
 
@@ -145,7 +145,7 @@ def test_relative_due_waits_for_each_schools_receipt(dien_bien, tmp_path):
     # 11/04 + 5 working days: 12, 15, 16, 17, (18 Giỗ Tổ) 19 → 19/04; 12/04 + 5 → 22/04
     assert due == {first.id: end(19, 4, 2024), second.id: end(22, 4, 2024), third.id: None}
     # a task without a due is never swept into overdue
-    swept = engine.sweep(dien_bien, pendulum.datetime(2024, 4, 20, 8, tz=TZ))
+    swept = sweeper.sweep(dien_bien, pendulum.datetime(2024, 4, 20, 8, tz=TZ))
     assert swept.overdue == 1
     assert engine.task_views(dien_bien, ids=[third.id])[0].state == "received"
 
@@ -155,8 +155,8 @@ def test_grace_delays_overdue_and_lateness_is_counted_from_the_due(dien_bien, tm
     directive = load_directive(EXAMPLES / "directives" / "ctxh-2024.yaml")
     engine.issue(dien_bien, directive, workflow, ISSUED, "tung-nt")
     # due 00:00 01/04 (Monday); grace of two working days ends 23:59:59 Wednesday 03/04
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 4, 3, 23, tz=TZ)).overdue == 0
-    swept = engine.sweep(dien_bien, pendulum.datetime(2024, 4, 4, 7, tz=TZ))
+    assert sweeper.sweep(dien_bien, pendulum.datetime(2024, 4, 3, 23, tz=TZ)).overdue == 0
+    swept = sweeper.sweep(dien_bien, pendulum.datetime(2024, 4, 4, 7, tz=TZ))
     assert swept.overdue == 46
     # rung 1 (at due) and rung 2 (2 working days after due) come together, the day grace ends
     assert swept.escalations == {"nhắc nhở": 46, "phê bình": 46}
@@ -182,10 +182,10 @@ def test_recurring_reports_over_a_school_year(dien_bien, run):
     units = issued.units
     assert issued.tasks == units
     # nothing new before the look-ahead (7 days) reaches 25/10 …
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 10, 17, 8, tz=TZ)).generated == 0
+    assert sweeper.sweep(dien_bien, pendulum.datetime(2024, 10, 17, 8, tz=TZ)).generated == 0
     # … then one task per unit for that period, and only once
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 10, 18, 8, tz=TZ)).generated == units
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 10, 18, 9, tz=TZ)).generated == 0
+    assert sweeper.sweep(dien_bien, pendulum.datetime(2024, 10, 18, 8, tz=TZ)).generated == units
+    assert sweeper.sweep(dien_bien, pendulum.datetime(2024, 10, 18, 9, tz=TZ)).generated == 0
     # a sweep long after catches up every period and stops at the school year's end (31/05)
     result = run("sweep", "--now", "01/08/2025 08:00", "--json")
     assert result.exit_code == 0, result.output
@@ -222,7 +222,7 @@ def test_recurring_until_and_quarterly(dien_bien, run, tmp_path):
 
 
 def test_office_extends_tasks_and_a_whole_directive(dien_bien, issued, run):
-    engine.sweep(dien_bien, pendulum.datetime(2024, 4, 3, 8, tz=TZ))
+    sweeper.sweep(dien_bien, pendulum.datetime(2024, 4, 3, 8, tz=TZ))
     late = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     assert late.state == "overdue"
     result = run("task", "extend", str(late.id), "--to", "10/04/2024", "--note", "Mất điện",
@@ -233,7 +233,7 @@ def test_office_extends_tasks_and_a_whole_directive(dien_bien, issued, run):
     history = engine.task_detail(dien_bien, late.id)[3]
     assert [(e.trigger, e.from_state, e.to_state, e.note) for e in history][-1] == (
         "extend", "overdue", "received", "Mất điện")
-    assert all(e["resolved_at"] for e in engine.task_escalations(dien_bien, late.id))
+    assert all(e["resolved_at"] for e in sweeper.task_escalations(dien_bien, late.id))
     # a school may not extend; a date in the past is refused
     refused = run("task", "extend", str(late.id), "--to", "12/04/2024", "--as", "mn-hoa-ban",
                   "--now", "03/04/2024 09:00")
@@ -275,7 +275,7 @@ def test_request_grant_and_refuse_an_extension(dien_bien, issued, run):
                "--as", "mn-thanh-xuong", "--now", "02/04/2024 08:00")
     assert late.exit_code == 1 and "must be asked for before the due" in late.output
     with pytest.raises(Exception, match="has no extension request waiting"):
-        engine.decide_extension(dien_bien, xuong.id, True, "tung-nt",
+        extensions.decide_extension(dien_bien, xuong.id, True, "tung-nt",
                                 pendulum.datetime(2024, 4, 2, tz=TZ))
 
 
@@ -283,7 +283,7 @@ def test_reported_task_cannot_be_extended(dien_bien, issued):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     engine.fire(dien_bien, "report", [task.id], "mn-hoa-ban", ISSUED.add(days=1))
     with pytest.raises(TransitionRefused, match="is already Đã báo cáo: nothing to extend"):
-        engine.extend_tasks(dien_bien, [task.id], end(10, 4, 2024), "tung-nt", ISSUED.add(days=2))
+        extensions.extend_tasks(dien_bien, [task.id], end(10, 4, 2024), "tung-nt", ISSUED.add(days=2))
 
 
 def test_due_before_the_directives_date_is_refused(dien_bien, run, tmp_path):

@@ -7,18 +7,22 @@ import sqlite3
 import pendulum
 import pytest
 import yaml
+from conftest import EXAMPLES, ISSUED
 
-from chidao import engine
+from chidao import engine, sweeper
 from chidao.clock import TZ
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import (
-    ConcurrentChange, DatabaseError, DuplicateDirective, InputError, NotFound, TransitionRefused,
+    ConcurrentChange,
+    DatabaseError,
+    DuplicateDirective,
+    InputError,
+    NotFound,
+    TransitionRefused,
 )
 from chidao.org import load_org
 from chidao.store import Store
 from chidao.store import tasks as tstore
-
-from conftest import EXAMPLES, ISSUED
 
 
 def _levels_in_org(path):
@@ -198,10 +202,10 @@ def test_editing_the_yaml_changes_only_new_directives(dien_bien, workflow_copy, 
 def test_sweep_marks_overdue_once(dien_bien, issued):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     engine.fire(dien_bien, "report", [task.id], "mn-hoa-ban", ISSUED.add(days=2))
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 3, 31, 23, tz=TZ)).overdue == 0
-    moved = engine.sweep(dien_bien, pendulum.datetime(2024, 4, 1, 7, tz=TZ)).overdue
+    assert sweeper.sweep(dien_bien, pendulum.datetime(2024, 3, 31, 23, tz=TZ)).overdue == 0
+    moved = sweeper.sweep(dien_bien, pendulum.datetime(2024, 4, 1, 7, tz=TZ)).overdue
     assert moved == issued.tasks - 1
-    assert engine.sweep(dien_bien, pendulum.datetime(2024, 4, 2, 7, tz=TZ)).overdue == 0
+    assert sweeper.sweep(dien_bien, pendulum.datetime(2024, 4, 2, 7, tz=TZ)).overdue == 0
     late = engine.task_views(dien_bien, state="overdue")[0]
     history = engine.task_detail(dien_bien, late.id)[3]
     assert [(e.trigger, e.actor) for e in history] == [("mark_overdue", "system")]

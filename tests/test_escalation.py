@@ -13,11 +13,11 @@ from email.policy import default as default_policy
 import pendulum
 import pytest
 from aiosmtpd.controller import Controller
+from conftest import EXAMPLES, ISSUED
 
-from chidao import engine
+from chidao import engine, sweeper
 from chidao.clock import TZ
 from chidao.directive import directive_from_mapping, load_directive
-from conftest import EXAMPLES, ISSUED
 
 LEVEL_CONTACT = {"MN": "chinh-tt", "TH": "do-nv", "THCS": "hanh-nth"}
 
@@ -27,14 +27,14 @@ def at(day: int, month: int, hour: int = 7, minute: int = 0) -> pendulum.DateTim
 
 
 def escalations(store, **filters):
-    return engine.escalation_listing(store, **filters)
+    return sweeper.escalation_listing(store, **filters)
 
 
 def test_the_ladder_climbs_on_the_right_days(dien_bien, issued):
     """ctxh-2024 is due "trước ngày 01/4/2024": late from Monday 01/04."""
     units = {t.id: t for t in engine.task_views(dien_bien)}
-    assert engine.sweep(dien_bien, at(31, 3, 23, 59)).escalations == {}
-    first = engine.sweep(dien_bien, at(1, 4, 0, 1))
+    assert sweeper.sweep(dien_bien, at(31, 3, 23, 59)).escalations == {}
+    first = sweeper.sweep(dien_bien, at(1, 4, 0, 1))
     assert (first.overdue, first.escalations) == (46, {"nhắc nhở": 46})
     for row in escalations(dien_bien):
         levels = units[row["task_id"]].levels
@@ -43,36 +43,36 @@ def test_the_ladder_climbs_on_the_right_days(dien_bien, issued):
     # three messages: one per specialist, each listing that level's schools
     assert first.notifications == 3
     # rung 2 (after 2 working days): not on Tuesday 02/04, on Wednesday 03/04
-    assert engine.sweep(dien_bien, at(2, 4, 23, 59)).escalations == {}
+    assert sweeper.sweep(dien_bien, at(2, 4, 23, 59)).escalations == {}
     # a school that reports late closes its escalations and records how late it was
     hoa_ban = next(t for t in units.values() if t.unit == "mn-hoa-ban")
     engine.fire(dien_bien, "report", [hoa_ban.id], "mn-hoa-ban", at(2, 4, 23, 59))
     assert engine.task_views(dien_bien, ids=[hoa_ban.id])[0].days_late == 2
     assert all(e["resolved_at"] == at(2, 4, 23, 59)
-               for e in engine.task_escalations(dien_bien, hoa_ban.id))
-    second = engine.sweep(dien_bien, at(3, 4, 0, 1))
+               for e in sweeper.task_escalations(dien_bien, hoa_ban.id))
+    second = sweeper.sweep(dien_bien, at(3, 4, 0, 1))
     assert second.escalations == {"phê bình": 45}
     assert {r["person_id"] for r in escalations(dien_bien) if r["kind"] == "phê bình"} == {"tung-nt"}
     # rung 3 (after 5 working days: 1–5 April) not on Friday 05/04, on Saturday 06/04
-    assert engine.sweep(dien_bien, at(5, 4, 23, 59)).escalations == {}
-    third = engine.sweep(dien_bien, at(6, 4, 0, 1))
+    assert sweeper.sweep(dien_bien, at(5, 4, 23, 59)).escalations == {}
+    third = sweeper.sweep(dien_bien, at(6, 4, 0, 1))
     assert third.escalations == {"kiểm điểm": 45}
     # KT. TRƯỞNG PHÒNG: above the deputy who signed is the head
     assert {r["person_id"] for r in escalations(dien_bien) if r["kind"] == "kiểm điểm"} == {"tp-dien-bien"}
-    assert engine.sweep(dien_bien, at(20, 4)).escalations == {}
+    assert sweeper.sweep(dien_bien, at(20, 4)).escalations == {}
     assert len(escalations(dien_bien, open_only=True)) == 45 * 3
     assert len(escalations(dien_bien, person="tp-dien-bien")) == 45
 
 
 def test_rounds_count_on_after_an_extension_runs_out(dien_bien, issued, run):
-    engine.sweep(dien_bien, at(3, 4))
+    sweeper.sweep(dien_bien, at(3, 4))
     task = engine.task_views(dien_bien, unit="mn-thanh-xuong")[0]
     assert run("task", "extend", str(task.id), "--to", "10/04/2024", "--as", "tung-nt",
                "--now", "08/04/2024 08:00").exit_code == 0
     assert engine.task_views(dien_bien, ids=[task.id])[0].state == "received"
-    engine.sweep(dien_bien, at(11, 4))
-    engine.sweep(dien_bien, at(13, 4))  # Saturday: 11 and 12 April have passed
-    mine = engine.task_escalations(dien_bien, task.id)
+    sweeper.sweep(dien_bien, at(11, 4))
+    sweeper.sweep(dien_bien, at(13, 4))  # Saturday: 11 and 12 April have passed
+    mine = sweeper.task_escalations(dien_bien, task.id)
     assert [(e["kind"], e["round"], e["resolved_at"] is None) for e in mine] == [
         ("nhắc nhở", 1, False), ("phê bình", 1, False),
         ("nhắc nhở", 2, True), ("phê bình", 2, True),
@@ -93,7 +93,7 @@ def _issue(store, signer, number="31"):
 def test_unknown_signer_falls_back_up_the_chain_and_says_so(dien_bien):
     _issue(dien_bien, {"name": "Trần Văn Vắng", "position": "PHÓ TRƯỞNG PHÒNG",
                        "chain": [{"authority": "KT", "title": "TRƯỞNG PHÒNG"}]})
-    engine.sweep(dien_bien, at(10, 4))
+    sweeper.sweep(dien_bien, at(10, 4))
     reprimands = [r for r in escalations(dien_bien) if r["kind"] == "phê bình"]
     assert reprimands and {r["person_id"] for r in reprimands} == {"tp-dien-bien"}
     assert reprimands[0]["note"] == (
@@ -103,7 +103,7 @@ def test_unknown_signer_falls_back_up_the_chain_and_says_so(dien_bien):
 
 def test_the_head_signing_escalates_to_the_parent_body(dien_bien):
     _issue(dien_bien, {"name": "Lò Văn Thắng", "position": "TRƯỞNG PHÒNG", "chain": []})
-    engine.sweep(dien_bien, at(19, 4))
+    sweeper.sweep(dien_bien, at(19, 4))
     rows = escalations(dien_bien)
     assert {r["person_id"] for r in rows if r["kind"] == "phê bình"} == {"tp-dien-bien"}
     top = {(r["person_id"], r["target_name"]) for r in rows if r["kind"] == "kiểm điểm"}
@@ -178,7 +178,7 @@ def with_emails(tmp_path, dien_bien):
     engine.load_org_file(dien_bien, org)
     directive = load_directive(EXAMPLES / "directives" / "ctxh-2024.yaml")
     engine.issue(dien_bien, directive, "bao-cao", ISSUED, "tung-nt")
-    engine.sweep(dien_bien, at(1, 4, 8))
+    sweeper.sweep(dien_bien, at(1, 4, 8))
     return dien_bien
 
 

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import EXAMPLES, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chidao.errors import ParseError
 from chidao.parse import KEYS, parse_file, parse_lines
 from chidao.parse.reading import clean_lines
-
-from conftest import EXAMPLES, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "directives"
 TEXTS = sorted(FIXTURES.glob("*.txt"))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TEMPLATES, WORKFLOWS
 
 from chidao.errors import InputError, TemplateError, TransitionRefused
 from chidao.workflow import load_template, validate_files, workflow_for
-
-from conftest import TEMPLATES, WORKFLOWS
 
 
 def test_shipped_templates_load():

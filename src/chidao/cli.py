@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from chidao import clock, engine, notify, report, views
+from chidao import chains, clock, engine, extensions, notify, report, sweeper, views
 from chidao.calendar import DAYS, WORKING_DAYS, Duration, WorkCalendar
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import ChidaoError, InputError
@@ -342,7 +342,7 @@ def directive_extend(ref: str, to: str, note: str) -> None:
         chidao directive extend 746/SGDĐT-GDCN --to 20/04/2024 --note "Theo CV của Sở" --as tung-nt
     """
     settings = _settings()
-    label, changed = engine.extend_directive(settings.store(), ref, _date_to(to), settings.who(),
+    label, changed = extensions.extend_directive(settings.store(), ref, _date_to(to), settings.who(),
                                              settings.moment(), note)
     click.echo(f"{label}: {changed} open task(s) now due {_date_to(to).format('DD/MM/YYYY HH:mm')}")
 
@@ -436,7 +436,7 @@ def chain_show(ref: str, as_json: bool) -> None:
         chidao chain show 746/SGDDĐT-GDCN
     """
     settings = _settings()
-    tree = engine.chain(settings.store(), ref, settings.moment())
+    tree = chains.chain(settings.store(), ref, settings.moment())
     if as_json:
         emit_json(tree)
         return
@@ -497,8 +497,8 @@ def task_show(task_id: str, as_json: bool) -> None:
     """
     store = _settings().store()
     view, directive, allowed, events = engine.task_detail(store, _task_id(task_id))
-    climbed = engine.task_escalations(store, view.id)
-    below = engine.task_children(store, view.id)
+    climbed = sweeper.task_escalations(store, view.id)
+    below = chains.task_children(store, view.id)
     if as_json:
         emit_json({**view.to_json(), "allowed": allowed, "events": [e.to_json() for e in events],
                    "escalations": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
@@ -550,7 +550,7 @@ def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
         chidao task extend 17 18 --to 15/04/2024 --note "Trường vùng khó, mất điện" --as tung-nt
     """
     settings = _settings()
-    changed = engine.extend_tasks(settings.store(), [_task_id(t) for t in task_ids],
+    changed = extensions.extend_tasks(settings.store(), [_task_id(t) for t in task_ids],
                                   _date_to(to), settings.who(), settings.moment(), note)
     click.echo(f"{changed} task(s) now due {_date_to(to).format('DD/MM/YYYY HH:mm')}")
 
@@ -567,7 +567,7 @@ def task_request_extension(task_id: str, to: str, note: str) -> None:
         chidao task request-extension 17 --to 10/04/2024 --note "Chờ số liệu" --as mn-hoa-ban
     """
     settings = _settings()
-    engine.request_extension(settings.store(), _task_id(task_id), _date_to(to), settings.who(),
+    extensions.request_extension(settings.store(), _task_id(task_id), _date_to(to), settings.who(),
                              settings.moment(), note)
     click.echo(f"Task {task_id}: extension to {_date_to(to).format('DD/MM/YYYY')} requested")
 
@@ -584,7 +584,7 @@ def task_grant(task_id: str, to: str | None, note: str) -> None:
         chidao task grant 17 --as tung-nt
     """
     settings = _settings()
-    due = engine.decide_extension(settings.store(), _task_id(task_id), True, settings.who(),
+    due = extensions.decide_extension(settings.store(), _task_id(task_id), True, settings.who(),
                                   settings.moment(), note, _date_to(to) if to else None)
     click.echo(f"Task {task_id}: extension granted, now due {due.format('DD/MM/YYYY HH:mm')}")
 
@@ -600,7 +600,7 @@ def task_refuse(task_id: str, note: str) -> None:
         chidao task refuse 17 --note "Đã quá nhiều lần gia hạn" --as tung-nt
     """
     settings = _settings()
-    engine.decide_extension(settings.store(), _task_id(task_id), False, settings.who(),
+    extensions.decide_extension(settings.store(), _task_id(task_id), False, settings.who(),
                             settings.moment(), note)
     click.echo(f"Task {task_id}: extension refused")
 
@@ -640,7 +640,7 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
         chidao sweep --now "02/04/2024 07:00"
     """
     settings = _settings()
-    swept = engine.sweep(settings.store(), settings.moment(),
+    swept = sweeper.sweep(settings.store(), settings.moment(),
                          ahead=Duration(ahead, DAYS) if ahead is not None else None)
     if as_json:
         emit_json(swept.to_json())
@@ -666,7 +666,7 @@ def escalations_command(open_only: bool, person: str | None, directive: str | No
 
         chidao escalations --open --person tung-nt
     """
-    rows = engine.escalation_listing(_settings().store(), open_only, person, directive, limit)
+    rows = sweeper.escalation_listing(_settings().store(), open_only, person, directive, limit)
     if as_json:
         emit_json([views.escalation_json(r) for r in rows])
         return
@@ -700,7 +700,7 @@ def notify_command(channel: str, smtp_host: str | None, smtp_port: int | None,
     else:
         sender = notify.console_sender(click.echo)
     try:
-        done = engine.deliver(settings.store(), sender, channel, settings.moment(), limit)
+        done = sweeper.deliver(settings.store(), sender, channel, settings.moment(), limit)
     finally:
         if channel == "smtp":
             sender.close()
@@ -837,7 +837,7 @@ def dashboard_command(directive: str | None, level: str | None, unit: str | None
     def screen():
         now = settings.moment()
         if not no_sweep:
-            engine.sweep(store, now)
+            sweeper.sweep(store, now)
         if unit:
             data = dashboard.build_unit(store, unit, now)
             return data, dashboard.render_unit(data, lang, out.width)

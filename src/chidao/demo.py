@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import pendulum
 from rich.console import Console
 from rich.rule import Rule
 
-from chidao import dashboard, engine, views
+from chidao import chains, dashboard, engine, sweeper, views
 from chidao.clock import TZ, format_date, format_moment
 from chidao.directive import load_directive
 from chidao.resources import data_dir
@@ -83,7 +83,7 @@ def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
     first_day = {d: i for d, i in zip(directive_ids, issued_at, strict=True)}
     count: dict[int, int] = dict.fromkeys(directive_ids, 0)
     for sweep_at, start_at, report_at in _working_mornings(min(issued_at), END, calendar):
-        engine.sweep(store, sweep_at)
+        sweeper.sweep(store, sweep_at)
         if checkpoint and sweep_at.date() == checkpoint[0]:
             checkpoint[1](sweep_at)
         for d in directive_ids:
@@ -100,7 +100,7 @@ def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
                                 note="Đã xây dựng kế hoạch triển khai")
             if units[task_id] in answered:
                 # an office reports upward the morning after its schools' reports are all in
-                below = engine.task_children(store, task_id)
+                below = chains.task_children(store, task_id)
                 state = engine.task_views(store, ids=[task_id])[0].state
                 if below and below[0] == below[1] and state not in ("reported", "accepted"):
                     engine.fire(store, "report", [task_id], units[task_id], report_at,
@@ -113,7 +113,7 @@ def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
 
 def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> None:
     """The moments the roll-up made: the office's schools all in, the office reporting up."""
-    tree = engine.chain(store, str(directive_ids[0]), END)
+    tree = chains.chain(store, str(directive_ids[0]), END)
     for child in tree["children"]:
         task = child["via"]["task"]
         for event in engine.task_detail(store, task)[3]:
@@ -153,25 +153,25 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
                               f"của {issued.office} (theo phần căn cứ của văn bản)")
         def show_chain(at: pendulum.DateTime) -> None:
             console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(at)}, hạn của Sở đã qua"))
-            console.print(views.chain_tree(engine.chain(store, str(directive_ids[0]), at)))
+            console.print(views.chain_tree(chains.chain(store, str(directive_ids[0]), at)))
 
         _simulate(store, random.Random(seed), directive_ids, issued_at,
                   everyone=set(directive_ids[1:]) if chain else set(),
                   checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None)
         if chain:
             _tell_answer(console, store, directive_ids)
-        engine.sweep(store, END)
-        climbed = engine.escalation_listing(store)
+        sweeper.sweep(store, END)
+        climbed = sweeper.escalation_listing(store)
         kinds: dict[str, int] = {}
         for row in climbed:
             kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
         console.print(
             f"Đôn đốc đã tạo: {', '.join(f'{n} {k}' for k, n in kinds.items()) or 'không có'}; "
-            f"{engine.outbox_size(store)} thông báo chờ gửi (chidao notify)"
+            f"{sweeper.outbox_size(store)} thông báo chờ gửi (chidao notify)"
         )
         if chain:
             console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(END)}"))
-            console.print(views.chain_tree(engine.chain(store, str(directive_ids[0]), END)))
+            console.print(views.chain_tree(chains.chain(store, str(directive_ids[0]), END)))
         console.print(Rule(f"Bảng theo dõi lúc {format_moment(END)}"))
         data = dashboard.build(store, END, dashboard.Options(limit=8))
         console.print(dashboard.render(data, "vi", console.width))

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pendulum
 
+from chidao import units_import
 from chidao.calendar import Duration, WorkCalendar, calendar_from_config
 from chidao.clock import TZ, aware
-from chidao import notify
-from chidao.deadlines import Schedule, next_occurrence, period_key, periods_due, school_year_end
-from chidao.ladder import Resolver
-from chidao import units_import
+from chidao.deadlines import Schedule, next_occurrence, period_key, school_year_end
 from chidao.errors import BadRows, DuplicateDirective, InputError, NotFound, TransitionRefused
-from chidao.model import LEVELS, Directive, Event, Org, TaskView, Unit
+from chidao.model import Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
 from chidao.resources import workflow_dirs
 from chidao.store import Store
@@ -332,7 +330,7 @@ def _role(actor: tstore.Actor, row: tstore.TaskRow) -> str:
     )
 
 
-def _workflow(store: Store, conn, template_id: int) -> Workflow:
+def workflow_of(store: Store, conn, template_id: int) -> Workflow:
     """Template snapshots never change once stored, so the store keeps their machines."""
     found = store.workflows.get(template_id)
     if found is None:
@@ -369,7 +367,7 @@ def fire(
 
         for row in rows:
             role = _role(who, row)
-            wf = _workflow(store, conn, row.template_id)
+            wf = workflow_of(store, conn, row.template_id)
             key = (row.template_id, row.state, role)
             if key not in decided:
                 decided[key] = wf.apply(row.state, trigger, role, what=f"task {row.id}")
@@ -408,7 +406,7 @@ def _children_reported(store: Store, conn, reported: Sequence[int], now) -> None
         return
     rows, _who = tstore.load_for_fire(conn, done, SYSTEM)
     for row in rows:
-        template = _workflow(store, conn, row.template_id).template
+        template = workflow_of(store, conn, row.template_id).template
         target = template.on_children_reported
         if target == "nothing" or row.state == target:
             continue
@@ -432,299 +430,6 @@ def _due_on_receipt(conn, row: tstore.TaskRow, calendar: WorkCalendar,
     if not relative or relative.get("from") != "receipt":
         return None
     return calendar.due_after(now, Duration(relative["amount"], relative["unit"]))
-
-
-# ----------------------------------------------------------------------------- sweep
-
-
-@dataclass
-class Swept:
-    """What one sweep did, as of its ``now``."""
-
-    overdue: int = 0
-    generated: int = 0
-    escalations: dict[str, int] = field(default_factory=dict)  # kind → how many
-    notifications: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {"overdue": self.overdue, "generated": self.generated,
-                "escalations": dict(self.escalations), "notifications": self.notifications}
-
-
-def sweep(store: Store, now: pendulum.DateTime, ahead: Duration | None = None) -> Swept:
-    """Everything time does to tasks, in one transaction, as of ``now``.
-
-    Generate the recurring periods that are coming up, mark overdue every open task past
-    its due (plus grace), climb the escalation ladders, and queue one notification per
-    directive, rung and person reached. One statement per template, office and rung;
-    running it again at the same ``now`` (or from a second process) creates nothing twice.
-    """
-    result = Swept()
-    with store.write() as conn:
-        calendars: dict[str, WorkCalendar] = {}
-
-        def calendar_of(office: str) -> WorkCalendar:
-            if office not in calendars:
-                calendars[office] = office_calendar(conn, office)
-            return calendars[office]
-
-        result.generated = _generate_periods(store, conn, now, ahead, calendar_of)
-        for template_id in tstore.templates_in_use(conn):
-            template = _workflow(store, conn, template_id).template
-            dest, sources = template.overdue_state, template.overdue_sources
-            if not dest or not sources:
-                continue
-            trigger = next(t.trigger for t in template.transitions
-                           if t.dest == dest and SYSTEM in t.by)
-            result.overdue += tstore.sweep_overdue(conn, template_id, sources, dest, trigger, now)
-            if template.escalation:
-                _climb(conn, template_id, template, now, calendar_of, result)
-        result.notifications = _queue_notifications(conn, now)
-    return result
-
-
-def _generate_periods(store: Store, conn, now, ahead, calendar_of) -> int:
-    """Create the next periods of recurring deliverables due within the look-ahead."""
-    created = 0
-    for row in estore.recurring_deliverables(conn):
-        template = _workflow(store, conn, row["template_id"]).template
-        calendar = calendar_of(row["office_code"])
-        horizon = calendar.due_after(now, ahead or template.ahead)
-        every, day = row["recurring"]["every"], row["recurring"]["day"]
-        last = dt.date.fromisoformat(row["last"])
-        received = now if template.receipt == "automatic" else None
-        for due in periods_due(last, every, day, row["until"], horizon):
-            schedule = Schedule.of(due, template, calendar)
-            created += estore.add_period(
-                conn, row["id"], row["first"], period_key(due), template.initial,
-                schedule.__dict__, received, now,
-            )
-    return created
-
-
-def _climb(conn, template_id: int, template: Template, now, calendar_of, result: Swept) -> None:
-    """Resolve each rung's target per directive (and level), then one INSERT per rung."""
-    found = estore.overdue_directives(conn, template_id, template.overdue_state)
-    if not found:
-        return
-    office_rows, people_rows = estore.offices_and_people(conn)
-    resolvers = {code: Resolver(office_rows[code], people_rows)
-                 for code in {d["office_code"] for d in found}}
-    rows = []
-    for directive in found:
-        resolver = resolvers[directive["office_code"]]
-        for number, rung in enumerate(template.escalation, start=1):
-            for level in (LEVELS if rung.to == "level_contact" else ("",)):
-                reached = resolver.resolve(directive["document"], rung.to, level)
-                rows.append({"directive_id": directive["id"], "rung": number, "level": level,
-                             "target": reached.target, "person_id": reached.person_id,
-                             "target_name": reached.name, "note": reached.note})
-    estore.load_targets(conn, rows)
-    yesterday = now.date() - dt.timedelta(days=1)
-    for office in resolvers:
-        last_on_time = calendar_of(office).ordinal(yesterday)
-        for number, rung in enumerate(template.escalation, start=1):
-            made = estore.escalate(
-                conn, template_id=template_id, office=office, state=template.overdue_state,
-                rung=number, kind=rung.kind, per_level=rung.to == "level_contact",
-                seq_limit=last_on_time - rung.after if rung.after else None, now=now,
-            )
-            if made:
-                result.escalations[rung.kind] = result.escalations.get(rung.kind, 0) + made
-
-
-def _queue_notifications(conn, now) -> int:
-    batches = estore.new_batches(conn, now)
-    return estore.queue(conn, [notify.compose(batch, now) for batch in batches])
-
-
-# ----------------------------------------------------------------------------- extensions
-
-
-def _new_due(to: dt.datetime, now: pendulum.DateTime, directive_date: dt.date | None,
-             what: str) -> pendulum.DateTime:
-    to = aware(to)
-    if to <= now:
-        raise InputError(
-            f"{what}: cannot extend to {to.format('DD/MM/YYYY HH:mm')}, which is not after now "
-            f"({now.format('DD/MM/YYYY HH:mm')})"
-        )
-    if directive_date and to.date() < directive_date:
-        raise InputError(
-            f"{what}: {to.format('DD/MM/YYYY')} is before the directive's date "
-            f"{directive_date:%d/%m/%Y}"
-        )
-    return to
-
-
-def _office_actor(conn, actor: str, office: str, what: str) -> None:
-    who = tstore.actor_of(conn, actor)
-    if who.office != office:
-        raise TransitionRefused(
-            f"{what}: only a person of {office} may extend or decide on extensions; "
-            f"{actor} is " + (f"of {who.office}" if who.office else
-                              f"unit {who.unit}" if who.unit else "not in any org file")
-        )
-
-
-def extend_tasks(
-    store: Store, task_ids: Sequence[int], to: dt.datetime, actor: str, now: pendulum.DateTime,
-    note: str = "", trigger: str = "extend",
-) -> int:
-    """Give these tasks a new due (all or none); overdue ones go back to work."""
-    if not task_ids:
-        raise InputError("name at least one task id")
-    with store.write() as conn:
-        rows, _who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
-        return _extend_rows(store, conn, rows, to, actor, now, note, trigger)
-
-
-def _extend_rows(store, conn, rows, to, actor, now, note, trigger) -> int:
-    groups: dict[tuple[int, str, int], list[int]] = {}
-    for row in rows:
-        _office_actor(conn, actor, row.office_code, f"task {row.id}")
-        groups.setdefault((row.template_id, row.office_code, row.directive_id), []).append(row.id)
-    changed = 0
-    for (template_id, office, directive_id), ids in groups.items():
-        template = _workflow(store, conn, template_id).template
-        directive = dstore.get_directive(conn, directive_id)
-        due = _new_due(to, now, directive["date"], f"task {ids[0]}")
-        for row in rows:
-            if row.id in ids and row.state in (set(template.reported_states)
-                                               | set(template.final_states)):
-                raise TransitionRefused(
-                    f"task {row.id} is already {template.label(row.state)}: nothing to extend"
-                )
-        schedule = Schedule.of(due, template, office_calendar(conn, office))
-        where = tstore.with_ids(ids)
-        estore.resolve_where(conn, where, now)
-        changed += tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
-                                 template.initial, trigger, actor, note, now)
-    return changed
-
-
-def extend_directive(
-    store: Store, ref: str, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str = "",
-) -> tuple[str, int]:
-    """Give every open task of a directive the same new due, in two statements."""
-    with store.write() as conn:
-        directive_id = dstore.resolve_directive(conn, ref)
-        directive = dstore.get_directive(conn, directive_id)
-        label = dstore.directive_label(directive["code"], directive_id)
-        _office_actor(conn, actor, directive["office_code"], f"directive {label}")
-        template = _workflow(store, conn, directive["template_id"]).template
-        due = _new_due(to, now, directive["date"], f"directive {label}")
-        schedule = Schedule.of(due, template, office_calendar(conn, directive["office_code"]))
-        where = tstore.open_of_directive(
-            directive_id, set(template.final_states) | set(template.reported_states))
-        estore.resolve_where(conn, where, now)
-        changed = tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
-                                template.initial, "extend", actor, note, now)
-    return label, changed
-
-
-def request_extension(
-    store: Store, task_id: int, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str,
-) -> None:
-    """A school asks, before its due, for a later one (đề nghị gia hạn)."""
-    with store.write() as conn:
-        rows, who = tstore.load_for_fire(conn, [task_id], actor)
-        row = rows[0]
-        if who.unit != row.unit_code:
-            raise TransitionRefused(
-                f"task {task_id}: only its unit {row.unit_code} may ask for an extension"
-            )
-        template = _workflow(store, conn, row.template_id).template
-        if row.state in template.reported_states or row.state in template.final_states:
-            raise TransitionRefused(f"task {task_id} is already {template.label(row.state)}")
-        if row.due_at is None:
-            raise TransitionRefused(f"task {task_id} has no due yet: nothing to extend")
-        if now >= row.due_at:
-            raise TransitionRefused(
-                f"task {task_id} was due {row.due_at.strftime('%d/%m/%Y %H:%M')}: an extension "
-                "must be asked for before the due"
-            )
-        wanted = aware(to)
-        if wanted <= row.due_at:
-            raise InputError(
-                f"task {task_id}: --to {wanted.format('DD/MM/YYYY')} is not later than its due "
-                f"{row.due_at.strftime('%d/%m/%Y')}"
-            )
-        if tstore.pending_request(conn, task_id) is not None:
-            raise TransitionRefused(f"task {task_id} already has an extension request waiting")
-        tstore.add_request(conn, task_id, wanted, actor, now, note)
-        tstore.record(conn, task_id, row.state, "request_extension", actor,
-                      f"đề nghị gia hạn đến {wanted.format('DD/MM/YYYY')}"
-                      + (f": {note}" if note else ""), now)
-
-
-def decide_extension(
-    store: Store, task_id: int, grant: bool, actor: str, now: pendulum.DateTime, note: str = "",
-    to: dt.datetime | None = None,
-) -> pendulum.DateTime | None:
-    """The office grants (to the date asked, or ``to``) or refuses a waiting request."""
-    with store.write() as conn:
-        rows, _who = tstore.load_for_fire(conn, [task_id], actor)
-        row = rows[0]
-        _office_actor(conn, actor, row.office_code, f"task {task_id}")
-        request = tstore.pending_request(conn, task_id)
-        if request is None:
-            raise NotFound(f"task {task_id} has no extension request waiting")
-        tstore.decide_request(conn, request["id"], "granted" if grant else "refused",
-                              actor, now, note)
-        if not grant:
-            tstore.record(conn, task_id, row.state, "refuse_extension", actor,
-                          note or "không đồng ý gia hạn", now)
-            return None
-        due = aware(to or request["requested_to"])
-        _extend_rows(store, conn, rows, due, actor, now,
-                     note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}", "grant_extension")
-        return due
-
-
-# ----------------------------------------------------------------------------- notifications
-
-
-@dataclass(frozen=True)
-class Delivered:
-    sent: int
-    failed: int
-    errors: tuple[str, ...]
-
-
-def deliver(store: Store, send: Callable[[dict[str, Any]], None], channel: str,
-            now: pendulum.DateTime, limit: int | None = None) -> Delivered:
-    """Send queued messages; each is marked in its own transaction right after sending."""
-    with store.read() as conn:
-        messages = estore.pending_messages(conn, limit)
-    sent, errors = 0, []
-    for message in messages:
-        try:
-            send(message)
-        except notify.SendFailed as exc:
-            errors.append(f"message {message['id']} to {message['recipient']}: {exc}")
-            with store.write() as conn:
-                estore.mark_message(conn, message["id"], False, channel, str(exc), now)
-            continue
-        with store.write() as conn:
-            estore.mark_message(conn, message["id"], True, channel, "", now)
-        sent += 1
-    return Delivered(sent, len(errors), tuple(errors))
-
-
-def outbox_size(store: Store) -> int:
-    """How many notifications wait to be delivered."""
-    with store.read() as conn:
-        return len(estore.pending_messages(conn, None))
-
-
-def escalation_listing(store: Store, open_only: bool = False, person: str | None = None,
-                       directive: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    with store.read() as conn:
-        directive_id = dstore.resolve_directive(conn, directive) if directive else None
-        if person and not ostore.get_person(conn, person):
-            raise NotFound(f"unknown person {person!r} (not in any loaded org file)")
-        return estore.listing(conn, open_only, person, directive_id, limit)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -761,63 +466,6 @@ def task_detail(store: Store, task_id: int) -> tuple[TaskView, dict[str, Any], l
         for trigger in wf.allowed(view.state)
     ]
     return view, directive, allowed, events
-
-
-def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
-    """The whole chain a directive belongs to, from its topmost ancestor down, any depth."""
-    with store.read() as conn:
-        start = dstore.resolve_directive(conn, ref)
-        edges = cstore.links(conn)
-        up = {e["child"]: e for e in edges}
-        root, seen = start, {start}
-        while root in up and up[root]["parent"] not in seen:
-            root = up[root]["parent"]
-            seen.add(root)
-        below: dict[int, list[dict[str, Any]]] = {}
-        for e in edges:
-            below.setdefault(e["parent"], []).append(e)
-        members, queue = [], [root]
-        while queue:
-            current = queue.pop(0)
-            if current in members:
-                continue
-            members.append(current)
-            queue.extend(e["child"] for e in below.get(current, []))
-        counts = cstore.progress(conn, members, now)
-        rows = {d: dstore.get_directive(conn, d) for d in members}
-        templates = {d: _workflow(store, conn, row["template_id"]).template
-                     for d, row in rows.items()}
-        offices = ostore.office_names(conn)
-
-    def node(directive_id: int, via: dict[str, Any] | None) -> dict[str, Any]:
-        row, count = rows[directive_id], counts.get(directive_id, {})
-        return {
-            "id": directive_id, "label": dstore.directive_label(row["code"], directive_id),
-            "office": row["office_code"], "office_name": offices.get(row["office_code"], ""),
-            "subject": row["subject"], "date": row["date"].isoformat() if row["date"] else None,
-            "due": count["due"].isoformat() if count.get("due") else None,
-            "total": count.get("total", 0), "reported": count.get("reported", 0),
-            "late": int(count.get("late") or 0), "selected": directive_id == start,
-            "via": via,
-            "children": [node(e["child"], {"task": e["task"], "unit": e["unit_code"],
-                                           "unit_name": e["unit_name"], "state": e["state"],
-                                           "state_label": templates[directive_id].label(e["state"])})
-                         for e in sorted(below.get(directive_id, []), key=lambda e: e["child"])
-                         if e["child"] in rows],
-        }
-
-    return node(root, None)
-
-
-def task_children(store: Store, task_id: int) -> tuple[int, int] | None:
-    """How the directives answering this task stand: (tasks, reported), or None."""
-    with store.read() as conn:
-        return cstore.children_counts(conn, [task_id]).get(task_id)
-
-
-def task_escalations(store: Store, task_id: int) -> list[dict[str, Any]]:
-    with store.read() as conn:
-        return estore.of_task(conn, task_id)
 
 
 def org_listing(store: Store) -> list[dict[str, Any]]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pendulum
+
 from chidao.clock import TZ
 from chidao.parse.body import find_references, parse_body
 from chidao.parse.header import parse_header
 from chidao.parse.reading import read_document
 from chidao.parse.signature import parse_footer
-
-import pendulum
 
 KEYS = ("number", "symbol", "code", "issuer", "issuer_parent", "place", "date", "subject",
         "urgency", "secrecy", "recipients", "recipient_levels", "references", "items",

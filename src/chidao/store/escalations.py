@@ -14,13 +14,33 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Column, Connection, Integer, MetaData, String, Table, Text, and_, delete, exists, func,
-    insert, literal, select, update,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chidao.store.schema import (
-    deliverables, directives, escalations, notifications, offices, people, tasks, unit_levels,
+    deliverables,
+    directives,
+    escalations,
+    notifications,
+    offices,
+    people,
+    tasks,
+    unit_levels,
     units,
 )
 

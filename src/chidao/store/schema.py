@@ -12,12 +12,12 @@ import datetime as dt
 
 import pendulum
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     Column,
     Date,
     DateTime,
-    DDL,
     ForeignKey,
     Index,
     Integer,

@@ -10,14 +10,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Connection, and_, bindparam, case, exists, func, insert, literal, select, update,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
 )
 
 from chidao.errors import ConcurrentChange, NotFound
 from chidao.model import Event, TaskView
 from chidao.store.directives import directive_label
 from chidao.store.schema import (
-    deliverables, directives, events, extension_requests, people, tasks, templates, unit_levels,
+    deliverables,
+    directives,
+    events,
+    extension_requests,
+    people,
+    tasks,
+    templates,
+    unit_levels,
     units,
 )
 

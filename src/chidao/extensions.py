@@ -1,0 +1,161 @@
+"""Extensions of a due: by the office (one task, several, or a whole directive), or asked
+for by a school before its due and granted or refused by the office. Every step is an
+event; an overdue task given a later due goes back to work and its escalations close.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pendulum
+
+from chidao import engine
+from chidao.clock import aware
+from chidao.deadlines import Schedule
+from chidao.errors import InputError, NotFound, TransitionRefused
+from chidao.store import Store
+from chidao.store import directives as dstore
+from chidao.store import escalations as estore
+from chidao.store import tasks as tstore
+
+
+def _new_due(to: dt.datetime, now: pendulum.DateTime, directive_date: dt.date | None,
+             what: str) -> pendulum.DateTime:
+    to = aware(to)
+    if to <= now:
+        raise InputError(
+            f"{what}: cannot extend to {to.format('DD/MM/YYYY HH:mm')}, which is not after now "
+            f"({now.format('DD/MM/YYYY HH:mm')})"
+        )
+    if directive_date and to.date() < directive_date:
+        raise InputError(
+            f"{what}: {to.format('DD/MM/YYYY')} is before the directive's date "
+            f"{directive_date:%d/%m/%Y}"
+        )
+    return to
+
+
+def _office_actor(conn, actor: str, office: str, what: str) -> None:
+    who = tstore.actor_of(conn, actor)
+    if who.office != office:
+        raise TransitionRefused(
+            f"{what}: only a person of {office} may extend or decide on extensions; "
+            f"{actor} is " + (f"of {who.office}" if who.office else
+                              f"unit {who.unit}" if who.unit else "not in any org file")
+        )
+
+
+def extend_tasks(
+    store: Store, task_ids: Sequence[int], to: dt.datetime, actor: str, now: pendulum.DateTime,
+    note: str = "", trigger: str = "extend",
+) -> int:
+    """Give these tasks a new due (all or none); overdue ones go back to work."""
+    if not task_ids:
+        raise InputError("name at least one task id")
+    with store.write() as conn:
+        rows, _who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
+        return _extend_rows(store, conn, rows, to, actor, now, note, trigger)
+
+
+def _extend_rows(store, conn, rows, to, actor, now, note, trigger) -> int:
+    groups: dict[tuple[int, str, int], list[int]] = {}
+    for row in rows:
+        _office_actor(conn, actor, row.office_code, f"task {row.id}")
+        groups.setdefault((row.template_id, row.office_code, row.directive_id), []).append(row.id)
+    changed = 0
+    for (template_id, office, directive_id), ids in groups.items():
+        template = engine.workflow_of(store, conn, template_id).template
+        directive = dstore.get_directive(conn, directive_id)
+        due = _new_due(to, now, directive["date"], f"task {ids[0]}")
+        for row in rows:
+            if row.id in ids and row.state in (set(template.reported_states)
+                                               | set(template.final_states)):
+                raise TransitionRefused(
+                    f"task {row.id} is already {template.label(row.state)}: nothing to extend"
+                )
+        schedule = Schedule.of(due, template, engine.office_calendar(conn, office))
+        where = tstore.with_ids(ids)
+        estore.resolve_where(conn, where, now)
+        changed += tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
+                                 template.initial, trigger, actor, note, now)
+    return changed
+
+
+def extend_directive(
+    store: Store, ref: str, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str = "",
+) -> tuple[str, int]:
+    """Give every open task of a directive the same new due, in two statements."""
+    with store.write() as conn:
+        directive_id = dstore.resolve_directive(conn, ref)
+        directive = dstore.get_directive(conn, directive_id)
+        label = dstore.directive_label(directive["code"], directive_id)
+        _office_actor(conn, actor, directive["office_code"], f"directive {label}")
+        template = engine.workflow_of(store, conn, directive["template_id"]).template
+        due = _new_due(to, now, directive["date"], f"directive {label}")
+        schedule = Schedule.of(due, template, engine.office_calendar(conn, directive["office_code"]))
+        where = tstore.open_of_directive(
+            directive_id, set(template.final_states) | set(template.reported_states))
+        estore.resolve_where(conn, where, now)
+        changed = tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
+                                template.initial, "extend", actor, note, now)
+    return label, changed
+
+
+def request_extension(
+    store: Store, task_id: int, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str,
+) -> None:
+    """A school asks, before its due, for a later one (đề nghị gia hạn)."""
+    with store.write() as conn:
+        rows, who = tstore.load_for_fire(conn, [task_id], actor)
+        row = rows[0]
+        if who.unit != row.unit_code:
+            raise TransitionRefused(
+                f"task {task_id}: only its unit {row.unit_code} may ask for an extension"
+            )
+        template = engine.workflow_of(store, conn, row.template_id).template
+        if row.state in template.reported_states or row.state in template.final_states:
+            raise TransitionRefused(f"task {task_id} is already {template.label(row.state)}")
+        if row.due_at is None:
+            raise TransitionRefused(f"task {task_id} has no due yet: nothing to extend")
+        if now >= row.due_at:
+            raise TransitionRefused(
+                f"task {task_id} was due {row.due_at.strftime('%d/%m/%Y %H:%M')}: an extension "
+                "must be asked for before the due"
+            )
+        wanted = aware(to)
+        if wanted <= row.due_at:
+            raise InputError(
+                f"task {task_id}: --to {wanted.format('DD/MM/YYYY')} is not later than its due "
+                f"{row.due_at.strftime('%d/%m/%Y')}"
+            )
+        if tstore.pending_request(conn, task_id) is not None:
+            raise TransitionRefused(f"task {task_id} already has an extension request waiting")
+        tstore.add_request(conn, task_id, wanted, actor, now, note)
+        tstore.record(conn, task_id, row.state, "request_extension", actor,
+                      f"đề nghị gia hạn đến {wanted.format('DD/MM/YYYY')}"
+                      + (f": {note}" if note else ""), now)
+
+
+def decide_extension(
+    store: Store, task_id: int, grant: bool, actor: str, now: pendulum.DateTime, note: str = "",
+    to: dt.datetime | None = None,
+) -> pendulum.DateTime | None:
+    """The office grants (to the date asked, or ``to``) or refuses a waiting request."""
+    with store.write() as conn:
+        rows, _who = tstore.load_for_fire(conn, [task_id], actor)
+        row = rows[0]
+        _office_actor(conn, actor, row.office_code, f"task {task_id}")
+        request = tstore.pending_request(conn, task_id)
+        if request is None:
+            raise NotFound(f"task {task_id} has no extension request waiting")
+        tstore.decide_request(conn, request["id"], "granted" if grant else "refused",
+                              actor, now, note)
+        if not grant:
+            tstore.record(conn, task_id, row.state, "refuse_extension", actor,
+                          note or "không đồng ý gia hạn", now)
+            return None
+        due = aware(to or request["requested_to"])
+        _extend_rows(store, conn, rows, due, actor, now,
+                     note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}", "grant_extension")
+        return due
