@@ -1,0 +1,134 @@
+"""The ``chidao`` command line: the root group, shared options, and error handling.
+
+The only place that turns a ``ChidaoError`` into ``Error: …`` on stderr and exit 1.
+``--db``, ``--now`` and ``--as`` are accepted before the command and after it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from rich.console import Console
+
+from chidao import clock
+from chidao.errors import ChidaoError, InputError
+from chidao.store import Store
+from chidao.store.database import DEFAULT_URL
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+BIG_FAN_OUT = 2_000
+
+
+@dataclass
+class Settings:
+    db: str | None = None
+    now: str | None = None
+    actor: str | None = None
+
+    def store(self) -> Store:
+        return Store.open(self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL)
+
+    def moment(self):
+        return clock.now(self.now)
+
+    def who(self, default: str | None = None) -> str:
+        actor = self.actor or os.environ.get("CHIDAO_USER") or default
+        if not actor:
+            raise InputError("who is acting? give --as ID (a person id or unit code) or CHIDAO_USER")
+        return actor
+
+
+def run_settings() -> Settings:
+    return click.get_current_context().find_root().ensure_object(Settings)
+
+
+def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            if name == "now" and ctx.parent is not None:
+                clock.parse_moment(value)  # refuse a malformed --now even where unused
+            setattr(ctx.find_root().ensure_object(Settings), name, value)
+        return value
+    return callback
+
+
+def global_options(func: Callable) -> Callable:
+    """--db, --now, --as: valid on the group and on every command."""
+    func = click.option("--as", "actor", metavar="ID", expose_value=False,
+                        callback=_remember("actor"),
+                        help="Who acts: a person id or unit code (env CHIDAO_USER).")(func)
+    func = click.option("--now", metavar="WHEN", expose_value=False, callback=_remember("now"),
+                        help="Simulated now: ISO or dd/mm/yyyy [HH:MM] (env CHIDAO_NOW).")(func)
+    func = click.option("--db", metavar="URL", expose_value=False, callback=_remember("db"),
+                        help=f"Database URL or SQLite file (env CHIDAO_DB; default {DEFAULT_URL}).")(func)
+    return func
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+class ChidaoGroup(click.Group):
+    """A group whose commands report ChidaoError as one line and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ChidaoError as exc:
+            for line in getattr(exc, "problems", None) or [exc.message]:
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(1)
+
+
+def group(name: str | None = None, **kwargs: Any) -> Callable:
+    return click.group(name, cls=ChidaoGroup, context_settings=CONTEXT, **kwargs)
+
+
+@group()
+@global_options
+@click.version_option(package_name="chidao", message="chidao %(version)s")
+def cli() -> None:
+    """chidao: follow a directive (công văn) until every recipient has reported.
+
+    Example:
+
+        chidao org load examples/org-dien-bien.yaml
+        chidao directive issue examples/directives/ctxh-2024.yaml --workflow bao-cao
+        chidao task list --state received --level MN
+    """
+    settings = run_settings()
+    if settings.now:
+        clock.parse_moment(settings.now)
+
+
+def command(parent: click.Group, name: str, **kwargs: Any) -> Callable:
+    def wrap(func: Callable) -> Callable:
+        return parent.command(name, context_settings=CONTEXT, **kwargs)(global_options(func))
+    return wrap
+
+
+def task_id_arg(value: str) -> int:
+    if not value.lstrip("#").isdigit():
+        raise InputError(f"task id must be a number, not {value!r}")
+    return int(value.lstrip("#"))
+
+
+def due_arg(value: str, what: str = "--to"):
+    """A deadline given as a date means the end of that day ("chậm nhất ngày …")."""
+    moment = clock.parse_moment(value, what)
+    if ":" not in value and "T" not in value:
+        moment = moment.replace(hour=23, minute=59, second=59)
+    return moment

@@ -1,0 +1,395 @@
+"""Commands over the core records: org, workflow, directive, task, units."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from chidao import chains, clock, engine, sweeper, views
+from chidao.cli.base import (
+    BIG_FAN_OUT,
+    cli,
+    command,
+    console,
+    emit_json,
+    group,
+    json_option,
+    run_settings,
+    task_id_arg,
+)
+from chidao.directive import directive_from_mapping, load_directive
+from chidao.errors import InputError
+from chidao.model import LEVELS, Directive
+from chidao.parse import parse_file
+from chidao.workflow import validate_files
+
+# ------------------------------------------------------------------------------ org
+
+
+@group("org")
+def org_group() -> None:
+    """The issuing office, its people and its units (schools)."""
+
+
+cli.add_command(org_group)
+
+
+@command(org_group, "load")
+@click.argument("file", type=click.Path(dir_okay=False))
+def org_load(file: str) -> None:
+    """Load an org file; loading it again updates offices, people and units in place.
+
+    Example:
+
+        chidao org load examples/org-dien-bien.yaml
+    """
+    store = run_settings().store()
+    org, counts = engine.load_org_file(store, file)
+    names = ", ".join(o.name for o in org.offices)
+    click.echo(
+        f"Loaded {names}: {len(org.people)} people "
+        f"({counts['people_new']} new, {counts['people_updated']} updated), {len(org.units)} units "
+        f"({counts['units_new']} new, {counts['units_updated']} updated)"
+    )
+
+
+@command(org_group, "show")
+@json_option
+def org_show(as_json: bool) -> None:
+    """List the loaded offices with their people and units.
+
+    Example:
+
+        chidao org show --json
+    """
+    store = run_settings().store()
+    data = engine.org_listing(store)
+    if as_json:
+        emit_json(data)
+        return
+    console().print(views.org_table(data))
+
+
+# ------------------------------------------------------------------------------ workflow
+
+
+@group("workflow")
+def workflow_group() -> None:
+    """Workflow templates (YAML): validate and inspect them."""
+
+
+cli.add_command(workflow_group)
+
+
+@command(workflow_group, "validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def workflow_validate(files: tuple[str, ...]) -> None:
+    """Check workflow files; print every problem as file:line: message.
+
+    Example:
+
+        chidao workflow validate workflows/*.yaml
+    """
+    problems = validate_files(files)
+    for problem in problems:
+        click.echo(f"Error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(files)} workflow file(s) valid")
+
+
+@command(workflow_group, "show")
+@click.argument("name")
+@json_option
+def workflow_show(name: str, as_json: bool) -> None:
+    """Show a template's states, transitions and escalation ladder.
+
+    Example:
+
+        chidao workflow show bao-cao
+    """
+    template, _ = engine.find_template(name)
+    if as_json:
+        emit_json(template.to_json())
+        return
+    console().print(views.template_view(template))
+
+
+# ------------------------------------------------------------------------------ directive
+
+
+@group("directive")
+def directive_group() -> None:
+    """Directives (công văn): issue them and follow them."""
+
+
+cli.add_command(directive_group)
+
+
+def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
+    bar = Progress(TextColumn("Giao việc"), BarColumn(), MofNCompleteColumn(),
+                   console=con, transient=True)
+    state: dict[str, int] = {}
+
+    def advance(done: int, total: int) -> None:
+        if total < BIG_FAN_OUT:
+            return
+        if "task" not in state:
+            bar.start()
+            state["task"] = bar.add_task("fan-out", total=total)
+        bar.update(state["task"], completed=done)
+    return bar, advance
+
+
+@command(directive_group, "parse")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def directive_parse(file: str, as_json: bool) -> None:
+    """Read a công văn (.txt or .docx) and show what chidao understood.
+
+    Example:
+
+        chidao directive parse cong-van.docx --json
+    """
+    data = parse_file(file)
+    if as_json:
+        emit_json(data)
+        return
+    console().print(views.parsed_summary(data, file))
+
+
+def _read_directive(path: Path, yes: bool) -> Directive:
+    """A structured file as it is; a dispatch text parsed, shown, and confirmed."""
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml", ".json"):
+        return load_directive(path)
+    if suffix not in (".txt", ".docx"):
+        raise InputError(f"{path}: expected .yaml, .yml, .json, .txt or .docx")
+    data = parse_file(path)
+    if not data["subject"]:
+        first = data["items"][0]["text"] if data["items"] else path.stem
+        data["subject"] = first[:120]
+    console().print(views.parsed_summary(data, str(path)))
+    if not yes and not click.confirm("Giao việc theo văn bản này?", default=True, err=True):
+        raise InputError("cancelled: nothing was issued")
+    return directive_from_mapping(data, str(path))
+
+
+@command(directive_group, "issue")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--workflow", "-w", required=True, help="Template name or YAML file.")
+@click.option("--office", help="Issuing office code, when the database holds several.")
+@click.option("--again", is_flag=True, help="Issue even if the same directive was issued before.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--until", metavar="DATE",
+              help="Last day of recurring reports (default: the directive's, else 31/05).")
+@click.option("--parent", metavar="TASK_ID",
+              help="The upstream task this directive answers (else found from its references).")
+@json_option
+def directive_issue(file: str, workflow: str, office: str | None, again: bool, yes: bool,
+                    until: str | None, parent: str | None, as_json: bool) -> None:
+    """Issue a directive: one task per recipient unit per deadline, in one transaction.
+
+    FILE is a structured directive (.yaml, .yml, .json) or a dispatch text (.txt, .docx),
+    which is parsed and shown first (--yes skips the question).
+
+    Example:
+
+        chidao directive issue examples/directives/ctxh-2024.yaml --workflow bao-cao
+    """
+    settings = run_settings()
+    directive = _read_directive(Path(file), yes or as_json)
+    store = settings.store()
+    err = Console(stderr=True)
+    bar, advance = _progress_bar(err)
+    try:
+        issued = engine.issue(store, directive, workflow, settings.moment(),
+                              settings.who("office"), again=again, office=office,
+                              progress=advance,
+                              until=clock.parse_moment(until, "--until").date() if until else None,
+                              parent=task_id_arg(parent) if parent else None)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+    if as_json:
+        emit_json(issued.__dict__)
+        return
+    click.echo(
+        f"Issued {issued.label} (id {issued.directive_id}) from {issued.office} with workflow "
+        f"{issued.template} v{issued.template_version}: {issued.tasks} tasks for "
+        f"{issued.units} units × {issued.deliverables} deliverable(s)"
+    )
+    if issued.parent_task:
+        how = "as --parent said" if issued.linked_by == "--parent" else "cited in its references"
+        click.echo(f"Linked as the answer of {issued.office} to its task {issued.parent_task} "
+                   f"in {issued.parent} ({how})")
+
+
+@command(directive_group, "list")
+@json_option
+def directive_list(as_json: bool) -> None:
+    """List directives with how many tasks are in each state.
+
+    Example:
+
+        chidao directive list
+    """
+    rows, templates = engine.directive_listing(run_settings().store())
+    if as_json:
+        emit_json(rows)
+        return
+    console().print(views.directives_table(rows, templates))
+
+
+@command(directive_group, "show")
+@click.argument("ref", metavar="CODE|ID")
+@json_option
+def directive_show(ref: str, as_json: bool) -> None:
+    """Show one directive: its document, deliverables and progress.
+
+    Example:
+
+        chidao directive show 746/SGDĐT-GDCN
+    """
+    detail = engine.directive_detail(run_settings().store(), ref)
+    if as_json:
+        emit_json(detail)
+        return
+    console().print(views.directive_panel(detail))
+
+
+@group("units")
+def units_group() -> None:
+    """The schools list: import it from the spreadsheet the office keeps."""
+
+
+cli.add_command(units_group)
+
+
+@command(units_group, "import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--office", help="Whose units these are, when the database holds several offices.")
+@click.option("--dry-run", is_flag=True, help="Only list what would change.")
+def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
+    """Load or update units from FILE.xlsx or FILE.csv (columns: code, name, levels,
+    principal, email, phone; Vietnamese headers such as "Mã đơn vị", "Cấp học" work too).
+
+    Example:
+
+        chidao units import danh-sach-truong.xlsx --dry-run
+    """
+    plan = engine.import_units(run_settings().store(), file, office, dry_run)
+    out = console()
+    for unit in plan.new:
+        out.print(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})")
+    for unit, diff in plan.changed:
+        changes = "; ".join(f"{name}: {before or '—'} → {after or '—'}"
+                            for name, (before, after) in diff.items())
+        out.print(f"~ {unit.code}: {changes}")
+    if plan.ignored_columns:
+        out.print(f"(columns not read: {', '.join(plan.ignored_columns)})")
+    out.print(f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
+              + (" (dry run: nothing written)" if dry_run else ""))
+
+
+# ------------------------------------------------------------------------------ task
+
+
+@group("task")
+def task_group() -> None:
+    """Tasks: one per recipient unit per deliverable."""
+
+
+cli.add_command(task_group)
+
+
+@command(task_group, "list")
+@click.option("--directive", "directive", metavar="CODE|ID", help="Only this directive.")
+@click.option("--unit", help="Only this unit (code).")
+@click.option("--level", help="Only units at this level (MN, TH, THCS …).")
+@click.option("--state", help="Only tasks in this state.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@json_option
+def task_list(directive: str | None, unit: str | None, level: str | None, state: str | None,
+              limit: int | None, as_json: bool) -> None:
+    """List tasks, filtered by directive, unit, level and state.
+
+    Example:
+
+        chidao task list --state received --level MN
+    """
+    if level and level.upper() not in LEVELS:
+        raise InputError(f"--level: unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
+    found = engine.task_views(run_settings().store(), directive=directive, unit=unit,
+                              level=level.upper() if level else None, state=state, limit=limit)
+    if as_json:
+        emit_json([v.to_json() for v in found])
+        return
+    console().print(views.tasks_table(found))
+
+
+@command(task_group, "show")
+@click.argument("task_id", metavar="ID")
+@json_option
+def task_show(task_id: str, as_json: bool) -> None:
+    """Show one task: where it stands and what may be done next.
+
+    Example:
+
+        chidao task show 17
+    """
+    store = run_settings().store()
+    view, directive, allowed, events = engine.task_detail(store, task_id_arg(task_id))
+    climbed = sweeper.task_escalations(store, view.id)
+    below = chains.task_children(store, view.id)
+    if as_json:
+        emit_json({**view.to_json(), "allowed": allowed, "events": [e.to_json() for e in events],
+                   "escalations": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                    for k, v in e.items()} for e in climbed],
+                   "children": {"tasks": below[0], "reported": below[1]} if below else None})
+        return
+    console().print(views.task_panel(view, directive, allowed, climbed, below))
+
+
+@command(task_group, "fire")
+@click.argument("trigger")
+@click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
+@click.option("--note", default="", help="A note kept with the event.")
+@json_option
+def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool) -> None:
+    """Fire TRIGGER on one or more tasks: all of them change, or none does.
+
+    Example:
+
+        chidao task fire start 17 --as mn-hoa-ban --note "Đã xây dựng kế hoạch"
+    """
+    settings = run_settings()
+    fired = engine.fire(settings.store(), trigger, [task_id_arg(t) for t in task_ids],
+                        settings.who(), settings.moment(), note=note)
+    if as_json:
+        emit_json([f.__dict__ for f in fired])
+        return
+    for f in fired:
+        click.echo(f"Task {f.task_id}: {f.from_state} → {f.to_state} ({f.label})")
+
+
+@command(task_group, "history")
+@click.argument("task_id", metavar="ID")
+@json_option
+def task_history(task_id: str, as_json: bool) -> None:
+    """Every change of a task, oldest first (events are never edited).
+
+    Example:
+
+        chidao task history 17
+    """
+    view, _directive, _allowed, events = engine.task_detail(run_settings().store(), task_id_arg(task_id))
+    if as_json:
+        emit_json([e.to_json() for e in events])
+        return
+    console().print(views.history_table(view.id, events, view))

@@ -1,0 +1,282 @@
+"""Commands about time: the sweep, escalations, notifications, the calendar, extensions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+import click
+
+from chidao import clock, engine, extensions, notify, sweeper, views
+from chidao.calendar import DAYS, WORKING_DAYS, Duration, WorkCalendar
+from chidao.cli.base import (
+    cli,
+    command,
+    console,
+    due_arg,
+    emit_json,
+    group,
+    json_option,
+    run_settings,
+    task_id_arg,
+)
+from chidao.cli.core import directive_group, task_group
+from chidao.store import Store
+from chidao.store.database import DEFAULT_URL
+
+# ------------------------------------------------------------------------------ sweep
+
+
+@command(cli, "sweep")
+@click.option("--ahead", type=click.IntRange(min=0), metavar="DAYS",
+              help="Create recurring periods due within DAYS (default: the template's ahead).")
+@json_option
+def sweep_command(ahead: int | None, as_json: bool) -> None:
+    """Mark overdue what is late, climb the escalation ladders, queue notifications and
+    create the coming periods of recurring reports (for cron or a systemd timer).
+
+    Safe to run as often as you like: a second run at the same --now creates nothing.
+
+    Example:
+
+        chidao sweep --now "02/04/2024 07:00"
+    """
+    settings = run_settings()
+    swept = sweeper.sweep(settings.store(), settings.moment(),
+                         ahead=Duration(ahead, DAYS) if ahead is not None else None)
+    if as_json:
+        emit_json(swept.to_json())
+        return
+    climbed = ", ".join(f"{n} {kind}" for kind, n in swept.escalations.items()) or "0"
+    click.echo(
+        f"{swept.overdue} task(s) marked overdue; escalations: {climbed}; "
+        f"{swept.notifications} notification(s) queued; {swept.generated} recurring task(s) created"
+    )
+
+
+@command(cli, "escalations")
+@click.option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
+@click.option("--person", metavar="ID", help="Only those that reached this person.")
+@click.option("--directive", metavar="CODE|ID", help="Only this directive.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (newest first).")
+@json_option
+def escalations_command(open_only: bool, person: str | None, directive: str | None,
+                        limit: int | None, as_json: bool) -> None:
+    """List escalations: which late task reached whom, at which rung and round.
+
+    Example:
+
+        chidao escalations --open --person tung-nt
+    """
+    rows = sweeper.escalation_listing(run_settings().store(), open_only, person, directive, limit)
+    if as_json:
+        emit_json([views.escalation_json(r) for r in rows])
+        return
+    console().print(views.escalations_table(rows))
+
+
+@command(cli, "notify")
+@click.option("--channel", type=click.Choice(notify.CHANNELS), default="console",
+              show_default=True, help="How to deliver queued notifications.")
+@click.option("--smtp-host", envvar="CHIDAO_SMTP_HOST", help="SMTP server (env CHIDAO_SMTP_HOST).")
+@click.option("--smtp-port", envvar="CHIDAO_SMTP_PORT", type=int, help="SMTP port (default 25).")
+@click.option("--smtp-from", envvar="CHIDAO_SMTP_FROM", help="Sender address.")
+@click.option("--smtp-user", envvar="CHIDAO_SMTP_USER", help="SMTP login.")
+@click.option("--smtp-password", envvar="CHIDAO_SMTP_PASSWORD", help="SMTP password (prefer the env).")
+@click.option("--starttls", is_flag=True, envvar="CHIDAO_SMTP_STARTTLS", help="Use STARTTLS.")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
+@json_option
+def notify_command(channel: str, smtp_host: str | None, smtp_port: int | None,
+                   smtp_from: str | None, smtp_user: str | None, smtp_password: str | None,
+                   starttls: bool, limit: int | None, as_json: bool) -> None:
+    """Deliver the queued notifications; failed ones stay queued and are retried next time.
+
+    Example:
+
+        chidao notify --channel smtp --smtp-host mail.pgd.edu.vn --smtp-from pgd@pgd.edu.vn
+    """
+    settings = run_settings()
+    if channel == "smtp":
+        sender = notify.SmtpSender(notify.smtp_settings(
+            smtp_host, smtp_port, smtp_from, smtp_user, smtp_password, starttls))
+    else:
+        sender = notify.console_sender(click.echo)
+    try:
+        done = sweeper.deliver(settings.store(), sender, channel, settings.moment(), limit)
+    finally:
+        if channel == "smtp":
+            sender.close()
+    if as_json:
+        emit_json(done.__dict__)
+    else:
+        for line in done.errors:
+            click.echo(f"Not sent: {line}", err=True)
+        click.echo(f"{done.sent} notification(s) sent, {done.failed} left queued")
+    if done.failed:
+        sys.exit(2)
+
+
+# ------------------------------------------------------------------------------ calendar
+
+
+@group("calendar")
+def calendar_group() -> None:
+    """Working days: Vietnamese holidays, Tết, swapped days, the office's own overrides."""
+
+
+cli.add_command(calendar_group)
+
+
+def _calendar(office: str | None, org: str | None):
+    """The calendar of --org FILE, of --office in the database, of its only office, or plain."""
+    if org:
+        return engine.calendar_of_org_file(org)
+    settings = run_settings()
+    url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+    if office is None and Store.missing_file(url):
+        return WorkCalendar()  # no database here: the package's holidays only
+    return engine.database_calendar(settings.store(), office)
+
+
+def _calendar_options(func: Callable) -> Callable:
+    func = click.option("--office", help="Use this office's overrides from the database.")(func)
+    return click.option("--org", "org", type=click.Path(dir_okay=False),
+                        help="Use the calendar: overrides of this org file.")(func)
+
+
+@command(calendar_group, "due")
+@click.argument("start", metavar="FROM")
+@click.argument("amount", metavar="N", type=click.IntRange(min=0))
+@click.option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
+@_calendar_options
+@json_option
+def calendar_due(start: str, amount: int, calendar_days: bool, office: str | None,
+                 org: str | None, as_json: bool) -> None:
+    """When a period of N working days (or calendar days) that starts at FROM ends.
+
+    Counting starts the day after FROM and ends at 23:59:59 of the last day (Civil Code).
+
+    Example:
+
+        chidao calendar due 24/01/2025 5
+    """
+    calendar = _calendar(office, org)
+    begin = clock.parse_moment(start, "FROM")
+    period = Duration(amount, DAYS if calendar_days else WORKING_DAYS)
+    due = calendar.due_after(begin, period)
+    skipped = [(d, n) for d, n in calendar.days_off_between(begin.date(), due.date())]
+    if as_json:
+        emit_json({"from": begin.isoformat(), "period": str(period), "due": due.isoformat(),
+                   "days_off": [{"date": d.isoformat(), "name": n} for d, n in skipped]})
+        return
+    click.echo(f"{clock.format_date(begin)} + {period} → hạn {views.weekday(due)} "
+               f"{due.format('DD/MM/YYYY HH:mm:ss')}")
+    for day, name in skipped:
+        click.echo(f"  nghỉ {views.weekday(day)} {day:%d/%m/%Y}: {name}")
+
+
+@command(calendar_group, "show")
+@click.argument("year", type=click.IntRange(1990, 2100))
+@_calendar_options
+@json_option
+def calendar_show(year: int, office: str | None, org: str | None, as_json: bool) -> None:
+    """List the days off of YEAR besides weekends, and the weekend days worked instead.
+
+    Example:
+
+        chidao calendar show 2025
+    """
+    rows = _calendar(office, org).days_off_in(year)
+    if as_json:
+        emit_json([{"date": d.isoformat(), "weekday": views.weekday(d), "name": n}
+                   for d, n in rows])
+        return
+    console().print(views.calendar_table(year, rows))
+
+
+# ------------------------------------------------------------------------------ extensions
+
+
+@command(directive_group, "extend")
+@click.argument("ref", metavar="CODE|ID")
+@click.option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
+@click.option("--note", default="", help="Why (kept with every event).")
+def directive_extend(ref: str, to: str, note: str) -> None:
+    """Give every open task of a directive the same later due (office only).
+
+    Example:
+
+        chidao directive extend 746/SGDĐT-GDCN --to 20/04/2024 --note "Theo CV của Sở" --as tung-nt
+    """
+    settings = run_settings()
+    label, changed = extensions.extend_directive(settings.store(), ref, due_arg(to), settings.who(),
+                                             settings.moment(), note)
+    click.echo(f"{label}: {changed} open task(s) now due {due_arg(to).format('DD/MM/YYYY HH:mm')}")
+
+
+@command(task_group, "extend")
+@click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
+@click.option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
+@click.option("--note", default="", help="Why (kept with the event).")
+def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
+    """Give one or more tasks a later due (office only); overdue ones go back to work.
+
+    Example:
+
+        chidao task extend 17 18 --to 15/04/2024 --note "Trường vùng khó, mất điện" --as tung-nt
+    """
+    settings = run_settings()
+    changed = extensions.extend_tasks(settings.store(), [task_id_arg(t) for t in task_ids],
+                                  due_arg(to), settings.who(), settings.moment(), note)
+    click.echo(f"{changed} task(s) now due {due_arg(to).format('DD/MM/YYYY HH:mm')}")
+
+
+@command(task_group, "request-extension")
+@click.argument("task_id", metavar="ID")
+@click.option("--to", "to", required=True, metavar="DATE", help="The due asked for.")
+@click.option("--note", default="", help="The reason.")
+def task_request_extension(task_id: str, to: str, note: str) -> None:
+    """A school asks, before its due, for a later one (đề nghị gia hạn).
+
+    Example:
+
+        chidao task request-extension 17 --to 10/04/2024 --note "Chờ số liệu" --as mn-hoa-ban
+    """
+    settings = run_settings()
+    extensions.request_extension(settings.store(), task_id_arg(task_id), due_arg(to), settings.who(),
+                             settings.moment(), note)
+    click.echo(f"Task {task_id}: extension to {due_arg(to).format('DD/MM/YYYY')} requested")
+
+
+@command(task_group, "grant")
+@click.argument("task_id", metavar="ID")
+@click.option("--to", "to", metavar="DATE", help="Grant another date than the one asked for.")
+@click.option("--note", default="", help="Kept with the event.")
+def task_grant(task_id: str, to: str | None, note: str) -> None:
+    """Grant a waiting extension request (office only).
+
+    Example:
+
+        chidao task grant 17 --as tung-nt
+    """
+    settings = run_settings()
+    due = extensions.decide_extension(settings.store(), task_id_arg(task_id), True, settings.who(),
+                                  settings.moment(), note, due_arg(to) if to else None)
+    click.echo(f"Task {task_id}: extension granted, now due {due.format('DD/MM/YYYY HH:mm')}")
+
+
+@command(task_group, "refuse")
+@click.argument("task_id", metavar="ID")
+@click.option("--note", default="", help="Why not (kept with the event).")
+def task_refuse(task_id: str, note: str) -> None:
+    """Refuse a waiting extension request (office only); the due stays.
+
+    Example:
+
+        chidao task refuse 17 --note "Đã quá nhiều lần gia hạn" --as tung-nt
+    """
+    settings = run_settings()
+    extensions.decide_extension(settings.store(), task_id_arg(task_id), False, settings.who(),
+                            settings.moment(), note)
+    click.echo(f"Task {task_id}: extension refused")

@@ -1,0 +1,172 @@
+"""Commands that show and send: the dashboard, chains, reports, and the demo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from chidao import chains, report, sweeper, views
+from chidao.cli.base import (
+    cli,
+    command,
+    console,
+    emit_json,
+    group,
+    json_option,
+    run_settings,
+)
+from chidao.errors import InputError
+from chidao.store import Store
+from chidao.store.database import DEFAULT_URL
+
+# ------------------------------------------------------------------------------ chain
+
+
+@group("chain")
+def chain_group() -> None:
+    """Directive chains: Sở → office → schools, and how each level stands."""
+
+
+cli.add_command(chain_group)
+
+
+@command(chain_group, "show")
+@click.argument("ref", metavar="CODE|ID")
+@json_option
+def chain_show(ref: str, as_json: bool) -> None:
+    """Draw the chain a directive belongs to, from the top, with each level's progress.
+
+    Example:
+
+        chidao chain show 746/SGDDĐT-GDCN
+    """
+    settings = run_settings()
+    tree = chains.chain(settings.store(), ref, settings.moment())
+    if as_json:
+        emit_json(tree)
+        return
+    console().print(views.chain_tree(tree))
+
+
+# ------------------------------------------------------------------------------ dashboard, report, demo
+
+
+@command(cli, "dashboard")
+@click.option("--directive", metavar="CODE|ID", help="Only this directive (and its level breakdown).")
+@click.option("--level", help="Only units at this level (MN, TH, THCS …).")
+@click.option("--unit", metavar="CODE", help="A principal's view: this school's open tasks.")
+@click.option("--person", metavar="ID", help="What is on this person's desk.")
+@click.option("--limit", type=click.IntRange(min=1), default=15, show_default=True,
+              help="Rows per list.")
+@click.option("--soon", type=click.IntRange(min=0), default=3, show_default=True,
+              metavar="DAYS", help="'Due soon' means within this many working days.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the labels.")
+@click.option("--watch", type=click.IntRange(min=1), is_flag=False, flag_value=30, default=None,
+              metavar="[SECONDS]", help="Refresh every SECONDS (default 30) until Ctrl-C.")
+@click.option("--no-sweep", is_flag=True, help="Do not run the sweep first.")
+@click.option("--width", type=click.IntRange(min=40), help="Render for this many columns.")
+@json_option
+def dashboard_command(directive: str | None, level: str | None, unit: str | None,
+                      person: str | None, limit: int, soon: int, lang: str, watch: int | None,
+                      no_sweep: bool, width: int | None, as_json: bool) -> None:
+    """Where every open directive stands: progress, who is late, whose desk it has reached.
+
+    Runs the sweep first (unless --no-sweep), so what it shows is true as of --now.
+
+    Example:
+
+        chidao dashboard --now "10/04/2024 08:00" --level MN
+    """
+    from chidao import dashboard
+
+    settings = run_settings()
+    url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+    out = Console(highlight=False, width=width) if width else console()
+    if Store.missing_file(url) and not unit:
+        if as_json:
+            emit_json({"empty": True})
+        else:
+            out.print(dashboard.WORDS[lang]["empty"])
+        return
+    store = settings.store()
+    options = dashboard.Options(directive=directive, level=level.upper() if level else None,
+                                person=person, limit=limit, soon_days=soon)
+
+    def screen():
+        now = settings.moment()
+        if not no_sweep:
+            sweeper.sweep(store, now)
+        if unit:
+            data = dashboard.build_unit(store, unit, now)
+            return data, dashboard.render_unit(data, lang, out.width)
+        data = dashboard.build(store, now, options)
+        return data, dashboard.render(data, lang, out.width)
+
+    data, shown = screen()
+    if as_json:
+        emit_json(data)
+        return
+    if watch is None:
+        out.print(shown)
+        return
+    import time
+
+    from rich.live import Live
+
+    try:
+        with Live(shown, console=out, auto_refresh=False, screen=False) as live:
+            while True:
+                time.sleep(watch)
+                live.update(screen()[1], refresh=True)
+    except KeyboardInterrupt:
+        out.print("\n[dim]Đã dừng theo dõi.[/dim]" if lang == "vi" else "\n[dim]Stopped.[/dim]")
+
+
+@command(cli, "report")
+@click.argument("ref", metavar="DIRECTIVE")
+@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="xlsx",
+              show_default=True, help="What to write.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (default: stdout for json/csv/md, bao-cao-CODE.xlsx|docx).")
+def report_command(ref: str, fmt: str, output: str | None) -> None:
+    """What the office sends upward about a directive (DIRECTIVE: its code or id): one row
+    per recipient unit, and a summary by level and by completion category.
+
+    Example:
+
+        chidao report 746/SGDDĐT-GDCN --format xlsx -o bao-cao-746.xlsx
+    """
+    settings = run_settings()
+    data = report.build(settings.store(), ref, settings.moment())
+    if output in (None, "-") and fmt in ("json", "csv", "md"):
+        click.echo(report.WRITERS[fmt](data).decode("utf-8-sig"), nl=False)
+        return
+    if output == "-":
+        raise InputError(f"--format {fmt} is a binary file: give -o FILE")
+    path = Path(output or report.default_name(data, fmt))
+    if not path.parent.resolve().is_dir():
+        raise InputError(f"-o: folder {path.parent} does not exist")
+    report.write(data, fmt, path)
+    click.echo(f"Wrote {path} ({len(data['rows'])} rows; {data['summary']['open_overdue']} "
+               "overdue)")
+
+
+@command(cli, "demo")
+@click.option("--seed", default=2024, show_default=True, help="Random seed of the simulation.")
+@click.option("--keep", type=click.Path(dir_okay=False), help="Keep the demo database here.")
+@click.option("--chain", is_flag=True,
+              help="Tell the chain: the Sở's Công văn 746, the Phòng's answer, the schools.")
+def demo_command(seed: int, keep: str | None, chain: bool) -> None:
+    """Tell the whole story on a throwaway database: org, two directives, weeks of work.
+
+    Example:
+
+        chidao demo --chain
+    """
+    from chidao import demo
+
+    demo.run(console(), seed=seed, keep=keep, chain=chain)
