@@ -55,7 +55,9 @@ def time_engine(path: Path, repeat: int) -> tuple[float, str, list[tuple[str, ob
         start = time.perf_counter()
         data = dashboard.build(store, NOW)
         out = io.StringIO()
-        Console(file=out, width=120, color_system="truecolor").print(dashboard.render(data, "vi", 120))
+        Console(file=out, width=120, color_system="truecolor").print(
+            dashboard.render(data, "vi", 120)
+        )
         best = min(best, time.perf_counter() - start)
         text = out.getvalue()
     store.close()
@@ -91,9 +93,11 @@ def main() -> None:
         took, text, statements = time_engine(path, args.repeat)
         floor = time_floor(path, statements, args.repeat)
         lines = text.count("\n")
-        print(f"dashboard ({len(statements)} queries, {lines} lines rendered): engine {took:.3f} s, "
-              f"floor (same queries, raw sqlite3) {floor:.3f} s, ratio {took / floor:.2f}× "
-              f"(goals: ≤ 1.5× and < 1 s)")
+        print(
+            f"dashboard ({len(statements)} queries, {lines} lines rendered): engine {took:.3f} s, "
+            f"floor (same queries, raw sqlite3) {floor:.3f} s, ratio {took / floor:.2f}× "
+            f"(goals: ≤ 1.5× and < 1 s)"
+        )
 
 
 if __name__ == "__main__":

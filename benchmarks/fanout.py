@@ -37,9 +37,12 @@ STAMP = "2024-09-09T08:00:00.000000+07:00"
 def make_org(units: int) -> Org:
     office = Office(code="so-bench", name="Sở GD&ĐT (benchmark)")
     return Org(
-        offices=(office,), people=(),
-        units=tuple(Unit(code=f"u{i:06d}", name=f"Trường {i}", levels=("TH",), office=office.code)
-                    for i in range(units)),
+        offices=(office,),
+        people=(),
+        units=tuple(
+            Unit(code=f"u{i:06d}", name=f"Trường {i}", levels=("TH",), office=office.code)
+            for i in range(units)
+        ),
     )
 
 
@@ -52,8 +55,14 @@ def prepared_store(path: Path, units: int) -> Store:
 
 def time_fan_out(store: Store) -> tuple[float, int]:
     directive = directive_from_mapping(
-        {"subject": "Benchmark", "number": "1", "symbol": "SGDĐT-BENCH", "date": "2024-09-09",
-         "recipient_levels": ["TH"], "deadlines": [{"due": "2024-09-30T17:00:00+07:00"}]},
+        {
+            "subject": "Benchmark",
+            "number": "1",
+            "symbol": "SGDĐT-BENCH",
+            "date": "2024-09-09",
+            "recipient_levels": ["TH"],
+            "deadlines": [{"due": "2024-09-30T17:00:00+07:00"}],
+        },
         "bench",
     )
     start = time.perf_counter()
@@ -68,11 +77,16 @@ def floor_fan_out(path: Path, units: int) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("BEGIN IMMEDIATE")
-    db.execute("INSERT INTO templates (id, name, version, content_hash, title, source, spec, created_at)"
-               " VALUES (1, 'x', 1, 'h', 't', '', '{}', ?)", (STAMP,))
-    db.execute("INSERT INTO directives (id, office_code, subject, recipient_levels, document,"
-               " template_id, issued_at, issued_by) VALUES (1, 'so-bench', 's', 'TH', '{}', 1, ?, 'b')",
-               (STAMP,))
+    db.execute(
+        "INSERT INTO templates (id, name, version, content_hash, title, source, spec, created_at)"
+        " VALUES (1, 'x', 1, 'h', 't', '', '{}', ?)",
+        (STAMP,),
+    )
+    db.execute(
+        "INSERT INTO directives (id, office_code, subject, recipient_levels, document,"
+        " template_id, issued_at, issued_by) VALUES (1, 'so-bench', 's', 'TH', '{}', 1, ?, 'b')",
+        (STAMP,),
+    )
     db.execute("INSERT INTO deliverables (id, directive_id, seq, text) VALUES (1, 1, 1, '')")
     db.execute("COMMIT")
     due = "2024-09-30T17:00:00.000000+07:00"
@@ -81,7 +95,9 @@ def floor_fan_out(path: Path, units: int) -> float:
     db.execute("BEGIN IMMEDIATE")
     db.executemany(
         "INSERT INTO tasks (directive_id, deliverable_id, unit_code, state, version, due_at,"
-        " received_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " received_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     db.execute("COMMIT")
     elapsed = time.perf_counter() - start
     db.close()
@@ -105,10 +121,16 @@ def floor_fires(path: Path, fires: int) -> float:
     start = time.perf_counter()
     for task_id in ids:
         db.execute("BEGIN IMMEDIATE")
-        db.execute("UPDATE tasks SET state = 'implementing', version = version + 1, updated_at = ?"
-                   " WHERE id = ? AND version = 1", (STAMP, task_id))
-        db.execute("INSERT INTO events (task_id, from_state, to_state, \"trigger\", actor, at, note)"
-                   " VALUES (?, 'received', 'implementing', 'start', 'u', ?, '')", (task_id, STAMP))
+        db.execute(
+            "UPDATE tasks SET state = 'implementing', version = version + 1, updated_at = ?"
+            " WHERE id = ? AND version = 1",
+            (STAMP, task_id),
+        )
+        db.execute(
+            'INSERT INTO events (task_id, from_state, to_state, "trigger", actor, at, note)'
+            " VALUES (?, 'received', 'implementing', 'start', 'u', ?, '')",
+            (task_id, STAMP),
+        )
         db.execute("COMMIT")
     elapsed = time.perf_counter() - start
     db.close()
@@ -126,13 +148,17 @@ def main() -> None:
         store = prepared_store(folder / "engine.db", args.units)
         took, tasks = time_fan_out(store)
         assert tasks == args.units
-        print(f"fan-out to {args.units:,} units: engine {took:.3f} s, floor {floor:.3f} s, "
-              f"ratio {took / floor:.2f}× (goal ≤ 2×)")
+        print(
+            f"fan-out to {args.units:,} units: engine {took:.3f} s, floor {floor:.3f} s, "
+            f"ratio {took / floor:.2f}× (goal ≤ 2×)"
+        )
         fire_floor = floor_fires(folder / "floor.db", args.fires)
         fire_took = time_fires(store, args.fires)
-        print(f"{args.fires:,} single-task transitions: engine {fire_took:.3f} s "
-              f"({args.fires / fire_took:,.0f}/s), floor {fire_floor:.3f} s "
-              f"({args.fires / fire_floor:,.0f}/s), ratio {fire_took / fire_floor:.2f}× (goal ≤ 3×)")
+        print(
+            f"{args.fires:,} single-task transitions: engine {fire_took:.3f} s "
+            f"({args.fires / fire_took:,.0f}/s), floor {fire_floor:.3f} s "
+            f"({args.fires / fire_floor:,.0f}/s), ratio {fire_took / fire_floor:.2f}× (goal ≤ 3×)"
+        )
         store.close()
 
 

@@ -31,9 +31,11 @@ def main() -> None:
         parse_file(path)
         slowest = max(slowest, time.perf_counter() - began)
     took = time.perf_counter() - start
-    print(f"parsed {args.documents:,} documents in {took:.2f} s: {args.documents / took:,.0f} "
-          f"documents/s, {took / args.documents * 1000:.2f} ms each on average, "
-          f"slowest {slowest * 1000:.2f} ms (goal well under 50 ms)")
+    print(
+        f"parsed {args.documents:,} documents in {took:.2f} s: {args.documents / took:,.0f} "
+        f"documents/s, {took / args.documents * 1000:.2f} ms each on average, "
+        f"slowest {slowest * 1000:.2f} ms (goal well under 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -43,17 +43,36 @@ LEVELS = (("MN",), ("TH",), ("THCS",), ("TH", "THCS"))
 def make_org(units: int) -> Org:
     office = Office(code="pgd-bench", name="Phòng GD&ĐT (benchmark)", parent_body="UBND huyện")
     people = (
-        Person(id="head", name="Trưởng Phòng", position="Trưởng phòng", office=office.code,
-               head=True),
-        Person(id="deputy", name="Phó Trưởng Phòng", position="Phó trưởng phòng",
-               office=office.code, reports_to="head"),
-        *(Person(id=f"cv-{lv}", name=f"Chuyên viên {lv}", position="Chuyên viên",
-                 office=office.code, reports_to="deputy", levels=(lv,))
-          for lv in ("MN", "TH", "THCS")),
+        Person(
+            id="head", name="Trưởng Phòng", position="Trưởng phòng", office=office.code, head=True
+        ),
+        Person(
+            id="deputy",
+            name="Phó Trưởng Phòng",
+            position="Phó trưởng phòng",
+            office=office.code,
+            reports_to="head",
+        ),
+        *(
+            Person(
+                id=f"cv-{lv}",
+                name=f"Chuyên viên {lv}",
+                position="Chuyên viên",
+                office=office.code,
+                reports_to="deputy",
+                levels=(lv,),
+            )
+            for lv in ("MN", "TH", "THCS")
+        ),
     )
-    return Org(offices=(office,), people=people, units=tuple(
-        Unit(code=f"u{i:05d}", name=f"Trường số {i}", levels=LEVELS[i % 4], office=office.code)
-        for i in range(units)))
+    return Org(
+        offices=(office,),
+        people=people,
+        units=tuple(
+            Unit(code=f"u{i:05d}", name=f"Trường số {i}", levels=LEVELS[i % 4], office=office.code)
+            for i in range(units)
+        ),
+    )
 
 
 def build(path: Path, directives: int, units: int, per: int) -> int:
@@ -67,20 +86,34 @@ def build(path: Path, directives: int, units: int, per: int) -> int:
         codes = [f"u{(first + k) % units:05d}" for k in range(per)]
         due = ISSUED.add(days=2 + n % 35).replace(hour=0)
         doc = {
-            "subject": f"Văn bản thử số {n}", "number": str(n + 1), "symbol": "PGDĐT-BENCH",
-            "date": "2024-09-03", "units": codes,
+            "subject": f"Văn bản thử số {n}",
+            "number": str(n + 1),
+            "symbol": "PGDĐT-BENCH",
+            "date": "2024-09-03",
+            "units": codes,
             "deadlines": [{"due": due.isoformat()}],
-            "signer": {"name": "Phó Trưởng Phòng", "position": "PHÓ TRƯỞNG PHÒNG",
-                       "chain": [{"authority": "KT", "title": "TRƯỞNG PHÒNG"}]},
+            "signer": {
+                "name": "Phó Trưởng Phòng",
+                "position": "PHÓ TRƯỞNG PHÒNG",
+                "chain": [{"authority": "KT", "title": "TRƯỞNG PHÒNG"}],
+            },
         }
-        total += engine.issue(store, directive_from_mapping(doc, "bench"), "bao-cao", ISSUED,
-                              "deputy").tasks
+        total += engine.issue(
+            store, directive_from_mapping(doc, "bench"), "bao-cao", ISSUED, "deputy"
+        ).tasks
         if n % 200 == 199:
-            print(f"  built {n + 1:,} directives, {total:,} tasks "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+            print(
+                f"  built {n + 1:,} directives, {total:,} tasks "
+                f"({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
     with store.write() as conn:  # a fifth already reported, on time
-        conn.execute(text("UPDATE tasks SET state = 'reported', reported_at = received_at, "
-                          "days_late = 0 WHERE id % 5 = 0"))
+        conn.execute(
+            text(
+                "UPDATE tasks SET state = 'reported', reported_at = received_at, "
+                "days_late = 0 WHERE id % 5 = 0"
+            )
+        )
     store.close()
     return total
 
@@ -130,11 +163,15 @@ def main() -> None:
         shutil.copy(engine_db, floor_db)
         took, swept, statements = time_engine(engine_db)
         floor = time_floor(floor_db, statements)
-        print(f"sweep of {tasks:,} tasks: {swept.overdue:,} overdue, escalations "
-              f"{', '.join(f'{n:,} {k}' for k, n in swept.escalations.items())}, "
-              f"{swept.notifications:,} notifications; {len(statements)} SQL statements")
-        print(f"engine {took:.2f} s, floor (same statements, raw sqlite3) {floor:.2f} s, "
-              f"ratio {took / floor:.2f}× (goal ≤ 1.5×)")
+        print(
+            f"sweep of {tasks:,} tasks: {swept.overdue:,} overdue, escalations "
+            f"{', '.join(f'{n:,} {k}' for k, n in swept.escalations.items())}, "
+            f"{swept.notifications:,} notifications; {len(statements)} SQL statements"
+        )
+        print(
+            f"engine {took:.2f} s, floor (same statements, raw sqlite3) {floor:.2f} s, "
+            f"ratio {took / floor:.2f}× (goal ≤ 1.5×)"
+        )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,17 @@ CTXH = str(EXAMPLES / "directives" / "ctxh-2024.yaml")
 
 def _setup(run):
     assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml")).exit_code == 0
-    result = run("--now", "25/03/2024 08:00", "directive", "issue", CTXH, "--workflow", "bao-cao",
-                 "--as", "tung-nt")
+    result = run(
+        "--now",
+        "25/03/2024 08:00",
+        "directive",
+        "issue",
+        CTXH,
+        "--workflow",
+        "bao-cao",
+        "--as",
+        "tung-nt",
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -32,17 +41,36 @@ def test_the_story_of_the_issue(run):
     listed = run("task", "list", "--state", "received", "--level", "MN", "--json")
     tasks = json.loads(listed.output)
     assert len(tasks) == 15 and {t["state"] for t in tasks} == {"received"}
-    assert set(tasks[0]) >= {"id", "directive", "unit", "levels", "state", "due", "received_at",
-                             "reported_at"}
+    assert set(tasks[0]) >= {
+        "id",
+        "directive",
+        "unit",
+        "levels",
+        "state",
+        "due",
+        "received_at",
+        "reported_at",
+    }
     hoa_ban = next(t for t in tasks if t["unit"] == "mn-hoa-ban")
     assert hoa_ban["due"] == "2024-04-01T00:00:00+07:00"
     assert hoa_ban["received_at"] == "2024-03-25T08:00:00+07:00"
     tid = str(hoa_ban["id"])
-    started = run("task", "fire", "start", tid, "--as", "mn-hoa-ban", "--note",
-                  "Đã xây dựng kế hoạch", "--now", "26/03/2024 09:00")
+    started = run(
+        "task",
+        "fire",
+        "start",
+        tid,
+        "--as",
+        "mn-hoa-ban",
+        "--note",
+        "Đã xây dựng kế hoạch",
+        "--now",
+        "26/03/2024 09:00",
+    )
     assert started.exit_code == 0 and "received → implementing (Đang thực hiện)" in started.output
-    reported = run("--now", "2024-03-28T10:00:00+07:00", "--as", "mn-hoa-ban", "task", "fire",
-                   "report", tid)
+    reported = run(
+        "--now", "2024-03-28T10:00:00+07:00", "--as", "mn-hoa-ban", "task", "fire", "report", tid
+    )
     assert reported.exit_code == 0, reported.output
     history = json.loads(run("task", "history", tid, "--json").output)
     assert [(e["trigger"], e["actor"], e["at"], e["note"]) for e in history] == [
@@ -71,14 +99,23 @@ def test_refused_trigger_names_state_and_allowed(run):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["directive", "issue", CTXH, "--workflow", "khong-co"], "Error: unknown workflow 'khong-co'"),
+        (
+            ["directive", "issue", CTXH, "--workflow", "khong-co"],
+            "Error: unknown workflow 'khong-co'",
+        ),
         (["task", "show", "999"], "Error: task 999 does not exist"),
         (["task", "fire", "start", "999", "--as", "mn-hoa-ban"], "Error: task 999 does not exist"),
-        (["task", "list", "--now", "31/02/2024"], "Error: --now: cannot read '31/02/2024' as a date"),
+        (
+            ["task", "list", "--now", "31/02/2024"],
+            "Error: --now: cannot read '31/02/2024' as a date",
+        ),
         (["task", "list", "--directive", "9/XYZ"], "Error: directive '9/XYZ' does not exist"),
         (["task", "fire", "start", "1"], "Error: who is acting? give --as ID"),
         (["task", "list", "--level", "DH"], "Error: --level: unknown level 'DH'"),
-        (["directive", "issue", CTXH, "--workflow", "bao-cao"], "was already issued (id 1); use --again"),
+        (
+            ["directive", "issue", CTXH, "--workflow", "bao-cao"],
+            "was already issued (id 1); use --again",
+        ),
     ],
 )
 def test_bad_input_is_one_line(run, args, message):
@@ -95,7 +132,10 @@ def test_bad_org_file_writes_nothing(run, tmp_path):
     bad.write_text(text.replace("reports_to: tp-dien-bien", "reports_to: nobody"), encoding="utf-8")
     result = run("org", "load", str(bad))
     assert result.exit_code == 1
-    assert re.fullmatch(rf"Error: {re.escape(str(bad))}:\d+: person 'tung-nt' reports to unknown person 'nobody'\n", result.output)
+    assert re.fullmatch(
+        rf"Error: {re.escape(str(bad))}:\d+: person 'tung-nt' reports to unknown person 'nobody'\n",
+        result.output,
+    )
     assert json.loads(run("org", "show", "--json").output) == []
 
 
@@ -104,7 +144,10 @@ def test_unknown_level_and_missing_field(run, tmp_path):
     bad = tmp_path / "d.yaml"
     bad.write_text("subject: Gửi THPT\nrecipient_levels: [THPT]\n", encoding="utf-8")
     result = run("directive", "issue", str(bad), "--workflow", "bao-cao")
-    assert result.exit_code == 1 and "Error: no unit of pgddt-dien-bien is at level THPT" in result.output
+    assert (
+        result.exit_code == 1
+        and "Error: no unit of pgddt-dien-bien is at level THPT" in result.output
+    )
     bad.write_text("recipient_levels: [MN]\n", encoding="utf-8")
     result = run("directive", "issue", str(bad), "--workflow", "bao-cao")
     assert result.output.strip() == f"Error: {bad}: required field 'subject' is missing"
@@ -117,7 +160,10 @@ def test_not_a_chidao_database(run, tmp_path):
     junk.write_text("ghi chú, không phải cơ sở dữ liệu " * 50, encoding="utf-8")
     result = run("--db", str(junk), "task", "list")
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: {junk} is not a chidao database (not an SQLite database file)"
+    assert (
+        result.output.strip()
+        == f"Error: {junk} is not a chidao database (not an SQLite database file)"
+    )
 
 
 def test_workflow_validate_cli(run):
@@ -132,7 +178,9 @@ def test_workflow_validate_cli(run):
 
 def test_options_before_and_after_the_command(run, db_path, tmp_path):
     other = tmp_path / "other.db"
-    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--db", str(other)).exit_code == 0
+    assert (
+        run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--db", str(other)).exit_code == 0
+    )
     assert run("--db", str(other), "org", "show", "--json").output.count("pgddt-dien-bien") == 1
     assert json.loads(run("org", "show", "--json").output) == []
 
@@ -163,8 +211,11 @@ def test_demo_runs_and_ends_on_the_dashboard(run, tmp_path):
     assert result.exit_code == 0, result.output
     story, _, board = result.output.partition("Bảng theo dõi lúc 10/05/2024 17:00")
     assert "ban hành" in story and "Đôn đốc đã tạo:" in story
-    data = json.loads(run("dashboard", "--db", str(kept), "--now", "10/05/2024 17:00",
-                          "--no-sweep", "--json").output)
+    data = json.loads(
+        run(
+            "dashboard", "--db", str(kept), "--now", "10/05/2024 17:00", "--no-sweep", "--json"
+        ).output
+    )
     overdue = data["quality"]["open_overdue"]
     assert f"Quá hạn chưa báo cáo ({overdue})" in board
     assert len(data["overdue"]) == overdue and overdue > 0
@@ -173,20 +224,43 @@ def test_demo_runs_and_ends_on_the_dashboard(run, tmp_path):
 
 
 def test_real_subprocess(tmp_path):
-    env = {**os.environ, "CHIDAO_DB": str(tmp_path / "sub.db"), "CHIDAO_NOW": "25/03/2024 08:00",
-           "CHIDAO_USER": "tung-nt", "PYTHONIOENCODING": "utf-8"}
+    env = {
+        **os.environ,
+        "CHIDAO_DB": str(tmp_path / "sub.db"),
+        "CHIDAO_NOW": "25/03/2024 08:00",
+        "CHIDAO_USER": "tung-nt",
+        "PYTHONIOENCODING": "utf-8",
+    }
     exe = [sys.executable, "-m", "chidao"]
-    load = subprocess.run([*exe, "org", "load", str(EXAMPLES / "org-dien-bien.yaml")],
-                          env=env, capture_output=True, text=True, encoding="utf-8")
+    load = subprocess.run(
+        [*exe, "org", "load", str(EXAMPLES / "org-dien-bien.yaml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
     assert load.returncode == 0, load.stderr
-    issue = subprocess.run([*exe, "directive", "issue", CTXH, "-w", "bao-cao", "--json"],
-                           env=env, capture_output=True, text=True, encoding="utf-8")
+    issue = subprocess.run(
+        [*exe, "directive", "issue", CTXH, "-w", "bao-cao", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
     assert issue.returncode == 0, issue.stderr
     assert json.loads(issue.stdout)["tasks"] == 46
-    bad = subprocess.run([*exe, "task", "fire", "report", "1", "--as", "th-thanh-an"],
-                         env=env, capture_output=True, text=True, encoding="utf-8")
+    bad = subprocess.run(
+        [*exe, "task", "fire", "report", "1", "--as", "th-thanh-an"],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
     assert bad.returncode == 1
-    assert bad.stderr.strip() == "Error: task 1 belongs to unit mn-hoa-ban; th-thanh-an may act only on its own tasks"
+    assert (
+        bad.stderr.strip()
+        == "Error: task 1 belongs to unit mn-hoa-ban; th-thanh-an may act only on its own tasks"
+    )
     assert "Traceback" not in bad.stderr
 
 

@@ -37,15 +37,21 @@ def lived(dien_bien, issued):
 
 def render(data, width, lang="vi", unit=False) -> str:
     console = Console(width=width, record=True, color_system=None, file=open(os.devnull, "w"))
-    console.print(dashboard.render_unit(data, lang, width) if unit else
-                  dashboard.render(data, lang, width))
+    console.print(
+        dashboard.render_unit(data, lang, width) if unit else dashboard.render(data, lang, width)
+    )
     return console.export_text()
 
 
 def test_numbers_match_the_fixture(dien_bien, lived):
     data = dashboard.build(dien_bien, NOW)
     total, open_tasks = lived["total"], lived["total"] - 15
-    assert data["quality"] == {"on_time": 10, "late": 5, "open_in_time": 0, "open_overdue": open_tasks}
+    assert data["quality"] == {
+        "on_time": 10,
+        "late": 5,
+        "open_in_time": 0,
+        "open_overdue": open_tasks,
+    }
     assert data["totals"] == {"reported": 15, "overdue": open_tasks}
     (row,) = data["directives"]
     assert (row["total"], row["reported"], row["overdue"]) == (total, 15, open_tasks)
@@ -83,27 +89,56 @@ def test_english_labels(dien_bien, lived):
 
 
 def test_urgent_first_then_nearest_due_long_subjects_and_no_due(dien_bien, lived, tmp_path):
-    long_subject = ("tăng cường công tác phòng, chống đuối nước cho trẻ em, học sinh trong "
-                    "dịp nghỉ hè năm 2024 và triển khai các giải pháp bảo đảm an toàn trường "
-                    "học, phòng chống bạo lực học đường trên địa bàn huyện")
-    urgent = {"subject": long_subject, "number": "77", "symbol": "PGDĐT-GDTrH",
-              "date": "2024-04-02", "urgency": "Hỏa tốc", "recipient_levels": ["THCS"],
-              "deadlines": [{"due": "2024-04-20T00:00:00+07:00"}]}
-    engine.issue(dien_bien, directive_from_mapping(urgent, "u.yaml"), "bao-cao",
-                 pendulum.datetime(2024, 4, 2, 8, tz=TZ), "tung-nt")
+    long_subject = (
+        "tăng cường công tác phòng, chống đuối nước cho trẻ em, học sinh trong "
+        "dịp nghỉ hè năm 2024 và triển khai các giải pháp bảo đảm an toàn trường "
+        "học, phòng chống bạo lực học đường trên địa bàn huyện"
+    )
+    urgent = {
+        "subject": long_subject,
+        "number": "77",
+        "symbol": "PGDĐT-GDTrH",
+        "date": "2024-04-02",
+        "urgency": "Hỏa tốc",
+        "recipient_levels": ["THCS"],
+        "deadlines": [{"due": "2024-04-20T00:00:00+07:00"}],
+    }
+    engine.issue(
+        dien_bien,
+        directive_from_mapping(urgent, "u.yaml"),
+        "bao-cao",
+        pendulum.datetime(2024, 4, 2, 8, tz=TZ),
+        "tung-nt",
+    )
     workflow = tmp_path / "ack.yaml"
     from conftest import WORKFLOWS
 
-    text = (WORKFLOWS / "bao-cao.yaml").read_text(encoding="utf-8").replace(
-        "receipt: automatic", "receipt: acknowledge").replace(
-        "transitions:\n", "transitions:\n  - {trigger: acknowledge, source: received, dest: "
-                          "received, by: recipient}\n")
+    text = (
+        (WORKFLOWS / "bao-cao.yaml")
+        .read_text(encoding="utf-8")
+        .replace("receipt: automatic", "receipt: acknowledge")
+        .replace(
+            "transitions:\n",
+            "transitions:\n  - {trigger: acknowledge, source: received, dest: "
+            "received, by: recipient}\n",
+        )
+    )
     workflow.write_text(text, encoding="utf-8")
-    relative = {"subject": "Rà soát cơ sở vật chất", "number": "78", "symbol": "PGDĐT-CSVC",
-                "date": "2024-04-03", "recipient_levels": ["MN"],
-                "deadlines": [{"relative": {"amount": 5, "unit": "working_days", "from": "receipt"}}]}
-    engine.issue(dien_bien, directive_from_mapping(relative, "r.yaml"), str(workflow),
-                 pendulum.datetime(2024, 4, 3, 8, tz=TZ), "tung-nt")
+    relative = {
+        "subject": "Rà soát cơ sở vật chất",
+        "number": "78",
+        "symbol": "PGDĐT-CSVC",
+        "date": "2024-04-03",
+        "recipient_levels": ["MN"],
+        "deadlines": [{"relative": {"amount": 5, "unit": "working_days", "from": "receipt"}}],
+    }
+    engine.issue(
+        dien_bien,
+        directive_from_mapping(relative, "r.yaml"),
+        str(workflow),
+        pendulum.datetime(2024, 4, 3, 8, tz=TZ),
+        "tung-nt",
+    )
     data = dashboard.build(dien_bien, NOW)
     assert [d["label"] for d in data["directives"]] == ["77/PGDĐT-GDTrH", "#1", "78/PGDĐT-CSVC"]
     assert data["directives"][2]["due"] is None
@@ -119,22 +154,33 @@ def test_urgent_first_then_nearest_due_long_subjects_and_no_due(dien_bien, lived
 
 
 def test_due_soon_and_level_filter(dien_bien):
-    doc = {"subject": "Báo cáo sĩ số", "number": "80", "symbol": "PGDĐT-GDTH", "date": "2024-04-01",
-           "recipient_levels": ["TH", "MN"], "deadlines": [{"due": "2024-04-05T23:59:59+07:00"}]}
-    engine.issue(dien_bien, directive_from_mapping(doc, "d.yaml"), "bao-cao", ISSUED.add(days=7), "tung-nt")
-    data = dashboard.build(dien_bien, pendulum.datetime(2024, 4, 3, 8, tz=TZ),
-                           dashboard.Options(level="MN"))
+    doc = {
+        "subject": "Báo cáo sĩ số",
+        "number": "80",
+        "symbol": "PGDĐT-GDTH",
+        "date": "2024-04-01",
+        "recipient_levels": ["TH", "MN"],
+        "deadlines": [{"due": "2024-04-05T23:59:59+07:00"}],
+    }
+    engine.issue(
+        dien_bien, directive_from_mapping(doc, "d.yaml"), "bao-cao", ISSUED.add(days=7), "tung-nt"
+    )
+    data = dashboard.build(
+        dien_bien, pendulum.datetime(2024, 4, 3, 8, tz=TZ), dashboard.Options(level="MN")
+    )
     mn = len([v for v in engine.task_views(dien_bien) if "MN" in v.levels])
     assert data["due_soon_total"] == mn
     assert [lv["level"] for lv in data["levels"]] == ["MN"]
-    later = dashboard.build(dien_bien, pendulum.datetime(2024, 3, 28, 8, tz=TZ),
-                            dashboard.Options(soon_days=3))
+    later = dashboard.build(
+        dien_bien, pendulum.datetime(2024, 3, 28, 8, tz=TZ), dashboard.Options(soon_days=3)
+    )
     assert later["due_soon_total"] == 0  # 05/04 is more than 3 working days after 28/03
 
 
 def test_person_desk(dien_bien, lived, run):
-    data = json.loads(run("dashboard", "--person", "chinh-tt", "--now", "04/04/2024 08:00",
-                          "--json").output)
+    data = json.loads(
+        run("dashboard", "--person", "chinh-tt", "--now", "04/04/2024 08:00", "--json").output
+    )
     assert data["person"] == {"id": "chinh-tt", "name": "Triệu Thùy Chinh"}
     assert {lv["level"] for lv in data["levels"]} == {"MN"}
     assert all(r["unit"].startswith("mn-") for r in data["overdue"])
@@ -150,8 +196,9 @@ def test_principal_view(dien_bien, lived, run):
     assert "Nhiệm vụ của Trường Tiểu học Thanh An" in result.output
     assert "4 ngày LV" in result.output and "Gửi báo cáo (report)" in result.output
     assert max(len(x) for x in result.output.splitlines()) <= 80
-    data = json.loads(run("dashboard", "--unit", "th-thanh-an", "--now", "04/04/2024 08:00",
-                          "--json").output)
+    data = json.loads(
+        run("dashboard", "--unit", "th-thanh-an", "--now", "04/04/2024 08:00", "--json").output
+    )
     (task,) = data["tasks"]
     assert task["working_days_left"] == -4 and task["next"][0]["trigger"] == "report"
     done = lived["on_time"][0].unit
@@ -176,11 +223,20 @@ def test_empty_database(run, tmp_path):
 
 
 def test_watch_stops_cleanly_on_ctrl_c(dien_bien, lived, db_path):
-    env = {**os.environ, "CHIDAO_DB": f"sqlite:///{db_path}", "PYTHONIOENCODING": "utf-8",
-           "COLUMNS": "100"}
-    proc = subprocess.Popen([sys.executable, "-m", "chidao", "dashboard", "--watch", "1",
-                             "--now", "04/04/2024 08:00"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    env = {
+        **os.environ,
+        "CHIDAO_DB": f"sqlite:///{db_path}",
+        "PYTHONIOENCODING": "utf-8",
+        "COLUMNS": "100",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chidao", "dashboard", "--watch", "1", "--now", "04/04/2024 08:00"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)

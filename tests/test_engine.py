@@ -43,11 +43,17 @@ def test_fan_out_counts_per_level(dien_bien, issued):
 
 
 def test_one_task_per_unit_per_deadline(dien_bien):
-    doc = {"subject": "Hai lần báo cáo", "recipient_levels": ["MN"], "deadlines": [
-        {"item": "1", "due": "2024-04-05T17:00:00+07:00"},
-        {"item": "2", "due": "2024-04-20T17:00:00+07:00"},
-    ]}
-    issued = engine.issue(dien_bien, directive_from_mapping(doc, "x.yaml"), "bao-cao", ISSUED, "tung-nt")
+    doc = {
+        "subject": "Hai lần báo cáo",
+        "recipient_levels": ["MN"],
+        "deadlines": [
+            {"item": "1", "due": "2024-04-05T17:00:00+07:00"},
+            {"item": "2", "due": "2024-04-20T17:00:00+07:00"},
+        ],
+    }
+    issued = engine.issue(
+        dien_bien, directive_from_mapping(doc, "x.yaml"), "bao-cao", ISSUED, "tung-nt"
+    )
     org, per_level = _levels_in_org(EXAMPLES / "org-dien-bien.yaml")
     assert issued.tasks == 2 * per_level["MN"]
     assert issued.deliverables == 2
@@ -64,11 +70,15 @@ def test_default_deadline_counts_working_days(dien_bien):
 
 def test_explicit_units_and_unknown_ones(dien_bien):
     doc = {"subject": "Riêng hai trường", "units": ["mn-hoa-ban", "th-thanh-an"]}
-    issued = engine.issue(dien_bien, directive_from_mapping(doc, "x.yaml"), "bao-cao", ISSUED, "tung-nt")
+    issued = engine.issue(
+        dien_bien, directive_from_mapping(doc, "x.yaml"), "bao-cao", ISSUED, "tung-nt"
+    )
     assert issued.tasks == 2
     doc["units"] = ["mn-hoa-ban", "truong-ma"]
     with pytest.raises(NotFound, match="unknown unit 'truong-ma'"):
-        engine.issue(dien_bien, directive_from_mapping(doc, "y.yaml"), "bao-cao", ISSUED, "x", again=True)
+        engine.issue(
+            dien_bien, directive_from_mapping(doc, "y.yaml"), "bao-cao", ISSUED, "x", again=True
+        )
 
 
 def test_duplicate_directive_refused_unless_again(dien_bien, issued):
@@ -88,11 +98,19 @@ def test_unknown_workflow(dien_bien):
 def test_allowed_and_refused_transitions(dien_bien, issued):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     later = ISSUED.add(days=1)
-    fired = engine.fire(dien_bien, "start", [task.id], "mn-hoa-ban", later, note="Đã xây dựng kế hoạch")
+    fired = engine.fire(
+        dien_bien, "start", [task.id], "mn-hoa-ban", later, note="Đã xây dựng kế hoạch"
+    )
     assert [(f.from_state, f.to_state) for f in fired] == [("received", "implementing")]
-    with pytest.raises(TransitionRefused, match=r"«Đang thực hiện» \(implementing\): 'start' is not allowed from here; allowed for recipient: report"):
+    with pytest.raises(
+        TransitionRefused,
+        match=r"«Đang thực hiện» \(implementing\): 'start' is not allowed from here; allowed for recipient: report",
+    ):
         engine.fire(dien_bien, "start", [task.id], "mn-hoa-ban", later)
-    with pytest.raises(TransitionRefused, match="belongs to unit mn-hoa-ban; th-thanh-an may act only on its own tasks"):
+    with pytest.raises(
+        TransitionRefused,
+        match="belongs to unit mn-hoa-ban; th-thanh-an may act only on its own tasks",
+    ):
         engine.fire(dien_bien, "report", [task.id], "th-thanh-an", later)
     with pytest.raises(TransitionRefused, match="'mark_overdue' is for the system, not the office"):
         engine.fire(dien_bien, "mark_overdue", [task.id], "tung-nt", later)
@@ -115,8 +133,13 @@ def test_allowed_and_refused_transitions(dien_bien, issued):
 def test_many_tasks_fire_all_or_nothing(dien_bien, issued):
     mn = [v.id for v in engine.task_views(dien_bien, level="MN")]
     engine.fire(dien_bien, "start", mn[:1], "mn-hoa-ban", ISSUED.add(hours=1))
-    engine.fire(dien_bien, "report", mn[1:2], engine.task_views(dien_bien, ids=mn[1:2])[0].unit,
-                ISSUED.add(hours=1))
+    engine.fire(
+        dien_bien,
+        "report",
+        mn[1:2],
+        engine.task_views(dien_bien, ids=mn[1:2])[0].unit,
+        ISSUED.add(hours=1),
+    )
     before = {v.id: (v.state, v.version) for v in engine.task_views(dien_bien, level="MN")}
     # one reported task in the batch: refused, and every task stays as it was
     with pytest.raises(TransitionRefused, match=f"task {mn[1]} is «Đã báo cáo»"):
@@ -133,7 +156,9 @@ def test_many_tasks_fire_all_or_nothing(dien_bien, issued):
 def test_event_failure_rolls_back_the_change(dien_bien, issued, db_path):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     raw = sqlite3.connect(db_path)
-    raw.execute("CREATE TRIGGER boom BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    raw.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
     raw.commit()
     with pytest.raises(DatabaseError, match="disk full"):
         engine.fire(dien_bien, "start", [task.id], "mn-hoa-ban", ISSUED.add(days=1))
@@ -165,14 +190,39 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_path):
         theirs = tstore.load_for_fire(conn, [task.id], "mn-hoa-ban")[0][0]
     now = ISSUED.add(days=1)
     with other.write() as conn:
-        tstore.apply_change(conn, [tstore.Change(theirs, "implementing", now, theirs.due_at, None,
-                                                  theirs.late_at, theirs.due_seq, None)],
-                            "start", "mn-hoa-ban", "", now)
+        tstore.apply_change(
+            conn,
+            [
+                tstore.Change(
+                    theirs,
+                    "implementing",
+                    now,
+                    theirs.due_at,
+                    None,
+                    theirs.late_at,
+                    theirs.due_seq,
+                    None,
+                )
+            ],
+            "start",
+            "mn-hoa-ban",
+            "",
+            now,
+        )
     with pytest.raises(ConcurrentChange, match="someone else changed this task since it was read"):
         with dien_bien.write() as conn:
-            tstore.apply_change(conn, [tstore.Change(mine, "reported", now, mine.due_at, now,
-                                                  mine.late_at, mine.due_seq, 0)],
-                                "report", "mn-hoa-ban", "", now)
+            tstore.apply_change(
+                conn,
+                [
+                    tstore.Change(
+                        mine, "reported", now, mine.due_at, now, mine.late_at, mine.due_seq, 0
+                    )
+                ],
+                "report",
+                "mn-hoa-ban",
+                "",
+                now,
+            )
     view = engine.task_views(dien_bien, ids=[task.id])[0]
     assert (view.state, view.version) == ("implementing", 2)
     assert len(engine.task_detail(dien_bien, task.id)[3]) == 1
@@ -196,7 +246,10 @@ def test_editing_the_yaml_changes_only_new_directives(dien_bien, workflow_copy, 
     assert fired[0].label == "Đang thực hiện"
     with pytest.raises(TransitionRefused, match="'start' is for the office, not the recipient"):
         engine.fire(dien_bien, "start", [new.id], "mn-hoa-ban", ISSUED.add(days=1))
-    assert engine.fire(dien_bien, "start", [new.id], "tung-nt", ISSUED.add(days=1))[0].label == "Đang triển khai"
+    assert (
+        engine.fire(dien_bien, "start", [new.id], "tung-nt", ISSUED.add(days=1))[0].label
+        == "Đang triển khai"
+    )
 
 
 def test_sweep_marks_overdue_once(dien_bien, issued):
@@ -214,14 +267,25 @@ def test_sweep_marks_overdue_once(dien_bien, issued):
 
 
 def test_relative_deadline_counts_from_each_receipt(dien_bien):
-    doc = {"subject": "Tương đối", "recipient_levels": ["TH"], "deadlines": [
-        {"item": "3", "relative": {"amount": 3, "unit": "working_days", "from": "receipt"}}]}
+    doc = {
+        "subject": "Tương đối",
+        "recipient_levels": ["TH"],
+        "deadlines": [
+            {"item": "3", "relative": {"amount": 3, "unit": "working_days", "from": "receipt"}}
+        ],
+    }
     # received Friday 26/04/2024 08:00: 29/4 (bridge), 30/4, 1/5 are off; Saturday 4/5 is
     # worked in exchange → 2, 3, 4 May
-    engine.issue(dien_bien, directive_from_mapping(doc, "x.yaml"), "bao-cao",
-                 pendulum.datetime(2024, 4, 26, 8, tz=TZ), "tung-nt")
+    engine.issue(
+        dien_bien,
+        directive_from_mapping(doc, "x.yaml"),
+        "bao-cao",
+        pendulum.datetime(2024, 4, 26, 8, tz=TZ),
+        "tung-nt",
+    )
     assert {v.due for v in engine.task_views(dien_bien)} == {
-        pendulum.datetime(2024, 5, 4, 23, 59, 59, tz=TZ)}
+        pendulum.datetime(2024, 5, 4, 23, 59, 59, tz=TZ)
+    }
 
 
 def test_database_that_is_not_chidao(tmp_path):
@@ -230,11 +294,15 @@ def test_database_that_is_not_chidao(tmp_path):
     raw.execute("CREATE TABLE invoices (id INTEGER)")
     raw.commit()
     raw.close()
-    with pytest.raises(DatabaseError, match="is not a chidao database \\(it holds other tables: invoices\\)"):
+    with pytest.raises(
+        DatabaseError, match="is not a chidao database \\(it holds other tables: invoices\\)"
+    ):
         Store.open(f"sqlite:///{other}")
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"\x00\x01 this is not sqlite at all " * 100)
-    with pytest.raises(DatabaseError, match="is not a chidao database \\(not an SQLite database file\\)"):
+    with pytest.raises(
+        DatabaseError, match="is not a chidao database \\(not an SQLite database file\\)"
+    ):
         Store.open(str(junk))
 
 
@@ -244,7 +312,9 @@ def test_directive_file_missing_field(tmp_path):
     with pytest.raises(InputError, match="d.yaml: required field 'subject' is missing"):
         load_directive(path)
     path.write_text("subject: Thiếu người nhận\n", encoding="utf-8")
-    with pytest.raises(InputError, match="required field 'recipient_levels' \\(or 'units'\\) is missing"):
+    with pytest.raises(
+        InputError, match="required field 'recipient_levels' \\(or 'units'\\) is missing"
+    ):
         load_directive(path)
     path.write_text("subject: Sai cấp\nrecipient_levels: [MN, DH]\n", encoding="utf-8")
     with pytest.raises(InputError, match="d.yaml:2: unknown level 'DH'"):

@@ -48,17 +48,23 @@ def test_the_ladder_climbs_on_the_right_days(dien_bien, issued):
     hoa_ban = next(t for t in units.values() if t.unit == "mn-hoa-ban")
     engine.fire(dien_bien, "report", [hoa_ban.id], "mn-hoa-ban", at(2, 4, 23, 59))
     assert engine.task_views(dien_bien, ids=[hoa_ban.id])[0].days_late == 2
-    assert all(e["resolved_at"] == at(2, 4, 23, 59)
-               for e in sweeper.task_escalations(dien_bien, hoa_ban.id))
+    assert all(
+        e["resolved_at"] == at(2, 4, 23, 59)
+        for e in sweeper.task_escalations(dien_bien, hoa_ban.id)
+    )
     second = sweeper.sweep(dien_bien, at(3, 4, 0, 1))
     assert second.escalations == {"phê bình": 45}
-    assert {r["person_id"] for r in escalations(dien_bien) if r["kind"] == "phê bình"} == {"tung-nt"}
+    assert {r["person_id"] for r in escalations(dien_bien) if r["kind"] == "phê bình"} == {
+        "tung-nt"
+    }
     # rung 3 (after 5 working days: 1–5 April) not on Friday 05/04, on Saturday 06/04
     assert sweeper.sweep(dien_bien, at(5, 4, 23, 59)).escalations == {}
     third = sweeper.sweep(dien_bien, at(6, 4, 0, 1))
     assert third.escalations == {"kiểm điểm": 45}
     # KT. TRƯỞNG PHÒNG: above the deputy who signed is the head
-    assert {r["person_id"] for r in escalations(dien_bien) if r["kind"] == "kiểm điểm"} == {"tp-dien-bien"}
+    assert {r["person_id"] for r in escalations(dien_bien) if r["kind"] == "kiểm điểm"} == {
+        "tp-dien-bien"
+    }
     assert sweeper.sweep(dien_bien, at(20, 4)).escalations == {}
     assert len(escalations(dien_bien, open_only=True)) == 45 * 3
     assert len(escalations(dien_bien, person="tp-dien-bien")) == 45
@@ -67,38 +73,65 @@ def test_the_ladder_climbs_on_the_right_days(dien_bien, issued):
 def test_rounds_count_on_after_an_extension_runs_out(dien_bien, issued, run):
     sweeper.sweep(dien_bien, at(3, 4))
     task = engine.task_views(dien_bien, unit="mn-thanh-xuong")[0]
-    assert run("task", "extend", str(task.id), "--to", "10/04/2024", "--as", "tung-nt",
-               "--now", "08/04/2024 08:00").exit_code == 0
+    assert (
+        run(
+            "task",
+            "extend",
+            str(task.id),
+            "--to",
+            "10/04/2024",
+            "--as",
+            "tung-nt",
+            "--now",
+            "08/04/2024 08:00",
+        ).exit_code
+        == 0
+    )
     assert engine.task_views(dien_bien, ids=[task.id])[0].state == "received"
     sweeper.sweep(dien_bien, at(11, 4))
     sweeper.sweep(dien_bien, at(13, 4))  # Saturday: 11 and 12 April have passed
     mine = sweeper.task_escalations(dien_bien, task.id)
     assert [(e["kind"], e["round"], e["resolved_at"] is None) for e in mine] == [
-        ("nhắc nhở", 1, False), ("phê bình", 1, False),
-        ("nhắc nhở", 2, True), ("phê bình", 2, True),
+        ("nhắc nhở", 1, False),
+        ("phê bình", 1, False),
+        ("nhắc nhở", 2, True),
+        ("phê bình", 2, True),
     ]
     shown = run("task", "show", str(task.id))
     assert "nhắc nhở lần 2 → Triệu Thùy Chinh" in shown.output
 
 
 def _issue(store, signer, number="31"):
-    doc = {"subject": "Thống kê thiết bị dạy học", "number": number, "symbol": "PGDĐT-CSVC",
-           "date": "2024-04-01", "recipient_levels": ["MN"],
-           "deadlines": [{"text": "trước ngày 05/4/2024", "due": "2024-04-05T00:00:00+07:00"}],
-           "signer": signer}
-    return engine.issue(store, directive_from_mapping(doc, "d.yaml"), "bao-cao",
-                        at(1, 4, 8), "tung-nt")
+    doc = {
+        "subject": "Thống kê thiết bị dạy học",
+        "number": number,
+        "symbol": "PGDĐT-CSVC",
+        "date": "2024-04-01",
+        "recipient_levels": ["MN"],
+        "deadlines": [{"text": "trước ngày 05/4/2024", "due": "2024-04-05T00:00:00+07:00"}],
+        "signer": signer,
+    }
+    return engine.issue(
+        store, directive_from_mapping(doc, "d.yaml"), "bao-cao", at(1, 4, 8), "tung-nt"
+    )
 
 
 def test_unknown_signer_falls_back_up_the_chain_and_says_so(dien_bien):
-    _issue(dien_bien, {"name": "Trần Văn Vắng", "position": "PHÓ TRƯỞNG PHÒNG",
-                       "chain": [{"authority": "KT", "title": "TRƯỞNG PHÒNG"}]})
+    _issue(
+        dien_bien,
+        {
+            "name": "Trần Văn Vắng",
+            "position": "PHÓ TRƯỞNG PHÒNG",
+            "chain": [{"authority": "KT", "title": "TRƯỞNG PHÒNG"}],
+        },
+    )
     sweeper.sweep(dien_bien, at(10, 4))
     reprimands = [r for r in escalations(dien_bien) if r["kind"] == "phê bình"]
     assert reprimands and {r["person_id"] for r in reprimands} == {"tp-dien-bien"}
     assert reprimands[0]["note"] == (
         "người ký Trần Văn Vắng không có trong danh sách cán bộ → chuyển lên thủ trưởng mà "
-        "người ký ký thay")
+        "người ký ký thay"
+    )
 
 
 def test_the_head_signing_escalates_to_the_parent_body(dien_bien):
@@ -112,8 +145,12 @@ def test_the_head_signing_escalates_to_the_parent_body(dien_bien):
 
 def test_sweep_twice_creates_nothing_twice(dien_bien, issued, run):
     once = json.loads(run("sweep", "--now", "06/04/2024 08:00", "--json").output)
-    assert once == {"overdue": 46, "generated": 0, "notifications": 5,
-                    "escalations": {"nhắc nhở": 46, "phê bình": 46, "kiểm điểm": 46}}
+    assert once == {
+        "overdue": 46,
+        "generated": 0,
+        "notifications": 5,
+        "escalations": {"nhắc nhở": 46, "phê bình": 46, "kiểm điểm": 46},
+    }
     again = json.loads(run("sweep", "--now", "06/04/2024 08:00", "--json").output)
     assert again == {"overdue": 0, "generated": 0, "notifications": 0, "escalations": {}}
     assert len(escalations(dien_bien)) == 46 * 3
@@ -121,9 +158,16 @@ def test_sweep_twice_creates_nothing_twice(dien_bien, issued, run):
 
 def test_two_sweeps_at_once(dien_bien, issued, db_path):
     env = {**os.environ, "CHIDAO_DB": f"sqlite:///{db_path}", "CHIDAO_NOW": "06/04/2024 08:00"}
-    procs = [subprocess.Popen([sys.executable, "-m", "chidao", "sweep", "--json"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "chidao", "sweep", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     results = sorted((json.loads(out) for out, _err in outputs), key=lambda r: r["overdue"])
@@ -133,9 +177,14 @@ def test_two_sweeps_at_once(dien_bien, issued, db_path):
         from sqlalchemy import func, select
 
         from chidao.store.schema import events, notifications
+
         assert conn.execute(select(func.count()).select_from(notifications)).scalar() == 5
-        assert conn.execute(select(func.count()).select_from(events)
-                            .where(events.c.trigger == "mark_overdue")).scalar() == 46
+        assert (
+            conn.execute(
+                select(func.count()).select_from(events).where(events.c.trigger == "mark_overdue")
+            ).scalar()
+            == 46
+        )
 
 
 def test_escalations_command(dien_bien, issued, run):
@@ -148,7 +197,8 @@ def test_escalations_command(dien_bien, issued, run):
     assert table.exit_code == 0 and "phê bình lần 1" in table.output
     unknown = run("escalations", "--person", "nobody")
     assert unknown.exit_code == 1 and unknown.output == (
-        "Error: unknown person 'nobody' (not in any loaded org file)\n")
+        "Error: unknown person 'nobody' (not in any loaded org file)\n"
+    )
 
 
 # ----------------------------------------------------------------------------- notify
@@ -184,8 +234,17 @@ def with_emails(tmp_path, dien_bien):
 
 def test_notify_over_smtp_keeps_failures_queued(with_emails, run):
     port = _free_port()
-    smtp = ("notify", "--channel", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
-            "--smtp-from", "pgd@pgd.example")
+    smtp = (
+        "notify",
+        "--channel",
+        "smtp",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--smtp-from",
+        "pgd@pgd.example",
+    )
     # nobody listens yet: everything stays queued, with the reason
     down = run(*smtp)
     assert down.exit_code == 2

@@ -27,11 +27,21 @@ CHECKER = ROOT.parent / "shared" / "tools" / "check_directives.py"
 def test_fixture_scores_with_the_shared_checker():
     if not CHECKER.is_file():
         pytest.skip("../shared/tools/check_directives.py is not beside this checkout")
-    env = {**os.environ, "CHIDAO_PARSE_CMD": f"{sys.executable} -m chidao directive parse {{file}} --json"}
-    done = subprocess.run([sys.executable, str(CHECKER), str(FIXTURES)], env=env,
-                          capture_output=True, text=True, encoding="utf-8")
+    env = {
+        **os.environ,
+        "CHIDAO_PARSE_CMD": f"{sys.executable} -m chidao directive parse {{file}} --json",
+    }
+    done = subprocess.run(
+        [sys.executable, str(CHECKER), str(FIXTURES)],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
     assert done.returncode == 0, done.stdout
-    assert done.stdout.strip().splitlines()[-1].startswith("directive fields right: 130/130 = 100.0%")
+    assert (
+        done.stdout.strip().splitlines()[-1].startswith("directive fields right: 130/130 = 100.0%")
+    )
 
 
 def test_every_key_is_always_present():
@@ -56,8 +66,14 @@ def test_seed_000_in_detail():
 def test_wrapped_subject_and_blank_number():
     data = parse_file(FIXTURES / "001_e73deb05c95d1f79.txt")
     assert data["subject"] == (
-        "triển khai thực hiện Kế hoạch số 80/KH-UBND ngày 29/3/2024 của UBND tỉnh Quảng Ngãi")
-    assert (data["number"], data["symbol"], data["code"], data["date"]) == (None, "PGDDĐT", None, None)
+        "triển khai thực hiện Kế hoạch số 80/KH-UBND ngày 29/3/2024 của UBND tỉnh Quảng Ngãi"
+    )
+    assert (data["number"], data["symbol"], data["code"], data["date"]) == (
+        None,
+        "PGDDĐT",
+        None,
+        None,
+    )
 
 
 def test_deadline_semantics():
@@ -68,7 +84,10 @@ def test_deadline_semantics():
         "5. Báo cáo trong tháng 4/2025.\n6. Trước ngày 25 hằng tháng.\n"
         "7. Trong thời hạn 05 ngày làm việc kể từ ngày nhận được văn bản.\n"
     )
-    got = [(d["item"], d["due"], d["relative"], d["recurring"]) for d in parse_lines(lines)["deadlines"]]
+    got = [
+        (d["item"], d["due"], d["relative"], d["recurring"])
+        for d in parse_lines(lines)["deadlines"]
+    ]
     assert got == [
         ("1", "2025-05-05T23:59:59+07:00", None, None),
         ("2", "2025-09-12T10:00:00+07:00", None, None),
@@ -87,7 +106,10 @@ def test_nfd_crlf_and_extra_spaces_read_the_same(path, tmp_path):
     messy = unicodedata.normalize("NFD", text).replace("\n", "  \r\n").replace(": ", ":   ")
     variant.write_bytes(messy.encode("utf-8"))
     assert parse_file(variant) == parse_file(path)
-    assert all(unicodedata.is_normalized("NFC", str(v)) for v in json.dumps(parse_file(variant), ensure_ascii=False))
+    assert all(
+        unicodedata.is_normalized("NFC", str(v))
+        for v in json.dumps(parse_file(variant), ensure_ascii=False)
+    )
 
 
 @pytest.mark.parametrize("path", TEXTS, ids=lambda p: p.stem)
@@ -118,7 +140,9 @@ def test_binary_junk_is_one_clear_error(tmp_path, run):
     fake = tmp_path / "fake.docx"
     fake.write_bytes(b"not a zip at all")
     result = run("directive", "parse", str(fake))
-    assert result.exit_code == 1 and result.output.startswith(f"Error: {fake}: không đọc được tệp Word")
+    assert result.exit_code == 1 and result.output.startswith(
+        f"Error: {fake}: không đọc được tệp Word"
+    )
 
 
 REAL_LINES = [line for path in TEXTS for line in clean_lines(path.read_text(encoding="utf-8"))]
@@ -157,13 +181,25 @@ def test_binary_input_is_parsed_or_refused(tmp_path_factory, blob):
 def test_issue_straight_from_the_text(run):
     assert run("org", "load", str(EXAMPLES / "org-binh-son.yaml")).exit_code == 0
     text = FIXTURES / "dev02-pgddt-ngay-lam-viec.txt"
-    result = run("--now", "18/03/2024 14:00", "--as", "hai-nv", "directive", "issue", str(text),
-                 "--workflow", "bao-cao", "--yes")
+    result = run(
+        "--now",
+        "18/03/2024 14:00",
+        "--as",
+        "hai-nv",
+        "directive",
+        "issue",
+        str(text),
+        "--workflow",
+        "bao-cao",
+        "--yes",
+    )
     assert result.exit_code == 0, result.output
     assert "Issued 215/PGDĐT-TH" in result.output
     tasks = json.loads(run("task", "list", "--json").output)
     assert {lv for t in tasks for lv in t["levels"]} <= {"TH", "THCS"}
     # 3 working days from each school's receipt on Monday 18/03 → Thursday 21/03
     assert {t["due"] for t in tasks} == {"2024-03-21T23:59:59+07:00"}
-    cancelled = run("directive", "issue", str(text), "--workflow", "bao-cao", "--again", input="n\n")
+    cancelled = run(
+        "directive", "issue", str(text), "--workflow", "bao-cao", "--again", input="n\n"
+    )
     assert cancelled.exit_code == 1 and "Error: cancelled: nothing was issued" in cancelled.output

@@ -28,7 +28,10 @@ def test_every_problem_is_reported_with_file_and_line():
     assert f"{where}:1: no initial state: add 'initial: <state>'" in text
     assert "duplicate trigger 'start' from state 'received' (already at line 11)" in text
     assert "transition 'report' names unknown state 'finished'" in text
-    assert "transition 'close': 'by' must be among recipient, office, system, not ['principal']" in text
+    assert (
+        "transition 'close': 'by' must be among recipient, office, system, not ['principal']"
+        in text
+    )
     assert "deadline.default: cannot read duration 'two weeks'" in text
     assert "escalation rung 2 (after 1) comes after a later rung (after 2)" in text
     assert "escalation rung 3: unknown target 'minister'" in text
@@ -36,8 +39,10 @@ def test_every_problem_is_reported_with_file_and_line():
 
 
 def test_unreachable_and_stuck(tmp_path):
-    text = (TEMPLATES / "broken.yaml").read_text(encoding="utf-8").replace(
-        "colour: blue", "initial: received"
+    text = (
+        (TEMPLATES / "broken.yaml")
+        .read_text(encoding="utf-8")
+        .replace("colour: blue", "initial: received")
     )
     path = tmp_path / "b.yaml"
     path.write_text(text, encoding="utf-8")
@@ -48,11 +53,15 @@ def test_unreachable_and_stuck(tmp_path):
 
 def test_no_initial_state():
     problems = validate_files([TEMPLATES / "no-initial.yaml"])
-    assert problems == [f"{TEMPLATES / 'no-initial.yaml'}:1: no initial state: add 'initial: <state>'"]
+    assert problems == [
+        f"{TEMPLATES / 'no-initial.yaml'}:1: no initial state: add 'initial: <state>'"
+    ]
 
 
 def test_python_tags_are_refused():
-    with pytest.raises(InputError, match=r"python-tag.yaml:2: tag !!python/object/apply:os.system is not allowed"):
+    with pytest.raises(
+        InputError, match=r"python-tag.yaml:2: tag !!python/object/apply:os.system is not allowed"
+    ):
         load_template(TEMPLATES / "python-tag.yaml")
 
 
@@ -75,9 +84,15 @@ def test_one_machine_per_template_and_refusals():
     assert first.apply("received", "start", "recipient") == "implementing"
     assert first.apply("overdue", "report", "recipient") == "reported"
     assert len(first.machine.models) == 1  # one cursor, whatever the number of tasks
-    with pytest.raises(TransitionRefused, match=r"«Đã báo cáo» \(reported\): 'start' is not allowed from here; allowed for recipient: none"):
+    with pytest.raises(
+        TransitionRefused,
+        match=r"«Đã báo cáo» \(reported\): 'start' is not allowed from here; allowed for recipient: none",
+    ):
         first.apply("reported", "start", "recipient")
-    with pytest.raises(TransitionRefused, match="'mark_overdue' is for the system, not the recipient; allowed for recipient: start, report"):
+    with pytest.raises(
+        TransitionRefused,
+        match="'mark_overdue' is for the system, not the recipient; allowed for recipient: start, report",
+    ):
         first.apply("received", "mark_overdue", "recipient")
     with pytest.raises(TransitionRefused, match="has no trigger 'launch'"):
         first.apply("received", "launch", "recipient")

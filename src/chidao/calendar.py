@@ -107,9 +107,11 @@ class WorkCalendar:
     def days_off_between(self, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
         """Days off after ``first`` up to ``last``, with their names ("Thứ Bảy" for weekends)."""
         names = ("", "", "", "", "", "Thứ Bảy", "Chủ nhật")
-        return [(day, self.holiday_name(day) or names[day.weekday()] or "Nghỉ")
-                for day in _days(first + dt.timedelta(days=1), last)
-                if not self.is_working_day(day)]
+        return [
+            (day, self.holiday_name(day) or names[day.weekday()] or "Nghỉ")
+            for day in _days(first + dt.timedelta(days=1), last)
+            if not self.is_working_day(day)
+        ]
 
     def working_days_after(self, day: dt.date, count: int) -> Iterator[dt.date]:
         current = day

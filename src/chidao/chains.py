@@ -39,25 +39,41 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             queue.extend(e["child"] for e in below.get(current, []))
         counts = cstore.progress(conn, members, now)
         rows = {d: dstore.get_directive(conn, d) for d in members}
-        templates = {d: engine.workflow_of(store, conn, row["template_id"]).template
-                     for d, row in rows.items()}
+        templates = {
+            d: engine.workflow_of(store, conn, row["template_id"]).template
+            for d, row in rows.items()
+        }
         offices = ostore.office_names(conn)
 
     def node(directive_id: int, via: dict[str, Any] | None) -> dict[str, Any]:
         row, count = rows[directive_id], counts.get(directive_id, {})
         return {
-            "id": directive_id, "label": dstore.directive_label(row["code"], directive_id),
-            "office": row["office_code"], "office_name": offices.get(row["office_code"], ""),
-            "subject": row["subject"], "date": row["date"].isoformat() if row["date"] else None,
+            "id": directive_id,
+            "label": dstore.directive_label(row["code"], directive_id),
+            "office": row["office_code"],
+            "office_name": offices.get(row["office_code"], ""),
+            "subject": row["subject"],
+            "date": row["date"].isoformat() if row["date"] else None,
             "due": count["due"].isoformat() if count.get("due") else None,
-            "total": count.get("total", 0), "reported": count.get("reported", 0),
-            "late": int(count.get("late") or 0), "selected": directive_id == start,
+            "total": count.get("total", 0),
+            "reported": count.get("reported", 0),
+            "late": int(count.get("late") or 0),
+            "selected": directive_id == start,
             "via": via,
-            "children": [node(e["child"], {"task": e["task"], "unit": e["unit_code"],
-                                           "unit_name": e["unit_name"], "state": e["state"],
-                                           "state_label": templates[directive_id].label(e["state"])})
-                         for e in sorted(below.get(directive_id, []), key=lambda e: e["child"])
-                         if e["child"] in rows],
+            "children": [
+                node(
+                    e["child"],
+                    {
+                        "task": e["task"],
+                        "unit": e["unit_code"],
+                        "unit_name": e["unit_name"],
+                        "state": e["state"],
+                        "state_label": templates[directive_id].label(e["state"]),
+                    },
+                )
+                for e in sorted(below.get(directive_id, []), key=lambda e: e["child"])
+                if e["child"] in rows
+            ],
         }
 
     return node(root, None)

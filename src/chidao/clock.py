@@ -17,9 +17,7 @@ from chidao.errors import InputError
 
 TZ = pendulum.timezone("Asia/Ho_Chi_Minh")
 
-_DMY = re.compile(
-    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?\s*$"
-)
+_DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?\s*$")
 
 
 def parse_moment(text: str, what: str = "--now") -> pendulum.DateTime:

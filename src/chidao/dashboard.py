@@ -37,43 +37,89 @@ WEEKDAYS = {
 WORDS = {
     "vi": {
         "title": "chidao · Theo dõi thực hiện văn bản chỉ đạo",
-        "offices": "{n} cơ quan", "desk": "Việc của {name}", "unit_title": "Nhiệm vụ của {name}",
-        "directives": "Văn bản đang theo dõi", "code": "Văn bản", "subject": "Trích yếu",
-        "due": "Hạn", "progress": "Tiến độ", "overdue": "Quá hạn", "rung": "Đôn đốc",
+        "offices": "{n} cơ quan",
+        "desk": "Việc của {name}",
+        "unit_title": "Nhiệm vụ của {name}",
+        "directives": "Văn bản đang theo dõi",
+        "code": "Văn bản",
+        "subject": "Trích yếu",
+        "due": "Hạn",
+        "progress": "Tiến độ",
+        "overdue": "Quá hạn",
+        "rung": "Đôn đốc",
         "more": "… và {n} văn bản khác (--limit, --directive)",
-        "levels": "Theo cấp học", "level": "Cấp", "total": "Tổng", "reported": "Đã BC",
-        "open": "Chưa BC", "quality": "Chất lượng thực hiện",
-        "on_time": "Hoàn thành đúng hạn", "late": "Hoàn thành trễ hạn",
-        "open_in_time": "Đang thực hiện, còn hạn", "open_overdue": "Quá hạn, chưa hoàn thành",
-        "overdue_list": "Quá hạn chưa báo cáo ({n})", "unit": "Đơn vị", "days_late": "Trễ",
-        "reached": "Đã đến", "contact": "Liên hệ", "days": "{n} ngày LV",
-        "soon": "Sắp đến hạn trong {d} ngày làm việc ({n})", "state": "Trạng thái",
-        "none_overdue": "Không có đơn vị nào quá hạn.", "none_soon": "Không có nhiệm vụ nào sắp đến hạn.",
+        "levels": "Theo cấp học",
+        "level": "Cấp",
+        "total": "Tổng",
+        "reported": "Đã BC",
+        "open": "Chưa BC",
+        "quality": "Chất lượng thực hiện",
+        "on_time": "Hoàn thành đúng hạn",
+        "late": "Hoàn thành trễ hạn",
+        "open_in_time": "Đang thực hiện, còn hạn",
+        "open_overdue": "Quá hạn, chưa hoàn thành",
+        "overdue_list": "Quá hạn chưa báo cáo ({n})",
+        "unit": "Đơn vị",
+        "days_late": "Trễ",
+        "reached": "Đã đến",
+        "contact": "Liên hệ",
+        "days": "{n} ngày LV",
+        "soon": "Sắp đến hạn trong {d} ngày làm việc ({n})",
+        "state": "Trạng thái",
+        "none_overdue": "Không có đơn vị nào quá hạn.",
+        "none_soon": "Không có nhiệm vụ nào sắp đến hạn.",
         "empty": "Chưa có văn bản nào — hãy thử: chidao demo",
         "nothing_open": "Không còn văn bản nào đang theo dõi.",
-        "next": "Việc tiếp theo", "no_task": "Đơn vị {unit} không có nhiệm vụ nào.",
-        "left": "còn {n} ngày LV", "today": "đến hạn hôm nay", "no_due": "chưa có hạn",
-        "period": "kỳ {p}", "below": "cấp dưới",
+        "next": "Việc tiếp theo",
+        "no_task": "Đơn vị {unit} không có nhiệm vụ nào.",
+        "left": "còn {n} ngày LV",
+        "today": "đến hạn hôm nay",
+        "no_due": "chưa có hạn",
+        "period": "kỳ {p}",
+        "below": "cấp dưới",
     },
     "en": {
         "title": "chidao · directives being followed",
-        "offices": "{n} offices", "desk": "On {name}'s desk", "unit_title": "Tasks of {name}",
-        "directives": "Open directives", "code": "Directive", "subject": "Subject",
-        "due": "Due", "progress": "Progress", "overdue": "Overdue", "rung": "Escalation",
+        "offices": "{n} offices",
+        "desk": "On {name}'s desk",
+        "unit_title": "Tasks of {name}",
+        "directives": "Open directives",
+        "code": "Directive",
+        "subject": "Subject",
+        "due": "Due",
+        "progress": "Progress",
+        "overdue": "Overdue",
+        "rung": "Escalation",
         "more": "… and {n} more directives (--limit, --directive)",
-        "levels": "By school level", "level": "Level", "total": "Total", "reported": "Reported",
-        "open": "Open", "quality": "Completion",
-        "on_time": "Done on time", "late": "Done late",
-        "open_in_time": "Open, within time", "open_overdue": "Open, overdue",
-        "overdue_list": "Overdue, not reported ({n})", "unit": "Unit", "days_late": "Late",
-        "reached": "Reached", "contact": "Contact", "days": "{n} working days",
-        "soon": "Due within {d} working days ({n})", "state": "State",
-        "none_overdue": "No unit is overdue.", "none_soon": "Nothing falls due soon.",
+        "levels": "By school level",
+        "level": "Level",
+        "total": "Total",
+        "reported": "Reported",
+        "open": "Open",
+        "quality": "Completion",
+        "on_time": "Done on time",
+        "late": "Done late",
+        "open_in_time": "Open, within time",
+        "open_overdue": "Open, overdue",
+        "overdue_list": "Overdue, not reported ({n})",
+        "unit": "Unit",
+        "days_late": "Late",
+        "reached": "Reached",
+        "contact": "Contact",
+        "days": "{n} working days",
+        "soon": "Due within {d} working days ({n})",
+        "state": "State",
+        "none_overdue": "No unit is overdue.",
+        "none_soon": "Nothing falls due soon.",
         "empty": "no directives yet — try chidao demo",
         "nothing_open": "No directive is open.",
-        "next": "Next step", "no_task": "Unit {unit} has no tasks.",
-        "left": "{n} working days left", "today": "due today", "no_due": "no due yet",
-        "period": "period {p}", "below": "below",
+        "next": "Next step",
+        "no_task": "Unit {unit} has no tasks.",
+        "left": "{n} working days left",
+        "today": "due today",
+        "no_due": "no due yet",
+        "period": "period {p}",
+        "below": "below",
     },
 }
 URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
@@ -110,12 +156,14 @@ def _iso(value: dt.datetime | None) -> str | None:
 def build(store: Store, now: pendulum.DateTime, options: Options = Options()) -> dict[str, Any]:
     """Every number of the dashboard as plain data (what ``--json`` prints)."""
     if options.level and options.level not in LEVELS:
-        raise InputError(f"--level: unknown level {options.level!r} "
-                         f"(expected one of: {', '.join(LEVELS)})")
+        raise InputError(
+            f"--level: unknown level {options.level!r} (expected one of: {', '.join(LEVELS)})"
+        )
     with store.read() as conn:
         offices = ostore.office_names(conn)
-        directive_id = (dstore.resolve_directive(conn, options.directive)
-                        if options.directive else None)
+        directive_id = (
+            dstore.resolve_directive(conn, options.directive) if options.directive else None
+        )
         person = None
         if options.person:
             person = q.person_row(conn, options.person)
@@ -124,21 +172,37 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         where = q.scope(directive_id, options.level, person)
         grouped = q.directive_states(conn, where, now)
         info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
-        templates = {tid: dstore.workflow_of(conn, tid).template
-                     for tid in {d["template_id"] for d in info.values()}}
-        office = (person["office_code"] if person else
-                  info[directive_id]["office_code"] if directive_id in info else
-                  next(iter(offices)) if len(offices) == 1 else None)
-        calendar = (calendar_from_config(ostore.office_calendar(conn, office), office)
-                    if office else WorkCalendar())
+        templates = {
+            tid: dstore.workflow_of(conn, tid).template
+            for tid in {d["template_id"] for d in info.values()}
+        }
+        office = (
+            person["office_code"]
+            if person
+            else info[directive_id]["office_code"]
+            if directive_id in info
+            else next(iter(offices))
+            if len(offices) == 1
+            else None
+        )
+        calendar = (
+            calendar_from_config(ostore.office_calendar(conn, office), office)
+            if office
+            else WorkCalendar()
+        )
         today = calendar.ordinal(now.date())
         overdue_states = sorted({t.overdue_state for t in templates.values() if t.overdue_state})
-        open_states = sorted({s for t in templates.values()
-                              for s, c in _categories(t).items() if c == "open"})
-        late_rows = q.overdue_list(conn, where, overdue_states, options.limit) if overdue_states else []
+        open_states = sorted(
+            {s for t in templates.values() for s, c in _categories(t).items() if c == "open"}
+        )
+        late_rows = (
+            q.overdue_list(conn, where, overdue_states, options.limit) if overdue_states else []
+        )
         soon_total, soon_rows = (
             q.due_soon(conn, where, open_states, now, today + options.soon_days, options.limit)
-            if open_states else (0, []))
+            if open_states
+            else (0, [])
+        )
         levels = q.level_states(conn, where)
         below = cstore.children_by_directive(conn, sorted(info))
         has_any = bool(info) or dstore.directive_count(conn) > 0
@@ -147,31 +211,55 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         total, reported = below.get(entry["id"], (0, 0))
         entry["children"] = {"tasks": total, "reported": reported} if total else None
     data.update(
-        now=now.isoformat(), date=format_date(now), weekday=WEEKDAYS["vi"][now.weekday()],
-        office=offices.get(office) if office else None, offices=len(offices),
+        now=now.isoformat(),
+        date=format_date(now),
+        weekday=WEEKDAYS["vi"][now.weekday()],
+        office=offices.get(office) if office else None,
+        offices=len(offices),
         person=({"id": person["id"], "name": person["name"]} if person else None),
         scope={"directive": options.directive, "level": options.level, "person": options.person},
-        empty=not has_any, soon_days=options.soon_days, limit=options.limit,
+        empty=not has_any,
+        soon_days=options.soon_days,
+        limit=options.limit,
         overdue_states=overdue_states,
         reported_states=sorted({n for t in templates.values() for n in t.reported_states}),
         state_order=list(dict.fromkeys(s.name for t in templates.values() for s in t.states)),
     )
-    data["overdue"] = [{
-        "task": r["id"], "unit": r["unit_code"], "unit_name": r["unit_name"],
-        "directive": r["code"] or f"#{r['directive_id']}", "due": _iso(r["due_at"]),
-        "days_late": max(1, today - r["due_seq"]),
-        "escalation": f"{r['kind']} lần {r['round']}" if r["kind"] else None,
-        "reached": r["reached"], "person": r["person_id"],
-        "contact": ", ".join(x for x in (r["principal"], r["phone"]) if x),
-    } for r in late_rows]
+    data["overdue"] = [
+        {
+            "task": r["id"],
+            "unit": r["unit_code"],
+            "unit_name": r["unit_name"],
+            "directive": r["code"] or f"#{r['directive_id']}",
+            "due": _iso(r["due_at"]),
+            "days_late": max(1, today - r["due_seq"]),
+            "escalation": f"{r['kind']} lần {r['round']}" if r["kind"] else None,
+            "reached": r["reached"],
+            "person": r["person_id"],
+            "contact": ", ".join(x for x in (r["principal"], r["phone"]) if x),
+        }
+        for r in late_rows
+    ]
     data["due_soon_total"] = soon_total
-    data["due_soon"] = [{
-        "task": r["id"], "unit": r["unit_code"], "unit_name": r["unit_name"],
-        "directive": r["code"] or f"#{r['directive_id']}", "due": _iso(r["due_at"]),
-        "state": r["state"],
-        "state_label": next((t.label(r["state"]) for t in templates.values()
-                             if r["state"] in {s.name for s in t.states}), r["state"]),
-    } for r in soon_rows]
+    data["due_soon"] = [
+        {
+            "task": r["id"],
+            "unit": r["unit_code"],
+            "unit_name": r["unit_name"],
+            "directive": r["code"] or f"#{r['directive_id']}",
+            "due": _iso(r["due_at"]),
+            "state": r["state"],
+            "state_label": next(
+                (
+                    t.label(r["state"])
+                    for t in templates.values()
+                    if r["state"] in {s.name for s in t.states}
+                ),
+                r["state"],
+            ),
+        }
+        for r in soon_rows
+    ]
     return data
 
 
@@ -187,15 +275,31 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
         kinds = _categories(template)
         kind = kinds.get(row["state"], "open")
         state_kind[row["state"]] = kind
-        labels.setdefault(row["state"], {"vi": template.label(row["state"]),
-                                         "en": template.label(row["state"], "en")})
+        labels.setdefault(
+            row["state"],
+            {"vi": template.label(row["state"]), "en": template.label(row["state"], "en")},
+        )
         totals[row["state"]] = totals.get(row["state"], 0) + row["n"]
-        entry = per.setdefault(row["directive_id"], {
-            "id": d["id"], "code": d["code"], "label": d["code"] or f"#{d['id']}",
-            "subject": d["subject"], "urgency": d["urgency"], "date": _iso_date(d["date"]),
-            "total": 0, "reported": 0, "overdue": 0, "open": 0, "states": {},
-            "rung": 0, "rung_kind": None, "due": None, "_last": None,
-        })
+        entry = per.setdefault(
+            row["directive_id"],
+            {
+                "id": d["id"],
+                "code": d["code"],
+                "label": d["code"] or f"#{d['id']}",
+                "subject": d["subject"],
+                "urgency": d["urgency"],
+                "date": _iso_date(d["date"]),
+                "total": 0,
+                "reported": 0,
+                "overdue": 0,
+                "open": 0,
+                "states": {},
+                "rung": 0,
+                "rung_kind": None,
+                "due": None,
+                "_last": None,
+            },
+        )
         entry["total"] += row["n"]
         entry["states"][row["state"]] = row["n"]
         if kind == "reported":
@@ -219,20 +323,34 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
     for e in per.values():
         e["due"] = _iso(e["due"] or e.pop("_last", None))
         e.pop("_last", None)
-    rows.sort(key=lambda e: (URGENCY_RANK.get(e["urgency"] or "", 99), e["due"] is None,
-                             e["due"] or "", e["id"]))
+    rows.sort(
+        key=lambda e: (
+            URGENCY_RANK.get(e["urgency"] or "", 99),
+            e["due"] is None,
+            e["due"] or "",
+            e["id"],
+        )
+    )
     by_level: dict[str, dict[str, int]] = {}
     for row in levels:
-        entry = by_level.setdefault(row["level"], {"total": 0, "reported": 0, "open": 0, "overdue": 0})
+        entry = by_level.setdefault(
+            row["level"], {"total": 0, "reported": 0, "open": 0, "overdue": 0}
+        )
         kind = state_kind.get(row["state"], "open")
         entry["total"] += int(row["n"])
         if kind in entry:
             entry[kind] += int(row["n"])
     return {
-        "totals": totals, "labels": labels, "quality": quality,
-        "directives_total": len(rows), "directives": rows,
-        "levels": [{"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
-                   for lv in LEVELS if lv in by_level],
+        "totals": totals,
+        "labels": labels,
+        "quality": quality,
+        "directives_total": len(rows),
+        "directives": rows,
+        "levels": [
+            {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+            for lv in LEVELS
+            if lv in by_level
+        ],
     }
 
 
@@ -251,9 +369,16 @@ def _bar(done: int, total: int, width: int) -> Table:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(justify="right", no_wrap=True)
-    grid.add_row(ProgressBar(total=max(total, 1), completed=done, width=width,
-                             complete_style="green", finished_style="green"),
-                 f"{done}/{total}")
+    grid.add_row(
+        ProgressBar(
+            total=max(total, 1),
+            completed=done,
+            width=width,
+            complete_style="green",
+            finished_style="green",
+        ),
+        f"{done}/{total}",
+    )
     return grid
 
 
@@ -286,14 +411,18 @@ def render(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Renderab
 def _header(data: dict[str, Any], lang: str, width: int) -> Panel:
     w = WORDS[lang]
     day = pendulum.parse(data["now"])
-    who = (w["desk"].format(name=data["person"]["name"]) if data["person"] else
-           data["office"] or w["offices"].format(n=data["offices"]))
+    who = (
+        w["desk"].format(name=data["person"]["name"])
+        if data["person"]
+        else data["office"] or w["offices"].format(n=data["offices"])
+    )
     line = Text()
     line.append(who, style="bold")
     line.append(f"  ·  {WEEKDAYS[lang][day.weekday()]}, {format_moment(day)}")
     counts = Text()
-    for n, (state, count) in enumerate(sorted(data["totals"].items(),
-                                              key=lambda kv: _state_order(kv[0], data))):
+    for n, (state, count) in enumerate(
+        sorted(data["totals"].items(), key=lambda kv: _state_order(kv[0], data))
+    ):
         if n:
             counts.append("  ·  ")
         style = "bold red" if state in _overdue_states(data) and count else "bold"
@@ -309,27 +438,44 @@ def _overdue_states(data: dict[str, Any]) -> set[str]:
 def _state_order(state: str, data: dict[str, Any]) -> tuple[int, str]:
     """States in the order their templates declare them, overdue last."""
     order = data["state_order"]
-    return (len(order) + 1 if state in data["overdue_states"] else
-            order.index(state) if state in order else len(order)), state
+    return (
+        len(order) + 1
+        if state in data["overdue_states"]
+        else order.index(state)
+        if state in order
+        else len(order)
+    ), state
 
 
 def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     w = WORDS[lang]
     wide = width >= 120
-    states = sorted({s for d in data["directives"] for s in d["states"]},
-                    key=lambda s: _state_order(s, data))
+    states = sorted(
+        {s for d in data["directives"] for s in d["states"]}, key=lambda s: _state_order(s, data)
+    )
     shown = data["directives"][: data["limit"]]
     bar = 12 if wide else 8
     # per-state columns only while the subject keeps at least 30 columns
     digits = max([1] + [len(str(d["total"])) for d in shown])
     rung = max([len(w["rung"])] + [len(str(d["rung_kind"])) + 8 for d in shown if d["rung"]])
-    budget = (width - 30 - 2 * 5 - max([len(w["code"])] + [len(d["label"]) + 2 for d in shown])
-              - 16 - (bar + 2 + 2 * digits) - len(w["overdue"]) - (rung + 2 if width >= 100 else 0))
+    budget = (
+        width
+        - 30
+        - 2 * 5
+        - max([len(w["code"])] + [len(d["label"]) + 2 for d in shown])
+        - 16
+        - (bar + 2 + 2 * digits)
+        - len(w["overdue"])
+        - (rung + 2 if width >= 100 else 0)
+    )
     state_columns = []
     for state in states if wide else []:
         label = data["labels"][state][lang]
-        if (state not in _overdue_states(data) and state not in data["reported_states"]
-                and budget >= len(label) + 2):
+        if (
+            state not in _overdue_states(data)
+            and state not in data["reported_states"]
+            and budget >= len(label) + 2
+        ):
             state_columns.append(state)
             budget -= len(label) + 2
     table = _table(w["directives"], expand=True)
@@ -345,16 +491,31 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     for d in shown:
         cells: list[RenderableType] = [
             d["label"] + (" ⚡" if d["urgency"] else ""),
-            Text((f"{w['below']} {d['children']['reported']}/{d['children']['tasks']} · "
-                  if d["children"] else "") + d["subject"]),
-            _due_text(d["due"]) if wide else (format_date(pendulum.parse(d["due"])) if d["due"] else "—"),
+            Text(
+                (
+                    f"{w['below']} {d['children']['reported']}/{d['children']['tasks']} · "
+                    if d["children"]
+                    else ""
+                )
+                + d["subject"]
+            ),
+            _due_text(d["due"])
+            if wide
+            else (format_date(pendulum.parse(d["due"])) if d["due"] else "—"),
             _bar(d["reported"], d["total"], bar),
         ]
         cells += [str(d["states"].get(s, 0)) for s in state_columns]
-        cells.append(Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim"))
+        cells.append(
+            Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim")
+        )
         if width >= 100:
-            cells.append(f"{d['rung_kind']} (bậc {d['rung']})" if lang == "vi" and d["rung"] else
-                         f"{d['rung_kind']} (rung {d['rung']})" if d["rung"] else "—")
+            cells.append(
+                f"{d['rung_kind']} (bậc {d['rung']})"
+                if lang == "vi" and d["rung"]
+                else f"{d['rung_kind']} (rung {d['rung']})"
+                if d["rung"]
+                else "—"
+            )
         table.add_row(*cells)
     hidden = data["directives_total"] - min(data["limit"], data["directives_total"])
     if hidden > 0:
@@ -365,8 +526,15 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
 
 def _table(title: str | None, expand: bool = False) -> Table:
     """Every dashboard table looks alike: a rule under the header, no vertical lines."""
-    return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-                 header_style="bold", pad_edge=False, expand=expand)
+    return Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        pad_edge=False,
+        expand=expand,
+    )
 
 
 def _levels(data: dict[str, Any], lang: str) -> Table:
@@ -378,10 +546,14 @@ def _levels(data: dict[str, Any], lang: str) -> Table:
     table.add_column("%", justify="right", no_wrap=True)
     for row in data["levels"]:
         share = f"{100 * row['reported'] / row['total']:.0f}%" if row["total"] else "—"
-        table.add_row(row["level"], str(row["total"]), str(row["reported"]),
-                      str(row["open"] + row["overdue"]),
-                      Text(str(row["overdue"]), style="bold red") if row["overdue"] else "0",
-                      share)
+        table.add_row(
+            row["level"],
+            str(row["total"]),
+            str(row["reported"]),
+            str(row["open"] + row["overdue"]),
+            Text(str(row["overdue"]), style="bold red") if row["overdue"] else "0",
+            share,
+        )
     return table
 
 
@@ -415,8 +587,7 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         if width < 100 and escalation.endswith(" lần 1"):  # the first round goes unsaid
             escalation = escalation[: -len(" lần 1")]
         reached = f"{escalation} → {r['reached']}" if escalation else "—"
-        cells = [r["unit_name"], r["directive"],
-                 Text(str(r["days_late"]), style="red"), reached]
+        cells = [r["unit_name"], r["directive"], Text(str(r["days_late"]), style="red"), reached]
         if width >= 120:
             cells.append(r["contact"] or "—")
         table.add_row(*cells)
@@ -447,8 +618,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         if found is None:
             raise NotFound(f"unknown unit {unit!r} (not in any loaded org file)")
         rows = q.unit_tasks(conn, unit)
-        workflows = {tid: dstore.workflow_of(conn, tid)
-                     for tid in {r["template_id"] for r in rows}}
+        workflows = {tid: dstore.workflow_of(conn, tid) for tid in {r["template_id"] for r in rows}}
         calendar = calendar_from_config(ostore.office_calendar(conn, found.office), found.office)
     today = calendar.ordinal(now.date())
     tasks = []
@@ -464,20 +634,38 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
             left = -max(1, today - r["due_seq"])
         else:
             left = r["due_seq"] - today
-        tasks.append({
-            "task": r["id"], "directive": r["code"] or f"#{r['directive_id']}",
-            "subject": r["subject"], "urgency": r["urgency"], "period": r["period"] or None,
-            "state": r["state"], "state_label": wf.template.label(r["state"]),
-            "due": _iso(due), "working_days_left": left,
-            "next": [{"trigger": t, "label": f"{wf.template.trigger_label(t)} ({t})"}
-                     for t in wf.allowed(r["state"], "recipient")],
-            "escalation": f"{r['kind']} → {r['reached']}" if r["kind"] else None,
-        })
+        tasks.append(
+            {
+                "task": r["id"],
+                "directive": r["code"] or f"#{r['directive_id']}",
+                "subject": r["subject"],
+                "urgency": r["urgency"],
+                "period": r["period"] or None,
+                "state": r["state"],
+                "state_label": wf.template.label(r["state"]),
+                "due": _iso(due),
+                "working_days_left": left,
+                "next": [
+                    {"trigger": t, "label": f"{wf.template.trigger_label(t)} ({t})"}
+                    for t in wf.allowed(r["state"], "recipient")
+                ],
+                "escalation": f"{r['kind']} → {r['reached']}" if r["kind"] else None,
+            }
+        )
     tasks.sort(key=lambda t: (t["due"] is None, t["due"] or ""))
-    return {"unit": unit, "name": found.name, "levels": list(found.levels),
-            "principal": found.principal, "now": now.isoformat(), "tasks": tasks,
-            "done": sum(1 for r in rows if _categories(workflows[r["template_id"]].template)
-                        .get(r["state"]) == "reported")}
+    return {
+        "unit": unit,
+        "name": found.name,
+        "levels": list(found.levels),
+        "principal": found.principal,
+        "now": now.isoformat(),
+        "tasks": tasks,
+        "done": sum(
+            1
+            for r in rows
+            if _categories(workflows[r["template_id"]].template).get(r["state"]) == "reported"
+        ),
+    }
 
 
 def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> RenderableType:
@@ -487,8 +675,10 @@ def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Ren
     head.append(w["unit_title"].format(name=data["name"]), style="bold")
     head.append(f"  ·  {WEEKDAYS[lang][day.weekday()]}, {format_moment(day)}")
     if not data["tasks"]:
-        return Group(head, Text(w["nothing_open"] if data["done"] else
-                                w["no_task"].format(unit=data["unit"])))
+        return Group(
+            head,
+            Text(w["nothing_open"] if data["done"] else w["no_task"].format(unit=data["unit"])),
+        )
     table = _table(None, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column(w["code"], ratio=1, overflow="fold")
@@ -498,19 +688,33 @@ def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Ren
     for t in data["tasks"]:
         left = t["working_days_left"]
         late = left is not None and left < 0
-        when = Text(_due_text(t["due"]) if t["due"] else w["no_due"],
-                    style="red" if late else ("dim" if left is None else ""))
+        when = Text(
+            _due_text(t["due"]) if t["due"] else w["no_due"],
+            style="red" if late else ("dim" if left is None else ""),
+        )
         if left is not None:
-            when.append("\n" + (w["days"].format(n=-left) if late else
-                                 w["left"].format(n=left) if left else w["today"]),
-                        style="red" if late else "dim")
+            when.append(
+                "\n"
+                + (
+                    w["days"].format(n=-left)
+                    if late
+                    else w["left"].format(n=left)
+                    if left
+                    else w["today"]
+                ),
+                style="red" if late else "dim",
+            )
         what = Text(t["directive"], style="bold")
         what.append("  " + _shorten(t["subject"], 2 * max(20, width - 50)))
         if t["period"]:
             what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
         if t["escalation"]:
             what.append(f"\n{w['rung']}: {t['escalation']}", style="red")
-        table.add_row(str(t["task"]), what, when,
-                      Text(t["state_label"], style="red" if late else ""),
-                      ", ".join(n["label"] for n in t["next"]) or "—")
+        table.add_row(
+            str(t["task"]),
+            what,
+            when,
+            Text(t["state_label"], style="red" if late else ""),
+            ", ".join(n["label"] for n in t["next"]) or "—",
+        )
     return Group(head, table)

@@ -67,7 +67,11 @@ def next_occurrence(after: dt.date, every: str, day: int) -> pendulum.DateTime:
 
 
 def periods_due(
-    after: dt.date, every: str, day: int, until: dt.date, horizon: dt.datetime,
+    after: dt.date,
+    every: str,
+    day: int,
+    until: dt.date,
+    horizon: dt.datetime,
 ) -> list[pendulum.DateTime]:
     """Every period due strictly after ``after``, on or before ``until``, and not later
     than ``horizon`` (now + the template's ``ahead``)."""

@@ -65,23 +65,70 @@ def _working_mornings(first: pendulum.DateTime, last: pendulum.DateTime, calenda
         day = day.add(days=1)
 
 
-def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
-              issued_at: list[pendulum.DateTime], everyone: set[int] = frozenset(),
-              checkpoint: tuple[dt.date, Callable[[pendulum.DateTime], None]] | None = None) -> None:
-    """Live through the working days; schools of the directives in ``everyone`` all report
-    in the end (so that a chain completes), the others may not."""
-    calendar = engine.WorkCalendar()
+def _plans(
+    store: Store, rng: random.Random, directive_ids: list[int], everyone: set[int]
+) -> dict[int, tuple[int, Pace]]:
     plans: dict[int, tuple[int, Pace]] = {}
-    for directive_id, issued in zip(directive_ids, issued_at, strict=True):
+    for directive_id in directive_ids:
         for view in engine.task_views(store, directive=str(directive_id)):
             pace = _pace(rng)
             while directive_id in everyone and pace.report_after is None:
                 pace = _pace(rng)
             plans[view.id] = (directive_id, pace)
+    return plans
+
+
+def _act(
+    store: Store,
+    task_id: int,
+    unit: str,
+    pace: Pace,
+    day: int,
+    office: bool,
+    start_at: pendulum.DateTime,
+    report_at: pendulum.DateTime,
+) -> None:
+    """What one school (or office) does on its ``day``-th working day of a directive."""
+    if (
+        day == pace.start_after + 1
+        and engine.task_views(store, ids=[task_id])[0].state == "received"
+    ):
+        engine.fire(
+            store, "start", [task_id], unit, start_at, note="Đã xây dựng kế hoạch triển khai"
+        )
+    if office:
+        # an office reports upward the morning after its schools' reports are all in
+        below = chains.task_children(store, task_id)
+        state = engine.task_views(store, ids=[task_id])[0].state
+        if below and below[0] == below[1] and state not in ("reported", "accepted"):
+            engine.fire(
+                store,
+                "report",
+                [task_id],
+                unit,
+                report_at,
+                note="Đã tổng hợp báo cáo của các trường",
+            )
+    elif pace.report_after is not None and day == pace.start_after + pace.report_after + 1:
+        engine.fire(store, "report", [task_id], unit, report_at, note="Đã gửi báo cáo kết quả")
+
+
+def _simulate(
+    store: Store,
+    rng: random.Random,
+    directive_ids: list[int],
+    issued_at: list[pendulum.DateTime],
+    everyone: set[int] = frozenset(),
+    checkpoint: tuple[dt.date, Callable[[pendulum.DateTime], None]] | None = None,
+) -> None:
+    """Live through the working days; schools of the directives in ``everyone`` all report
+    in the end (so that a chain completes), the others may not."""
+    plans = _plans(store, rng, directive_ids, everyone)
     units = {v.id: v.unit for v in engine.task_views(store)}
-    answered = {o["code"] for o in engine.org_listing(store)}  # offices answering upstream
-    first_day = {d: i for d, i in zip(directive_ids, issued_at, strict=True)}
+    offices = {o["code"] for o in engine.org_listing(store)}  # offices answering upstream
+    first_day = dict(zip(directive_ids, issued_at, strict=True))
     count: dict[int, int] = dict.fromkeys(directive_ids, 0)
+    calendar = engine.WorkCalendar()
     for sweep_at, start_at, report_at in _working_mornings(min(issued_at), END, calendar):
         sweeper.sweep(store, sweep_at)
         if checkpoint and sweep_at.date() == checkpoint[0]:
@@ -90,25 +137,17 @@ def _simulate(store: Store, rng: random.Random, directive_ids: list[int],
             if sweep_at > first_day[d]:
                 count[d] += 1
         for task_id, (d, pace) in plans.items():
-            if sweep_at <= first_day[d]:
-                continue
-            day = count[d]
-            if day == pace.start_after + 1:
-                state = engine.task_views(store, ids=[task_id])[0].state
-                if state == "received":
-                    engine.fire(store, "start", [task_id], units[task_id], start_at,
-                                note="Đã xây dựng kế hoạch triển khai")
-            if units[task_id] in answered:
-                # an office reports upward the morning after its schools' reports are all in
-                below = chains.task_children(store, task_id)
-                state = engine.task_views(store, ids=[task_id])[0].state
-                if below and below[0] == below[1] and state not in ("reported", "accepted"):
-                    engine.fire(store, "report", [task_id], units[task_id], report_at,
-                                note="Đã tổng hợp báo cáo của các trường")
-                continue
-            if pace.report_after is not None and day == pace.start_after + pace.report_after + 1:
-                engine.fire(store, "report", [task_id], units[task_id], report_at,
-                            note="Đã gửi báo cáo kết quả")
+            if sweep_at > first_day[d]:
+                _act(
+                    store,
+                    task_id,
+                    units[task_id],
+                    pace,
+                    count[d],
+                    units[task_id] in offices,
+                    start_at,
+                    report_at,
+                )
 
 
 def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> None:
@@ -118,13 +157,17 @@ def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> No
         task = child["via"]["task"]
         for event in engine.task_detail(store, task)[3]:
             if event.trigger == "collect":
-                console.print(f"{format_moment(event.at)}: {event.note} → nhiệm vụ {task} của "
-                              f"{child['via']['unit']} chuyển «Đã đủ báo cáo cấp dưới»")
+                console.print(
+                    f"{format_moment(event.at)}: {event.note} → nhiệm vụ {task} của "
+                    f"{child['via']['unit']} chuyển «Đã đủ báo cáo cấp dưới»"
+                )
             elif event.trigger == "report":
                 late = " (trễ hạn)" if event.from_state == "overdue" else ""
-                console.print(f"{format_moment(event.at)}: đủ {child['reported']}/"
-                              f"{child['total']} báo cáo của các trường; {child['via']['unit']} "
-                              f"gửi báo cáo tổng hợp lên {tree['label']}{late}")
+                console.print(
+                    f"{format_moment(event.at)}: đủ {child['reported']}/"
+                    f"{child['total']} báo cáo của các trường; {child['via']['unit']} "
+                    f"gửi báo cáo tổng hợp lên {tree['label']}{late}"
+                )
 
 
 def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool = False) -> None:
@@ -136,8 +179,9 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         examples = data_dir("examples")
         for org_file in CHAIN_ORGS if chain else ORGS:
             org, _ = engine.load_org_file(store, examples / org_file)
-            console.print(f"Đã nạp {org.offices[0].name}: {len(org.units)} đơn vị, "
-                          f"{len(org.people)} cán bộ")
+            console.print(
+                f"Đã nạp {org.offices[0].name}: {len(org.units)} đơn vị, {len(org.people)} cán bộ"
+            )
         directive_ids, issued_at = [], []
         for name, workflow, when in CHAIN_STORY if chain else STORY:
             directive = load_directive(examples / "directives" / name)
@@ -149,15 +193,23 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
                 f"«{directive.subject[:60]}…» → {issued.tasks} nhiệm vụ"
             )
             if issued.parent:
-                console.print(f"  trả lời {issued.parent}: nối vào nhiệm vụ {issued.parent_task} "
-                              f"của {issued.office} (theo phần căn cứ của văn bản)")
+                console.print(
+                    f"  trả lời {issued.parent}: nối vào nhiệm vụ {issued.parent_task} "
+                    f"của {issued.office} (theo phần căn cứ của văn bản)"
+                )
+
         def show_chain(at: pendulum.DateTime) -> None:
             console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(at)}, hạn của Sở đã qua"))
             console.print(views.chain_tree(chains.chain(store, str(directive_ids[0]), at)))
 
-        _simulate(store, random.Random(seed), directive_ids, issued_at,
-                  everyone=set(directive_ids[1:]) if chain else set(),
-                  checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None)
+        _simulate(
+            store,
+            random.Random(seed),
+            directive_ids,
+            issued_at,
+            everyone=set(directive_ids[1:]) if chain else set(),
+            checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None,
+        )
         if chain:
             _tell_answer(console, store, directive_ids)
         sweeper.sweep(store, END)

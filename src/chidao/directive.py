@@ -17,9 +17,27 @@ from chidao.errors import InputError
 from chidao.model import LEVELS, URGENCIES, Deadline, Directive, nfc
 
 KEYS = {
-    "number", "symbol", "code", "date", "office", "issuer", "issuer_parent", "place",
-    "subject", "urgency", "secrecy", "recipients", "recipient_levels", "units",
-    "references", "items", "deadlines", "contacts", "signer", "distribution", "warnings",
+    "number",
+    "symbol",
+    "code",
+    "date",
+    "office",
+    "issuer",
+    "issuer_parent",
+    "place",
+    "subject",
+    "urgency",
+    "secrecy",
+    "recipients",
+    "recipient_levels",
+    "units",
+    "references",
+    "items",
+    "deadlines",
+    "contacts",
+    "signer",
+    "distribution",
+    "warnings",
     "until",
 }
 RELATIVE_UNITS = ("working_days", "days")
@@ -83,11 +101,19 @@ def _deadline(node: Any, number: int, source: str) -> Deadline:
                 f"{where}: deadline {number}: relative needs amount (whole number), "
                 f"unit ({'|'.join(RELATIVE_UNITS)}) and from ({'|'.join(RELATIVE_FROM)})"
             )
-        relative = {"amount": rel["amount"], "unit": rel["unit"], "from": rel.get("from", "receipt")}
+        relative = {
+            "amount": rel["amount"],
+            "unit": rel["unit"],
+            "from": rel.get("from", "receipt"),
+        }
         return Deadline(text=text, item=item, relative=relative)
     rec = node["recurring"]
-    if not (isinstance(rec, dict) and rec.get("every") in RECURRING_EVERY
-            and isinstance(rec.get("day"), int) and 1 <= rec["day"] <= 31):
+    if not (
+        isinstance(rec, dict)
+        and rec.get("every") in RECURRING_EVERY
+        and isinstance(rec.get("day"), int)
+        and 1 <= rec["day"] <= 31
+    ):
         raise InputError(
             f"{where}: deadline {number}: recurring needs every (month|quarter) and day (1–31)"
         )

@@ -44,8 +44,9 @@ def load_org_file(store: Store, path: str | Path) -> tuple[Org, dict[str, int]]:
     return org, counts
 
 
-def import_units(store: Store, path: str | Path, office: str | None, dry_run: bool
-                 ) -> units_import.Plan:
+def import_units(
+    store: Store, path: str | Path, office: str | None, dry_run: bool
+) -> units_import.Plan:
     """Load or update units from a spreadsheet; all rows are checked before any is written."""
     path = Path(path)
     with store.write() as conn:
@@ -53,9 +54,11 @@ def import_units(store: Store, path: str | Path, office: str | None, dry_run: bo
         if office is None:
             if len(codes) != 1:
                 raise InputError(
-                    "no office is loaded yet: run 'chidao org load FILE' first" if not codes else
-                    f"this database holds {len(codes)} offices ({', '.join(codes)}): say whose "
-                    "units these are with --office CODE")
+                    "no office is loaded yet: run 'chidao org load FILE' first"
+                    if not codes
+                    else f"this database holds {len(codes)} offices ({', '.join(codes)}): "
+                    "say whose units these are with --office CODE"
+                )
             office = codes[0]
         elif office not in codes:
             raise NotFound(f"unknown office {office!r} (load its org file first)")
@@ -68,10 +71,18 @@ def import_units(store: Store, path: str | Path, office: str | None, dry_run: bo
         plan.ignored_columns = ignored
         if not dry_run:
             merged = [
-                u if u.code not in existing else Unit(
-                    code=u.code, office=office, name=u.name, levels=u.levels,
-                    **{f: getattr(u, f) if f in present else existing[u.code][f]
-                       for f in ("principal", "email", "phone")})
+                u
+                if u.code not in existing
+                else Unit(
+                    code=u.code,
+                    office=office,
+                    name=u.name,
+                    levels=u.levels,
+                    **{
+                        f: getattr(u, f) if f in present else existing[u.code][f]
+                        for f in ("principal", "email", "phone")
+                    },
+                )
                 for u in plan.new + [u for u, _diff in plan.changed]
             ]
             if merged:
@@ -168,8 +179,12 @@ def _issue_moment(directive: Directive, now: pendulum.DateTime) -> pendulum.Date
 
 
 def _plan(
-    directive: Directive, template: Template, calendar: WorkCalendar,
-    issued: pendulum.DateTime, now: pendulum.DateTime, until: dt.date | None,
+    directive: Directive,
+    template: Template,
+    calendar: WorkCalendar,
+    issued: pendulum.DateTime,
+    now: pendulum.DateTime,
+    until: dt.date | None,
 ) -> list[dict[str, Any]]:
     """One deliverable per deadline (or one with the template's default), with its due."""
     receipt_now = template.receipt == "automatic"
@@ -177,14 +192,24 @@ def _plan(
     plan = []
     for deadline in directive.deadlines or (None,):
         due: dt.datetime | None = None
-        row: dict[str, Any] = {"item": None, "text": "", "due_at": None,
-                               "relative": None, "recurring": None, "until": None}
+        row: dict[str, Any] = {
+            "item": None,
+            "text": "",
+            "due_at": None,
+            "relative": None,
+            "recurring": None,
+            "until": None,
+        }
         if deadline is None:
             due = calendar.due_after(issued, template.default_deadline)
             row["text"] = f"Hạn mặc định của quy trình: {template.default_deadline}"
         else:
-            row.update(item=deadline.item, text=deadline.text, relative=deadline.relative,
-                       recurring=deadline.recurring)
+            row.update(
+                item=deadline.item,
+                text=deadline.text,
+                relative=deadline.relative,
+                recurring=deadline.recurring,
+            )
             if deadline.due is not None:
                 due = aware(deadline.due)
                 if directive.date and due.date() < directive.date:
@@ -208,9 +233,13 @@ def _plan(
                         f"({due.format('DD/MM/YYYY')}); give a later --until".replace("  ", " ")
                     )
         schedule = Schedule.of(due, template, calendar)
-        row.update(due_at=due, late_at=schedule.late_at, due_seq=schedule.due_seq,
-                   period=period_key(due) if row["recurring"] else "",
-                   task_received_at=received)
+        row.update(
+            due_at=due,
+            late_at=schedule.late_at,
+            due_seq=schedule.due_seq,
+            period=period_key(due) if row["recurring"] else "",
+            task_received_at=received,
+        )
         plan.append(row)
     return plan
 
@@ -231,8 +260,9 @@ def issue(
     template, source = find_template(workflow)
     with store.write() as conn:
         office_code = _choose_office(conn, directive, office)
-        same = dstore.find_same(conn, office_code, directive.number, directive.symbol,
-                                directive.date, directive.subject)
+        same = dstore.find_same(
+            conn, office_code, directive.number, directive.symbol, directive.date, directive.subject
+        )
         if same is not None and not again:
             raise DuplicateDirective(
                 f"directive {directive.code or directive.symbol or directive.subject[:40]!r} "
@@ -242,8 +272,9 @@ def issue(
             missing = ostore.missing_units(conn, list(directive.units))
             if missing:
                 raise NotFound(f"unknown unit {missing[0]!r} (not in any loaded org file)")
-        units = dstore.count_recipients(conn, office_code, directive.recipient_levels,
-                                        directive.units)
+        units = dstore.count_recipients(
+            conn, office_code, directive.recipient_levels, directive.units
+        )
         if units == 0:
             raise NotFound(
                 f"no unit of {office_code} is at level "
@@ -253,32 +284,61 @@ def issue(
         template_id = dstore.save_template(conn, template, source, now)
         calendar = office_calendar(conn, office_code)
         plan = _plan(directive, template, calendar, _issue_moment(directive, now), now, until)
-        directive_id = dstore.insert_directive(conn, {
-            "office_code": office_code, "number": directive.number, "symbol": directive.symbol,
-            "code": directive.code, "date": directive.date, "subject": directive.subject,
-            "urgency": directive.urgency, "recipient_levels": ",".join(directive.recipient_levels),
-            "signer": directive.signer, "document": directive.to_json(),
-            "template_id": template_id, "parent_task_id": link["id"] if link else None,
-            "issued_at": now,
-            "issued_by": actor,
-        })
-        deliverable_ids = dstore.insert_deliverables(conn, directive_id, [
-            {k: row[k] for k in ("item", "text", "due_at", "relative", "recurring", "until")}
-            for row in plan
-        ])
+        directive_id = dstore.insert_directive(
+            conn,
+            {
+                "office_code": office_code,
+                "number": directive.number,
+                "symbol": directive.symbol,
+                "code": directive.code,
+                "date": directive.date,
+                "subject": directive.subject,
+                "urgency": directive.urgency,
+                "recipient_levels": ",".join(directive.recipient_levels),
+                "signer": directive.signer,
+                "document": directive.to_json(),
+                "template_id": template_id,
+                "parent_task_id": link["id"] if link else None,
+                "issued_at": now,
+                "issued_by": actor,
+            },
+        )
+        deliverable_ids = dstore.insert_deliverables(
+            conn,
+            directive_id,
+            [
+                {k: row[k] for k in ("item", "text", "due_at", "relative", "recurring", "until")}
+                for row in plan
+            ],
+        )
         created = dstore.fan_out(
-            conn, directive_id, office_code, directive.recipient_levels, directive.units,
-            [{"deliverable_id": d, "received_at": row["task_received_at"],
-              **{k: row[k] for k in ("due_at", "late_at", "due_seq", "period")}}
-             for d, row in zip(deliverable_ids, plan, strict=True)],
-            template.initial, now,
+            conn,
+            directive_id,
+            office_code,
+            directive.recipient_levels,
+            directive.units,
+            [
+                {
+                    "deliverable_id": d,
+                    "received_at": row["task_received_at"],
+                    **{k: row[k] for k in ("due_at", "late_at", "due_seq", "period")},
+                }
+                for d, row in zip(deliverable_ids, plan, strict=True)
+            ],
+            template.initial,
+            now,
             progress=(lambda done: progress(done, units)) if progress else None,
         )
         info = dstore.template_info(conn, template_id)
     return Issued(
-        directive_id=directive_id, label=dstore.directive_label(directive.code, directive_id),
-        office=office_code, template=template.name, template_version=info["version"],
-        tasks=created, units=units, deliverables=len(plan),
+        directive_id=directive_id,
+        label=dstore.directive_label(directive.code, directive_id),
+        office=office_code,
+        template=template.name,
+        template_version=info["version"],
+        tasks=created,
+        units=units,
+        deliverables=len(plan),
         parent_task=link["id"] if link else None,
         parent=dstore.directive_label(link["code"], link["directive_id"]) if link else None,
         linked_by=link["by"] if link else None,
@@ -347,7 +407,11 @@ class Fired:
 
 
 def fire(
-    store: Store, trigger: str, task_ids: Sequence[int], actor: str, now: pendulum.DateTime,
+    store: Store,
+    trigger: str,
+    task_ids: Sequence[int],
+    actor: str,
+    now: pendulum.DateTime,
     note: str = "",
 ) -> list[Fired]:
     """Fire ``trigger`` on every task, all or nothing; each change writes its event."""
@@ -384,10 +448,23 @@ def fire(
             if dest in template.reported_states and row.state not in template.reported_states:
                 reported = now
                 newly_reported.append(row.id)
-                days_late = (calendar_of(row.office_code).working_days_late(row.due_at, now)
-                             if row.due_at is not None else None)
-            changes.append(tstore.Change(row, dest, received, schedule.due_at, reported,
-                                         schedule.late_at, schedule.due_seq, days_late))
+                days_late = (
+                    calendar_of(row.office_code).working_days_late(row.due_at, now)
+                    if row.due_at is not None
+                    else None
+                )
+            changes.append(
+                tstore.Change(
+                    row,
+                    dest,
+                    received,
+                    schedule.due_at,
+                    reported,
+                    schedule.late_at,
+                    schedule.due_seq,
+                    days_late,
+                )
+            )
             fired.append(Fired(row.id, row.state, dest, template.label(dest)))
         tstore.apply_change(conn, changes, trigger, actor, note, now)
         if newly_reported:
@@ -410,20 +487,36 @@ def _children_reported(store: Store, conn, reported: Sequence[int], now) -> None
         target = template.on_children_reported
         if target == "nothing" or row.state == target:
             continue
-        move = next((t for t in template.transitions
-                     if t.dest == target and row.state in t.sources), None)
+        move = next(
+            (t for t in template.transitions if t.dest == target and row.state in t.sources), None
+        )
         if move is None:
             continue
         total = counts[row.id][0]
         tstore.apply_change(
-            conn, [tstore.Change(row, target, row.received_at or now, row.due_at,
-                                 row.reported_at, row.late_at, row.due_seq, row.days_late)],
-            move.trigger, SYSTEM, f"tất cả {total} nhiệm vụ của cấp dưới đã báo cáo", now,
+            conn,
+            [
+                tstore.Change(
+                    row,
+                    target,
+                    row.received_at or now,
+                    row.due_at,
+                    row.reported_at,
+                    row.late_at,
+                    row.due_seq,
+                    row.days_late,
+                )
+            ],
+            move.trigger,
+            SYSTEM,
+            f"tất cả {total} nhiệm vụ của cấp dưới đã báo cáo",
+            now,
         )
 
 
-def _due_on_receipt(conn, row: tstore.TaskRow, calendar: WorkCalendar,
-                    now: pendulum.DateTime) -> dt.datetime | None:
+def _due_on_receipt(
+    conn, row: tstore.TaskRow, calendar: WorkCalendar, now: pendulum.DateTime
+) -> dt.datetime | None:
     """A relative deadline counted from this school's own receipt."""
     deliverable = dstore.deliverable_of_task(conn, row.id)
     relative = deliverable.get("relative")
@@ -446,12 +539,15 @@ def task_views(store: Store, **filters: Any) -> list[TaskView]:
         views = []
         for row in rows:
             wf = labels.get(row["template_id"]) or labels.setdefault(
-                row["template_id"], dstore.workflow_of(conn, row["template_id"]))
+                row["template_id"], dstore.workflow_of(conn, row["template_id"])
+            )
             views.append(tstore.to_view(row, wf.template.label(row["state"])))
     return views
 
 
-def task_detail(store: Store, task_id: int) -> tuple[TaskView, dict[str, Any], list[str], list[Event]]:
+def task_detail(
+    store: Store, task_id: int
+) -> tuple[TaskView, dict[str, Any], list[str], list[Event]]:
     """A task, its directive, the triggers it allows now, and its events."""
     views = task_views(store, ids=[task_id])
     if not views:
@@ -476,8 +572,9 @@ def org_listing(store: Store) -> list[dict[str, Any]]:
 def directive_listing(store: Store) -> tuple[list[dict[str, Any]], dict[int, Template]]:
     with store.read() as conn:
         rows = dstore.directive_summaries(conn)
-        templates = {tid: dstore.workflow_of(conn, tid).template
-                     for tid in {r["template_id"] for r in rows}}
+        templates = {
+            tid: dstore.workflow_of(conn, tid).template for tid in {r["template_id"] for r in rows}
+        }
     return rows, templates
 
 
@@ -494,14 +591,21 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
         "label": dstore.directive_label(row["code"], directive_id),
         "office": row["office_code"],
         "document": row["document"],
-        "workflow": {"name": info["name"], "version": info["version"],
-                     "hash": info["content_hash"][:12]},
+        "workflow": {
+            "name": info["name"],
+            "version": info["version"],
+            "hash": info["content_hash"][:12],
+        },
         "issued_at": row["issued_at"].isoformat(),
         "issued_by": row["issued_by"],
         "deliverables": [
-            {"item": d["item"], "text": d["text"],
-             "due": d["due_at"].isoformat() if d["due_at"] else None,
-             "relative": d["relative"], "recurring": d["recurring"]}
+            {
+                "item": d["item"],
+                "text": d["text"],
+                "due": d["due_at"].isoformat() if d["due_at"] else None,
+                "relative": d["relative"],
+                "recurring": d["recurring"],
+            }
             for d in deliverables
         ],
         "states": {s.name: counts.get(s.name, 0) for s in template.states},

@@ -20,8 +20,9 @@ from chidao.store import escalations as estore
 from chidao.store import tasks as tstore
 
 
-def _new_due(to: dt.datetime, now: pendulum.DateTime, directive_date: dt.date | None,
-             what: str) -> pendulum.DateTime:
+def _new_due(
+    to: dt.datetime, now: pendulum.DateTime, directive_date: dt.date | None, what: str
+) -> pendulum.DateTime:
     to = aware(to)
     if to <= now:
         raise InputError(
@@ -41,14 +42,25 @@ def _office_actor(conn, actor: str, office: str, what: str) -> None:
     if who.office != office:
         raise TransitionRefused(
             f"{what}: only a person of {office} may extend or decide on extensions; "
-            f"{actor} is " + (f"of {who.office}" if who.office else
-                              f"unit {who.unit}" if who.unit else "not in any org file")
+            f"{actor} is "
+            + (
+                f"of {who.office}"
+                if who.office
+                else f"unit {who.unit}"
+                if who.unit
+                else "not in any org file"
+            )
         )
 
 
 def extend_tasks(
-    store: Store, task_ids: Sequence[int], to: dt.datetime, actor: str, now: pendulum.DateTime,
-    note: str = "", trigger: str = "extend",
+    store: Store,
+    task_ids: Sequence[int],
+    to: dt.datetime,
+    actor: str,
+    now: pendulum.DateTime,
+    note: str = "",
+    trigger: str = "extend",
 ) -> int:
     """Give these tasks a new due (all or none); overdue ones go back to work."""
     if not task_ids:
@@ -69,21 +81,36 @@ def _extend_rows(store, conn, rows, to, actor, now, note, trigger) -> int:
         directive = dstore.get_directive(conn, directive_id)
         due = _new_due(to, now, directive["date"], f"task {ids[0]}")
         for row in rows:
-            if row.id in ids and row.state in (set(template.reported_states)
-                                               | set(template.final_states)):
+            if row.id in ids and row.state in (
+                set(template.reported_states) | set(template.final_states)
+            ):
                 raise TransitionRefused(
                     f"task {row.id} is already {template.label(row.state)}: nothing to extend"
                 )
         schedule = Schedule.of(due, template, engine.office_calendar(conn, office))
         where = tstore.with_ids(ids)
         estore.resolve_where(conn, where, now)
-        changed += tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
-                                 template.initial, trigger, actor, note, now)
+        changed += tstore.extend(
+            conn,
+            where,
+            schedule.__dict__,
+            template.overdue_state,
+            template.initial,
+            trigger,
+            actor,
+            note,
+            now,
+        )
     return changed
 
 
 def extend_directive(
-    store: Store, ref: str, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str = "",
+    store: Store,
+    ref: str,
+    to: dt.datetime,
+    actor: str,
+    now: pendulum.DateTime,
+    note: str = "",
 ) -> tuple[str, int]:
     """Give every open task of a directive the same new due, in two statements."""
     with store.write() as conn:
@@ -93,17 +120,34 @@ def extend_directive(
         _office_actor(conn, actor, directive["office_code"], f"directive {label}")
         template = engine.workflow_of(store, conn, directive["template_id"]).template
         due = _new_due(to, now, directive["date"], f"directive {label}")
-        schedule = Schedule.of(due, template, engine.office_calendar(conn, directive["office_code"]))
+        schedule = Schedule.of(
+            due, template, engine.office_calendar(conn, directive["office_code"])
+        )
         where = tstore.open_of_directive(
-            directive_id, set(template.final_states) | set(template.reported_states))
+            directive_id, set(template.final_states) | set(template.reported_states)
+        )
         estore.resolve_where(conn, where, now)
-        changed = tstore.extend(conn, where, schedule.__dict__, template.overdue_state,
-                                template.initial, "extend", actor, note, now)
+        changed = tstore.extend(
+            conn,
+            where,
+            schedule.__dict__,
+            template.overdue_state,
+            template.initial,
+            "extend",
+            actor,
+            note,
+            now,
+        )
     return label, changed
 
 
 def request_extension(
-    store: Store, task_id: int, to: dt.datetime, actor: str, now: pendulum.DateTime, note: str,
+    store: Store,
+    task_id: int,
+    to: dt.datetime,
+    actor: str,
+    now: pendulum.DateTime,
+    note: str,
 ) -> None:
     """A school asks, before its due, for a later one (đề nghị gia hạn)."""
     with store.write() as conn:
@@ -132,13 +176,24 @@ def request_extension(
         if tstore.pending_request(conn, task_id) is not None:
             raise TransitionRefused(f"task {task_id} already has an extension request waiting")
         tstore.add_request(conn, task_id, wanted, actor, now, note)
-        tstore.record(conn, task_id, row.state, "request_extension", actor,
-                      f"đề nghị gia hạn đến {wanted.format('DD/MM/YYYY')}"
-                      + (f": {note}" if note else ""), now)
+        tstore.record(
+            conn,
+            task_id,
+            row.state,
+            "request_extension",
+            actor,
+            f"đề nghị gia hạn đến {wanted.format('DD/MM/YYYY')}" + (f": {note}" if note else ""),
+            now,
+        )
 
 
 def decide_extension(
-    store: Store, task_id: int, grant: bool, actor: str, now: pendulum.DateTime, note: str = "",
+    store: Store,
+    task_id: int,
+    grant: bool,
+    actor: str,
+    now: pendulum.DateTime,
+    note: str = "",
     to: dt.datetime | None = None,
 ) -> pendulum.DateTime | None:
     """The office grants (to the date asked, or ``to``) or refuses a waiting request."""
@@ -149,13 +204,29 @@ def decide_extension(
         request = tstore.pending_request(conn, task_id)
         if request is None:
             raise NotFound(f"task {task_id} has no extension request waiting")
-        tstore.decide_request(conn, request["id"], "granted" if grant else "refused",
-                              actor, now, note)
+        tstore.decide_request(
+            conn, request["id"], "granted" if grant else "refused", actor, now, note
+        )
         if not grant:
-            tstore.record(conn, task_id, row.state, "refuse_extension", actor,
-                          note or "không đồng ý gia hạn", now)
+            tstore.record(
+                conn,
+                task_id,
+                row.state,
+                "refuse_extension",
+                actor,
+                note or "không đồng ý gia hạn",
+                now,
+            )
             return None
         due = aware(to or request["requested_to"])
-        _extend_rows(store, conn, rows, due, actor, now,
-                     note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}", "grant_extension")
+        _extend_rows(
+            store,
+            conn,
+            rows,
+            due,
+            actor,
+            now,
+            note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}",
+            "grant_extension",
+        )
         return due

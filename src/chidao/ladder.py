@@ -53,12 +53,16 @@ class Resolver:
     def resolve(self, document: Mapping[str, Any], target: str, level: str = "") -> Reached:
         """Try ``target``, then each one above it, until someone can be named."""
         reasons: list[str] = []
-        for candidate in CHAIN[CHAIN.index(target):]:
+        for candidate in CHAIN[CHAIN.index(target) :]:
             found, reason = self._one(document, candidate, level)
             if found is not None:
                 if reasons:
-                    found = Reached(found.target, found.person_id, found.name,
-                                    "; ".join(reasons) + f" → chuyển lên {LABELS[candidate]}")
+                    found = Reached(
+                        found.target,
+                        found.person_id,
+                        found.name,
+                        "; ".join(reasons) + f" → chuyển lên {LABELS[candidate]}",
+                    )
                 return found
             reasons.append(reason)
         raise AssertionError("parent_body always resolves")  # pragma: no cover
@@ -67,39 +71,52 @@ class Resolver:
         return Reached(target, person["id"], person["name"])
 
     def _one(self, doc: Mapping[str, Any], target: str, level: str) -> tuple[Reached | None, str]:
+        """One target, no fallback: where it lands, or why it cannot be named."""
         signer = doc.get("signer") or {}
         if target == "level_contact":
-            for contact in doc.get("contacts") or []:
-                if contact.get("level") == level and contact.get("name"):
-                    person = self.by_name.get(_key(contact["name"]))
-                    if person:
-                        return self._person(target, person), ""
-            for person in self.people:
-                if level and level in (person["levels"] or "").split(","):
-                    return self._person(target, person), ""
-            return None, f"không có chuyên viên phụ trách cấp {level or '?'}"
+            return self._level_contact(doc, level)
         if target == "signer":
-            name = signer.get("name")
-            if not name:
-                return None, "văn bản không ghi người ký"
-            person = self.by_name.get(_key(name))
-            if person is None:
-                return None, f"người ký {name} không có trong danh sách cán bộ"
-            return self._person(target, person), ""
+            return self._signer(signer)
         if target == "signer.principal":
-            authorities = {str(c.get("authority") or "").upper().rstrip(".")
-                           for c in signer.get("chain") or []}
             if not signer:
                 return None, "văn bản không ghi người ký"
+            authorities = {
+                str(c.get("authority") or "").upper().rstrip(".") for c in signer.get("chain") or []
+            }
             if not authorities & SIGNS_FOR_HEAD:
                 # the head signed (or an acting head, or a body's chairman): above is the body
-                return self._one(doc, "parent_body", level)[0], ""
-            if self.head is None:
-                return None, "cơ quan chưa khai báo thủ trưởng (head: true)"
-            return self._person(target, self.head), ""
+                return self._parent_body(), ""
+            return self._head(target)
         if target == "office_head":
-            if self.head is None:
-                return None, "cơ quan chưa khai báo thủ trưởng (head: true)"
-            return self._person(target, self.head), ""
+            return self._head(target)
+        return self._parent_body(), ""
+
+    def _level_contact(self, doc: Mapping[str, Any], level: str) -> tuple[Reached | None, str]:
+        """The specialist the directive names for this level, else the org's for the level."""
+        for contact in doc.get("contacts") or []:
+            if contact.get("level") == level and contact.get("name"):
+                person = self.by_name.get(_key(contact["name"]))
+                if person:
+                    return self._person("level_contact", person), ""
+        for person in self.people:
+            if level and level in (person["levels"] or "").split(","):
+                return self._person("level_contact", person), ""
+        return None, f"không có chuyên viên phụ trách cấp {level or '?'}"
+
+    def _signer(self, signer: Mapping[str, Any]) -> tuple[Reached | None, str]:
+        name = signer.get("name")
+        if not name:
+            return None, "văn bản không ghi người ký"
+        person = self.by_name.get(_key(name))
+        if person is None:
+            return None, f"người ký {name} không có trong danh sách cán bộ"
+        return self._person("signer", person), ""
+
+    def _head(self, target: str) -> tuple[Reached | None, str]:
+        if self.head is None:
+            return None, "cơ quan chưa khai báo thủ trưởng (head: true)"
+        return self._person(target, self.head), ""
+
+    def _parent_body(self) -> Reached:
         body = self.office.get("parent_body") or f"Cơ quan cấp trên của {self.office['name']}"
-        return Reached("parent_body", None, body), ""
+        return Reached("parent_body", None, body)

@@ -126,7 +126,7 @@ class Directive:
 
     @property
     def code(self) -> str | None:
-        """"746/SGDĐT-GDCN"; None while the number is blank (a draft, or a lost number)."""
+        """ "746/SGDĐT-GDCN"; None while the number is blank (a draft, or a lost number)."""
         if self.number and self.symbol:
             return f"{self.number}/{self.symbol}"
         return None

@@ -56,13 +56,23 @@ def compose(batch: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         lines.append(f"  … và {more} đơn vị khác (xem: chidao escalations --open)")
     if batch.get("note"):
         lines += ["", f"Ghi chú: {batch['note']}."]
-    lines += ["", "Đề nghị đồng chí đôn đốc các đơn vị hoàn thành và báo cáo.",
-              "— Thư gửi tự động từ chidao"]
+    lines += [
+        "",
+        "Đề nghị đồng chí đôn đốc các đơn vị hoàn thành và báo cáo.",
+        "— Thư gửi tự động từ chidao",
+    ]
     return {
-        "person_id": batch["person_id"], "recipient": batch["target_name"],
-        "address": batch.get("email") or "", "directive_id": batch["directive_id"],
-        "rung": batch["rung"], "tasks": batch["tasks"], "subject": subject,
-        "body": "\n".join(lines), "status": "queued", "attempts": 0, "last_error": "",
+        "person_id": batch["person_id"],
+        "recipient": batch["target_name"],
+        "address": batch.get("email") or "",
+        "directive_id": batch["directive_id"],
+        "rung": batch["rung"],
+        "tasks": batch["tasks"],
+        "subject": subject,
+        "body": "\n".join(lines),
+        "status": "queued",
+        "attempts": 0,
+        "last_error": "",
         "created_at": now,
     }
 
@@ -84,11 +94,14 @@ class SendFailed(Exception):
 
 def console_sender(echo: Callable[[str], None]) -> Callable[[dict[str, Any]], None]:
     def send(message: dict[str, Any]) -> None:
-        echo(f"── Tới: {message['recipient']}"
-             + (f" <{message['address']}>" if message["address"] else ""))
+        echo(
+            f"── Tới: {message['recipient']}"
+            + (f" <{message['address']}>" if message["address"] else "")
+        )
         echo(f"   Chủ đề: {message['subject']}")
         for line in message["body"].splitlines():
             echo(f"   {line}")
+
     return send
 
 
@@ -137,9 +150,21 @@ class SmtpSender:
             self.client = None
 
 
-def smtp_settings(host: str | None, port: int | None, sender: str | None, user: str | None,
-                  password: str | None, starttls: bool) -> SmtpSettings:
+def smtp_settings(
+    host: str | None,
+    port: int | None,
+    sender: str | None,
+    user: str | None,
+    password: str | None,
+    starttls: bool,
+) -> SmtpSettings:
     if not host:
         raise InputError("--channel smtp needs --smtp-host (or CHIDAO_SMTP_HOST)")
-    return SmtpSettings(host=host, port=port or 25, sender=sender or "chidao@localhost",
-                        user=user, password=password, starttls=starttls)
+    return SmtpSettings(
+        host=host,
+        port=port or 25,
+        sender=sender or "chidao@localhost",
+        user=user,
+        password=password,
+        starttls=starttls,
+    )

@@ -17,8 +17,16 @@ from chidao.errors import InputError
 from chidao.model import LEVELS, Office, Org, Person, Unit
 
 TOP_KEYS = {"office", "offices", "people", "units", "calendar"}
-OFFICE_KEYS = {"code", "name", "kind", "parent_body", "parent_office", "abbreviation",
-               "people", "units"}
+OFFICE_KEYS = {
+    "code",
+    "name",
+    "kind",
+    "parent_body",
+    "parent_office",
+    "abbreviation",
+    "people",
+    "units",
+}
 PERSON_KEYS = {"id", "name", "position", "reports_to", "levels", "head", "email", "phone"}
 UNIT_KEYS = {"code", "name", "levels", "principal", "email", "phone"}
 LEVEL_ALIASES = {"PGDDT": "PGDĐT", "PGD": "PGDĐT", "GDNN-GDTX": "GDTX"}
@@ -55,7 +63,8 @@ class _Reader:
             level = LEVEL_ALIASES.get(level, level)
             if level not in LEVELS:
                 raise self.fail(
-                    node, "levels",
+                    node,
+                    "levels",
                     f"{what}: unknown level {level!r} (expected one of: {', '.join(LEVELS)})",
                 )
             out.append(level)
@@ -79,20 +88,22 @@ def _people(r: _Reader, nodes: Any, office: str) -> list[tuple[Person, Any]]:
     for node in nodes or []:
         r.keys(node, PERSON_KEYS, "person")
         pid = r.text(node, "id", "person")
-        out.append((
-            Person(
-                id=pid,
-                name=r.text(node, "name", f"person {pid!r}"),
-                position=r.text(node, "position", f"person {pid!r}"),
-                office=office,
-                reports_to=r.text(node, "reports_to", "", required=False) or None,
-                levels=r.levels(node, f"person {pid!r}"),
-                head=node.get("head") is True,
-                email=r.text(node, "email", "", required=False),
-                phone=r.text(node, "phone", "", required=False),
-            ),
-            node,
-        ))
+        out.append(
+            (
+                Person(
+                    id=pid,
+                    name=r.text(node, "name", f"person {pid!r}"),
+                    position=r.text(node, "position", f"person {pid!r}"),
+                    office=office,
+                    reports_to=r.text(node, "reports_to", "", required=False) or None,
+                    levels=r.levels(node, f"person {pid!r}"),
+                    head=node.get("head") is True,
+                    email=r.text(node, "email", "", required=False),
+                    phone=r.text(node, "phone", "", required=False),
+                ),
+                node,
+            )
+        )
     return out
 
 
@@ -104,18 +115,20 @@ def _units(r: _Reader, nodes: Any, office: str) -> list[tuple[Unit, Any]]:
         levels = r.levels(node, f"unit {code!r}")
         if not levels:
             raise r.fail(node, None, f"unit {code!r} needs 'levels' (e.g. [TH, THCS])")
-        out.append((
-            Unit(
-                code=code,
-                name=r.text(node, "name", f"unit {code!r}"),
-                levels=levels,
-                office=office,
-                principal=r.text(node, "principal", "", required=False),
-                email=r.text(node, "email", "", required=False),
-                phone=r.text(node, "phone", "", required=False),
-            ),
-            node,
-        ))
+        out.append(
+            (
+                Unit(
+                    code=code,
+                    name=r.text(node, "name", f"unit {code!r}"),
+                    levels=levels,
+                    office=office,
+                    principal=r.text(node, "principal", "", required=False),
+                    email=r.text(node, "email", "", required=False),
+                    phone=r.text(node, "phone", "", required=False),
+                ),
+                node,
+            )
+        )
     return out
 
 
@@ -151,7 +164,8 @@ def org_from_yaml(doc: Any, source: str) -> Org:
     for person, node in people:
         if person.reports_to and person.reports_to not in ids:
             raise r.fail(
-                node, "reports_to",
+                node,
+                "reports_to",
                 f"person {person.id!r} reports to unknown person {person.reports_to!r}",
             )
     calendar_from_config(doc.get("calendar"), f"{source}:{yamlio.line_of(doc, 'calendar')}")

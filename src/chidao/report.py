@@ -37,10 +37,18 @@ CATEGORIES = {
     "open_overdue": "Chưa hoàn thành, quá hạn",
 }
 COLUMNS = (
-    ("n", "STT"), ("unit", "Mã đơn vị"), ("unit_name", "Tên đơn vị"), ("levels", "Cấp học"),
-    ("state_label", "Trạng thái"), ("received", "Ngày nhận"), ("reported", "Ngày báo cáo"),
-    ("due", "Hạn báo cáo"), ("days_late", "Số ngày làm việc trễ"),
-    ("escalation", "Mức đôn đốc đã đến"), ("category_label", "Phân loại"), ("note", "Ghi chú"),
+    ("n", "STT"),
+    ("unit", "Mã đơn vị"),
+    ("unit_name", "Tên đơn vị"),
+    ("levels", "Cấp học"),
+    ("state_label", "Trạng thái"),
+    ("received", "Ngày nhận"),
+    ("reported", "Ngày báo cáo"),
+    ("due", "Hạn báo cáo"),
+    ("days_late", "Số ngày làm việc trễ"),
+    ("escalation", "Mức đôn đốc đã đến"),
+    ("category_label", "Phân loại"),
+    ("note", "Ghi chú"),
 )
 DATE_KEYS = ("received", "reported", "due")
 
@@ -60,7 +68,8 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             parent = dstore.get_directive(conn, link["directive_id"])
             upstream = {
                 "label": dstore.directive_label(parent["code"], parent["id"]),
-                "code": parent["code"], "date": _date(parent["date"]),
+                "code": parent["code"],
+                "date": _date(parent["date"]),
                 "subject": parent["subject"],
                 "office_name": ostore.office_row(conn, parent["office_code"])["name"],
                 "task": row["parent_task_id"],
@@ -79,19 +88,33 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             late = bool(due and due < now)
             category = "open_overdue" if late else "open_in_time"
             days_late = max(1, today - t["due_seq"]) if late else 0
-        part = " ".join(x for x in (f"mục {t['item']}" if t["item"] else "",
-                                    f"kỳ {format_date(pendulum.parse(t['period']))}"
-                                    if t["period"] else "") if x)
-        rows.append({
-            "n": n, "task": t["id"], "unit": t["unit_code"], "unit_name": t["unit_name"],
-            "levels": t["levels"].replace(",", ", "), "state": t["state"],
-            "state_label": template.label(t["state"]),
-            "received": _iso(t["received_at"]), "reported": _iso(t["reported_at"]),
-            "due": _iso(due), "days_late": days_late, "category": category,
-            "category_label": CATEGORIES[category],
-            "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
-            "note": (f"{part}; " if several and part else "") + (t["note"] or ""),
-        })
+        part = " ".join(
+            x
+            for x in (
+                f"mục {t['item']}" if t["item"] else "",
+                f"kỳ {format_date(pendulum.parse(t['period']))}" if t["period"] else "",
+            )
+            if x
+        )
+        rows.append(
+            {
+                "n": n,
+                "task": t["id"],
+                "unit": t["unit_code"],
+                "unit_name": t["unit_name"],
+                "levels": t["levels"].replace(",", ", "),
+                "state": t["state"],
+                "state_label": template.label(t["state"]),
+                "received": _iso(t["received_at"]),
+                "reported": _iso(t["reported_at"]),
+                "due": _iso(due),
+                "days_late": days_late,
+                "category": category,
+                "category_label": CATEGORIES[category],
+                "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
+                "note": (f"{part}; " if several and part else "") + (t["note"] or ""),
+            }
+        )
     by_level: dict[str, dict[str, int]] = {}
     for r in rows:
         for level in r["levels"].split(", "):
@@ -103,18 +126,28 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         summary[r["category"]] += 1
     return {
         "directive": {
-            "id": directive_id, "label": dstore.directive_label(row["code"], directive_id),
-            "code": row["code"], "number": row["number"], "symbol": row["symbol"],
-            "date": _date(row["date"]), "subject": row["subject"],
-            "office": row["office_code"], "office_name": office["name"],
-            "abbreviation": office["abbreviation"], "parent_body": office["parent_body"],
-            "signer": row["signer"], "place": (row["document"] or {}).get("place"),
+            "id": directive_id,
+            "label": dstore.directive_label(row["code"], directive_id),
+            "code": row["code"],
+            "number": row["number"],
+            "symbol": row["symbol"],
+            "date": _date(row["date"]),
+            "subject": row["subject"],
+            "office": row["office_code"],
+            "office_name": office["name"],
+            "abbreviation": office["abbreviation"],
+            "parent_body": office["parent_body"],
+            "signer": row["signer"],
+            "place": (row["document"] or {}).get("place"),
         },
         "upstream": upstream,
         "generated_at": now.isoformat(),
         "rows": rows,
-        "by_level": [{"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
-                     for lv in LEVELS if lv in by_level],
+        "by_level": [
+            {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+            for lv in LEVELS
+            if lv in by_level
+        ],
         "summary": summary,
         "categories": CATEGORIES,
     }
@@ -156,35 +189,63 @@ def _md_cell(value: Any) -> str:
 
 def to_md(data: dict[str, Any]) -> bytes:
     d = data["directive"]
-    lines = [f"# Kết quả thực hiện {_document_name(data)}", "",
-             f"{d['office_name']} — lập lúc {format_moment(pendulum.parse(data['generated_at']))}",
-             "", "## Tổng hợp", "", "| Phân loại | Số nhiệm vụ |", "|---|---:|"]
+    lines = [
+        f"# Kết quả thực hiện {_document_name(data)}",
+        "",
+        f"{d['office_name']} — lập lúc {format_moment(pendulum.parse(data['generated_at']))}",
+        "",
+        "## Tổng hợp",
+        "",
+        "| Phân loại | Số nhiệm vụ |",
+        "|---|---:|",
+    ]
     lines += [f"| {label} | {data['summary'][key]} |" for key, label in CATEGORIES.items()]
-    lines += [f"| **Tổng** | **{data['summary']['total']}** |", "", "## Theo cấp học", "",
-              "| Cấp | Tổng | " + " | ".join(CATEGORIES.values()) + " |",
-              "|---|---:|" + "---:|" * len(CATEGORIES)]
-    lines += [f"| {lv['level']} | {lv['total']} | " + " | ".join(str(lv[k]) for k in CATEGORIES)
-              + " |" for lv in data["by_level"]]
-    lines += ["", "## Chi tiết", "", "| " + " | ".join(t for _k, t in COLUMNS) + " |",
-              "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(_md_cell(_shown(k, r[k])) for k, _t in COLUMNS) + " |"
-              for r in data["rows"]]
+    lines += [
+        f"| **Tổng** | **{data['summary']['total']}** |",
+        "",
+        "## Theo cấp học",
+        "",
+        "| Cấp | Tổng | " + " | ".join(CATEGORIES.values()) + " |",
+        "|---|---:|" + "---:|" * len(CATEGORIES),
+    ]
+    lines += [
+        f"| {lv['level']} | {lv['total']} | " + " | ".join(str(lv[k]) for k in CATEGORIES) + " |"
+        for lv in data["by_level"]
+    ]
+    lines += [
+        "",
+        "## Chi tiết",
+        "",
+        "| " + " | ".join(t for _k, t in COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    lines += [
+        "| " + " | ".join(_md_cell(_shown(k, r[k])) for k, _t in COLUMNS) + " |"
+        for r in data["rows"]
+    ]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def to_xlsx(data: dict[str, Any]) -> bytes:
-    from openpyxl import Workbook
+def _header_style():
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    return (
+        Font(bold=True),
+        PatternFill("solid", fgColor="DDEBF7"),
+        Alignment(wrap_text=True, vertical="center"),
+    )
+
+
+def _detail_sheet(sheet, data: dict[str, Any]) -> None:
+    """One row per task: a bold header, real dates, widths, frozen panes, a filter."""
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    sheet = book.active
     sheet.title = "Chi tiết"
-    header_font, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    header_font, fill, align = _header_style()
     sheet.append([title for _key, title in COLUMNS])
     for cell in sheet[1]:
         cell.font, cell.fill = header_font, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.alignment = align
     for r in data["rows"]:
         values = []
         for key, _title in COLUMNS:
@@ -203,30 +264,45 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
     sheet.freeze_panes = "D2"  # header row and the unit's name stay in view
     sheet.auto_filter.ref = sheet.dimensions
 
-    summary = book.create_sheet("Tổng hợp")
+
+def _summary_sheet(summary, data: dict[str, Any]) -> None:
+    """By level and in total, per completion category."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    header_font, fill, align = _header_style()
     summary.append([f"Kết quả thực hiện {_document_name(data)}"])
     summary["A1"].font = Font(bold=True, size=13)
     summary.append([])
     summary.append(["Cấp học", "Tổng số", *CATEGORIES.values()])
     for lv in data["by_level"]:
         summary.append([lv["name"], lv["total"], *(lv[k] for k in CATEGORIES)])
-    summary.append(["Tổng cộng", data["summary"]["total"],
-                    *(data["summary"][k] for k in CATEGORIES)])
+    summary.append(
+        ["Tổng cộng", data["summary"]["total"], *(data["summary"][k] for k in CATEGORIES)]
+    )
     for cell in summary[3]:
         cell.font, cell.fill = header_font, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.alignment = align
     for cell in summary[summary.max_row]:
         cell.font = header_font
     for column in range(1, 7):
         summary.column_dimensions[get_column_letter(column)].width = 16 if column > 1 else 14
     summary.freeze_panes = "B4"
+
+
+def to_xlsx(data: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    _detail_sheet(book.active, data)
+    _summary_sheet(book.create_sheet("Tổng hợp"), data)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def _document_name(data: dict[str, Any]) -> str:
-    """"Công văn số 746/SGDDĐT-GDCN ngày 21/03/2024 của Sở …" (the upstream one, if any)."""
+    """ "Công văn số 746/SGDDĐT-GDCN ngày 21/03/2024 của Sở …" (the upstream one, if any)."""
     up = data["upstream"]
     if up:
         date = f" ngày {format_date(dt.date.fromisoformat(up['date']))}" if up["date"] else ""
@@ -257,8 +333,11 @@ def to_docx(data: dict[str, Any]) -> bytes:
     def para(cell_or_doc, text="", bold=False, italic=False, center=False, size=None):
         first = getattr(cell_or_doc, "paragraphs", None)
         fresh = first and len(first) == 1 and not first[0].text and not first[0].runs
-        p = first[0] if fresh and hasattr(cell_or_doc, "vertical_alignment") else (
-            cell_or_doc.add_paragraph())
+        p = (
+            first[0]
+            if fresh and hasattr(cell_or_doc, "vertical_alignment")
+            else (cell_or_doc.add_paragraph())
+        )
         run = p.add_run(text)
         run.bold, run.italic = bold, italic
         if size:
@@ -280,32 +359,39 @@ def to_docx(data: dict[str, Any]) -> bytes:
     para(doc, "BÁO CÁO", bold=True, center=True, size=14)
     para(doc, f"Kết quả thực hiện {_document_name(data)}", bold=True, center=True)
     done = s["on_time"] + s["late"]
-    para(doc, f"Thực hiện {_document_name(data)}, {d['office_name']} báo cáo kết quả thực "
-              "hiện như sau:")
+    para(
+        doc,
+        f"Thực hiện {_document_name(data)}, {d['office_name']} báo cáo kết quả thực hiện như sau:",
+    )
     para(doc, "1. Tình hình triển khai", bold=True)
-    para(doc, f"{d['office_name']} đã ban hành văn bản {d['label']} về việc {d['subject']} "
-              f"gửi {s['total']} đơn vị/nhiệm vụ. Đến ngày "
-              f"{format_date(pendulum.parse(data['generated_at']))}: {done} đã báo cáo "
-              f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
-              f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).")
+    para(
+        doc,
+        f"{d['office_name']} đã ban hành văn bản {d['label']} về việc {d['subject']} "
+        f"gửi {s['total']} đơn vị/nhiệm vụ. Đến ngày "
+        f"{format_date(pendulum.parse(data['generated_at']))}: {done} đã báo cáo "
+        f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
+        f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).",
+    )
     para(doc, "2. Tổng hợp theo cấp học", bold=True)
     table = doc.add_table(rows=1, cols=2 + len(CATEGORIES))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, title in zip(table.rows[0].cells, ["Cấp học", "Tổng số", *CATEGORIES.values()],
-                           strict=True):
+    for cell, title in zip(
+        table.rows[0].cells, ["Cấp học", "Tổng số", *CATEGORIES.values()], strict=True
+    ):
         cell.text = ""
         cell.paragraphs[0].add_run(title).bold = True
     for lv in [*data["by_level"], {"name": "Tổng cộng", **s}]:
         cells = table.add_row().cells
-        for cell, value in zip(cells, [lv["name"], lv["total"], *(lv[k] for k in CATEGORIES)],
-                               strict=True):
+        for cell, value in zip(
+            cells, [lv["name"], lv["total"], *(lv[k] for k in CATEGORIES)], strict=True
+        ):
             cell.text = str(value)
     para(doc, "3. Các đơn vị chậm báo cáo", bold=True)
     late = [r for r in data["rows"] if r["category"] in ("late", "open_overdue")]
     if late:
         for r in late:
-            state = ("đã báo cáo" if r["category"] == "late" else "chưa báo cáo")
+            state = "đã báo cáo" if r["category"] == "late" else "chưa báo cáo"
             para(doc, f"- {r['unit_name']}: {state}, trễ {r['days_late']} ngày làm việc.")
     else:
         para(doc, "Không có đơn vị nào chậm báo cáo.")
@@ -315,14 +401,23 @@ def to_docx(data: dict[str, Any]) -> bytes:
     sign = doc.add_table(rows=1, cols=2)
     where, who = sign.rows[0].cells
     para(where, "Nơi nhận:", bold=True, size=11)
-    para(where, f"- {data['upstream']['office_name']};" if data["upstream"] else
-         f"- {d['parent_body'] or 'Cơ quan cấp trên'} (b/c);", size=11)
+    para(
+        where,
+        f"- {data['upstream']['office_name']};"
+        if data["upstream"]
+        else f"- {d['parent_body'] or 'Cơ quan cấp trên'} (b/c);",
+        size=11,
+    )
     para(where, "- Lưu: VT.", size=11)
     signer = d["signer"] or {}
     chain = signer.get("chain") or []
     for link in chain:
-        para(who, f"{link.get('authority', '')}. {link.get('title', '')}".strip(". "),
-             bold=True, center=True)
+        para(
+            who,
+            f"{link.get('authority', '')}. {link.get('title', '')}".strip(". "),
+            bold=True,
+            center=True,
+        )
     para(who, signer.get("position") or "THỦ TRƯỞNG CƠ QUAN", bold=True, center=True)
     para(who, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, center=True, size=11)
     para(who, "")
@@ -333,7 +428,11 @@ def to_docx(data: dict[str, Any]) -> bytes:
 
 
 WRITERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
-    "json": to_json, "csv": to_csv, "md": to_md, "xlsx": to_xlsx, "docx": to_docx,
+    "json": to_json,
+    "csv": to_csv,
+    "md": to_md,
+    "xlsx": to_xlsx,
+    "docx": to_docx,
 }
 
 

@@ -39,8 +39,12 @@ class Swept:
     notifications: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"overdue": self.overdue, "generated": self.generated,
-                "escalations": dict(self.escalations), "notifications": self.notifications}
+        return {
+            "overdue": self.overdue,
+            "generated": self.generated,
+            "escalations": dict(self.escalations),
+            "notifications": self.notifications,
+        }
 
 
 def sweep(store: Store, now: pendulum.DateTime, ahead: Duration | None = None) -> Swept:
@@ -66,8 +70,9 @@ def sweep(store: Store, now: pendulum.DateTime, ahead: Duration | None = None) -
             dest, sources = template.overdue_state, template.overdue_sources
             if not dest or not sources:
                 continue
-            trigger = next(t.trigger for t in template.transitions
-                           if t.dest == dest and engine.SYSTEM in t.by)
+            trigger = next(
+                t.trigger for t in template.transitions if t.dest == dest and engine.SYSTEM in t.by
+            )
             result.overdue += tstore.sweep_overdue(conn, template_id, sources, dest, trigger, now)
             if template.escalation:
                 _climb(conn, template_id, template, now, calendar_of, result)
@@ -88,8 +93,14 @@ def _generate_periods(store: Store, conn, now, ahead, calendar_of) -> int:
         for due in periods_due(last, every, day, row["until"], horizon):
             schedule = Schedule.of(due, template, calendar)
             created += estore.add_period(
-                conn, row["id"], row["first"], period_key(due), template.initial,
-                schedule.__dict__, received, now,
+                conn,
+                row["id"],
+                row["first"],
+                period_key(due),
+                template.initial,
+                schedule.__dict__,
+                received,
+                now,
             )
     return created
 
@@ -100,26 +111,41 @@ def _climb(conn, template_id: int, template: Template, now, calendar_of, result:
     if not found:
         return
     office_rows, people_rows = estore.offices_and_people(conn)
-    resolvers = {code: Resolver(office_rows[code], people_rows)
-                 for code in {d["office_code"] for d in found}}
+    resolvers = {
+        code: Resolver(office_rows[code], people_rows) for code in {d["office_code"] for d in found}
+    }
     rows = []
     for directive in found:
         resolver = resolvers[directive["office_code"]]
         for number, rung in enumerate(template.escalation, start=1):
-            for level in (LEVELS if rung.to == "level_contact" else ("",)):
+            for level in LEVELS if rung.to == "level_contact" else ("",):
                 reached = resolver.resolve(directive["document"], rung.to, level)
-                rows.append({"directive_id": directive["id"], "rung": number, "level": level,
-                             "target": reached.target, "person_id": reached.person_id,
-                             "target_name": reached.name, "note": reached.note})
+                rows.append(
+                    {
+                        "directive_id": directive["id"],
+                        "rung": number,
+                        "level": level,
+                        "target": reached.target,
+                        "person_id": reached.person_id,
+                        "target_name": reached.name,
+                        "note": reached.note,
+                    }
+                )
     estore.load_targets(conn, rows)
     yesterday = now.date() - dt.timedelta(days=1)
     for office in resolvers:
         last_on_time = calendar_of(office).ordinal(yesterday)
         for number, rung in enumerate(template.escalation, start=1):
             made = estore.escalate(
-                conn, template_id=template_id, office=office, state=template.overdue_state,
-                rung=number, kind=rung.kind, per_level=rung.to == "level_contact",
-                seq_limit=last_on_time - rung.after if rung.after else None, now=now,
+                conn,
+                template_id=template_id,
+                office=office,
+                state=template.overdue_state,
+                rung=number,
+                kind=rung.kind,
+                per_level=rung.to == "level_contact",
+                seq_limit=last_on_time - rung.after if rung.after else None,
+                now=now,
             )
             if made:
                 result.escalations[rung.kind] = result.escalations.get(rung.kind, 0) + made
@@ -140,8 +166,13 @@ class Delivered:
     errors: tuple[str, ...]
 
 
-def deliver(store: Store, send: Callable[[dict[str, Any]], None], channel: str,
-            now: pendulum.DateTime, limit: int | None = None) -> Delivered:
+def deliver(
+    store: Store,
+    send: Callable[[dict[str, Any]], None],
+    channel: str,
+    now: pendulum.DateTime,
+    limit: int | None = None,
+) -> Delivered:
     """Send queued messages; each is marked in its own transaction right after sending."""
     with store.read() as conn:
         messages = estore.pending_messages(conn, limit)
@@ -166,8 +197,13 @@ def outbox_size(store: Store) -> int:
         return len(estore.pending_messages(conn, None))
 
 
-def escalation_listing(store: Store, open_only: bool = False, person: str | None = None,
-                       directive: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def escalation_listing(
+    store: Store,
+    open_only: bool = False,
+    person: str | None = None,
+    directive: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     with store.read() as conn:
         directive_id = dstore.resolve_directive(conn, directive) if directive else None
         if person and not ostore.get_person(conn, person):

@@ -58,8 +58,10 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
             raise InputError(f"{path}: not an Excel .xlsx workbook ({exc})") from exc
         sheet = book.worksheets[0]
-        rows = [(n, [_cell(v) for v in row])
-                for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        rows = [
+            (n, [_cell(v) for v in row])
+            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
         book.close()
     elif suffix == ".csv":
         raw = path.read_bytes()
@@ -71,8 +73,10 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        rows = [(n, [_cell(v) for v in row])
-                for n, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
+        rows = [
+            (n, [_cell(v) for v in row])
+            for n, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+        ]
     else:
         raise InputError(f"{path}: expected a .xlsx or .csv file")
     rows = [(n, r) for n, r in rows if any(r)]
@@ -106,10 +110,8 @@ class Plan:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def read_units(path: Path, office: str) -> tuple[list[Unit], list[str], list[str], set[str]]:
-    """The units of the file, its problems ("file: row N, column 'X': …"), the columns it
-    ignored, and the fields it has."""
-    header, data = read_table(path)
+def _columns(path: Path, header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Which column holds which field, and the columns nobody asked for."""
     columns: dict[str, int] = {}
     ignored = []
     for index, title in enumerate(header):
@@ -122,42 +124,70 @@ def read_units(path: Path, office: str) -> tuple[list[Unit], list[str], list[str
     if missing:
         raise InputError(
             f"{path}: row 1 has no column for {', '.join(missing)} (expected e.g. "
-            + "; ".join(f"'{HEADERS[f][2] if len(HEADERS[f]) > 2 else HEADERS[f][0]}'" for f in missing)
+            + "; ".join(f"'{HEADERS[f][2]}'" for f in missing)
             + ")"
         )
+    return columns, ignored
+
+
+def _check(
+    values: dict[str, str], number: int, seen: dict[str, int]
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """A row's levels and its problems as (field, message); records its code in ``seen``."""
+    problems = [(name, "is empty") for name in REQUIRED if not values[name]]
+    code = values["code"]
+    if code and not _CODE.match(code):
+        problems.append(("code", f"{code!r} is not a unit code (letters, digits, '-', '_', '.')"))
+    elif code in seen:
+        problems.append(("code", f"{code} is already on row {seen[code]}"))
+    elif code:
+        seen[code] = number
+    levels: tuple[str, ...] = ()
+    try:
+        levels = _levels(values["levels"]) if values["levels"] else ()
+    except ValueError as exc:
+        problems.append(
+            (
+                "levels",
+                f"unknown level {exc.args[0]!r} (expected "
+                f"{', '.join(LEVELS)} or their names, e.g. 'Tiểu học, THCS')",
+            )
+        )
+    if values.get("email") and not _EMAIL.match(values["email"]):
+        problems.append(("email", f"{values['email']!r} is not an e-mail address"))
+    return levels, problems
+
+
+def read_units(path: Path, office: str) -> tuple[list[Unit], list[str], list[str], set[str]]:
+    """The units of the file, its problems ("file: row N, column 'X': …"), the columns it
+    ignored, and the fields it has."""
+    header, data = read_table(path)
+    columns, ignored = _columns(path, header)
     problems, units, seen = [], [], {}
     for number, row in data:
         values = {f: (row[i] if i < len(row) else "") for f, i in columns.items()}
-
-        def bad(name: str, message: str, number: int = number) -> None:
-            problems.append(f"{path}: row {number}, column '{header[columns[name]]}': {message}")
-
-        for name in REQUIRED:
-            if not values[name]:
-                bad(name, "is empty")
-        code = values["code"]
-        if code and not _CODE.match(code):
-            bad("code", f"{code!r} is not a unit code (letters, digits, '-', '_', '.')")
-        elif code in seen:
-            bad("code", f"{code} is already on row {seen[code]}")
-        elif code:
-            seen[code] = number
-        try:
-            levels = _levels(values["levels"]) if values["levels"] else ()
-        except ValueError as exc:
-            bad("levels", f"unknown level {exc.args[0]!r} (expected {', '.join(LEVELS)} "
-                          "or their names, e.g. 'Tiểu học, THCS')")
-            levels = ()
-        if values.get("email") and not _EMAIL.match(values["email"]):
-            bad("email", f"{values['email']!r} is not an e-mail address")
-        units.append(Unit(code=code, name=values["name"], levels=levels, office=office,
-                          principal=values.get("principal", ""), email=values.get("email", ""),
-                          phone=values.get("phone", "")))
+        levels, bad = _check(values, number, seen)
+        problems += [
+            f"{path}: row {number}, column '{header[columns[name]]}': {message}"
+            for name, message in bad
+        ]
+        units.append(
+            Unit(
+                code=values["code"],
+                name=values["name"],
+                levels=levels,
+                office=office,
+                principal=values.get("principal", ""),
+                email=values.get("email", ""),
+                phone=values.get("phone", ""),
+            )
+        )
     return units, problems, ignored, set(columns)
 
 
-def plan(units: list[Unit], existing: dict[str, dict[str, Any]], office: str,
-         present: set[str]) -> tuple[Plan, list[str]]:
+def plan(
+    units: list[Unit], existing: dict[str, dict[str, Any]], office: str, present: set[str]
+) -> tuple[Plan, list[str]]:
     """Compare with the database: new, changed (field by field), unchanged; and refuse a
     code that belongs to another office."""
     result, problems = Plan(), []
@@ -167,7 +197,9 @@ def plan(units: list[Unit], existing: dict[str, dict[str, Any]], office: str,
             result.new.append(unit)
             continue
         if old["office_code"] != office:
-            problems.append(f"unit {unit.code} belongs to office {old['office_code']}, not {office}")
+            problems.append(
+                f"unit {unit.code} belongs to office {old['office_code']}, not {office}"
+            )
             continue
         diff = {}
         for name in FIELDS[1:]:

@@ -40,16 +40,24 @@ def tasks_table(views: Sequence[TaskView]) -> Table:
     table.add_column("Báo cáo lúc", no_wrap=True)
     for v in views:
         table.add_row(
-            str(v.id), f"{v.directive} [{v.deliverable}]", v.unit_name, ",".join(v.levels),
-            Text(v.state_label, style=state_style(v.state)), format_moment(v.due),
+            str(v.id),
+            f"{v.directive} [{v.deliverable}]",
+            v.unit_name,
+            ",".join(v.levels),
+            Text(v.state_label, style=state_style(v.state)),
+            format_moment(v.due),
             format_moment(v.reported_at),
         )
     return table
 
 
-def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str],
-               escalations: Sequence[dict[str, Any]] = (),
-               children: tuple[int, int] | None = None) -> Table:
+def task_panel(
+    view: TaskView,
+    directive: dict[str, Any],
+    allowed: Sequence[str],
+    escalations: Sequence[dict[str, Any]] = (),
+    children: tuple[int, int] | None = None,
+) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
@@ -69,11 +77,15 @@ def task_panel(view: TaskView, directive: dict[str, Any], allowed: Sequence[str]
         ("Có thể làm", ", ".join(allowed) or "không còn thao tác nào"),
     ]
     rows += [
-        ("Đôn đốc", Text(f"{e['kind']} lần {e['round']} → {e['target_name']} "
-                         f"({format_moment(e['created_at'])})"
-                         + (f", đã xử lý {format_moment(e['resolved_at'])}" if e["resolved_at"]
-                            else ""),
-                         style="dim" if e["resolved_at"] else "red"))
+        (
+            "Đôn đốc",
+            Text(
+                f"{e['kind']} lần {e['round']} → {e['target_name']} "
+                f"({format_moment(e['created_at'])})"
+                + (f", đã xử lý {format_moment(e['resolved_at'])}" if e["resolved_at"] else ""),
+                style="dim" if e["resolved_at"] else "red",
+            ),
+        )
         for e in escalations
     ]
     rows = [(k, v) for k, v in rows if v is not None]
@@ -91,8 +103,9 @@ def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> T
     table.add_column("Ghi chú", overflow="fold")
     table.add_row(format_moment(created.received_at), "issue", "→ received", "—", "giao việc")
     for e in events:
-        table.add_row(format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}",
-                      e.actor, e.note)
+        table.add_row(
+            format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}", e.actor, e.note
+        )
     return table
 
 
@@ -105,11 +118,14 @@ def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Templa
     table.add_column("Tình hình", overflow="fold")
     for row in rows:
         template = templates[row["template_id"]]
-        states = ", ".join(
-            f"{template.label(s)} {n}" for s, n in sorted(row["states"].items())
+        states = ", ".join(f"{template.label(s)} {n}" for s, n in sorted(row["states"].items()))
+        table.add_row(
+            str(row["id"]),
+            row["code"] or "(chưa số)",
+            format_date(row["date"]),
+            row["subject"],
+            states,
         )
-        table.add_row(str(row["id"]), row["code"] or "(chưa số)", format_date(row["date"]),
-                      row["subject"], states)
     return table
 
 
@@ -131,8 +147,16 @@ def template_view(template: Template) -> Group:
     states.add_column("Nhãn")
     states.add_column("Ghi chú")
     for s in template.states:
-        marks = [m for m, on in (("đầu", s.name == template.initial), ("kết thúc", s.final),
-                                 ("đã báo cáo", s.reported), ("quá hạn", s.overdue)) if on]
+        marks = [
+            m
+            for m, on in (
+                ("đầu", s.name == template.initial),
+                ("kết thúc", s.final),
+                ("đã báo cáo", s.reported),
+                ("quá hạn", s.overdue),
+            )
+            if on
+        ]
         states.add_row(s.name, s.label, ", ".join(marks))
     moves = Table()
     moves.add_column("Thao tác")
@@ -142,9 +166,9 @@ def template_view(template: Template) -> Group:
     for t in template.transitions:
         moves.add_row(f"{t.trigger} ({t.label})", ", ".join(t.sources), t.dest, "/".join(t.by))
     ladder = Text(
-        "Thang đôn đốc: " + "; ".join(
-            f"+{r.after} ngày làm việc → {r.to} ({r.kind})" for r in template.escalation
-        ) + f"\nHạn mặc định: {template.default_deadline}; gia hạn ân hạn: {template.grace}"
+        "Thang đôn đốc: "
+        + "; ".join(f"+{r.after} ngày làm việc → {r.to} ({r.kind})" for r in template.escalation)
+        + f"\nHạn mặc định: {template.default_deadline}; gia hạn ân hạn: {template.grace}"
     )
     return Group(states, moves, ladder)
 
@@ -156,8 +180,9 @@ def org_table(offices: Sequence[dict[str, Any]]) -> Group:
         for col in ("ID", "Họ tên", "Chức vụ", "Cấp phụ trách", "Báo cáo cho"):
             people.add_column(col, overflow="fold")
         for p in office["people"]:
-            people.add_row(p["id"], p["name"], p["position"], p["levels"] or "—",
-                           p["reports_to"] or "—")
+            people.add_row(
+                p["id"], p["name"], p["position"], p["levels"] or "—", p["reports_to"] or "—"
+            )
         units = Table(title=f"Đơn vị ({len(office['units'])})", title_justify="left")
         for col in ("Mã", "Tên", "Cấp", "Hiệu trưởng"):
             units.add_column(col, overflow="fold")
@@ -180,10 +205,15 @@ def directive_panel(detail: dict[str, Any]) -> Group:
         ("Trích yếu", doc.get("subject") or "—"),
         ("Độ khẩn", doc.get("urgency") or "—"),
         ("Gửi cấp", ", ".join(doc.get("recipient_levels") or []) or "—"),
-        ("Người ký", " ".join(filter(None, [chain, signer.get("position"), signer.get("name")]))
-         or "—"),
-        ("Quy trình", f"{detail['workflow']['name']} v{detail['workflow']['version']} "
-                      f"({detail['workflow']['hash']})"),
+        (
+            "Người ký",
+            " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
+        ),
+        (
+            "Quy trình",
+            f"{detail['workflow']['name']} v{detail['workflow']['version']} "
+            f"({detail['workflow']['hash']})",
+        ),
     ):
         grid.add_row(key, value)
     deliverables = Table(title="Phần việc phải báo cáo", title_justify="left")
@@ -191,9 +221,17 @@ def directive_panel(detail: dict[str, Any]) -> Group:
     deliverables.add_column("Hạn", no_wrap=True)
     deliverables.add_column("Nội dung", overflow="fold")
     for d in detail["deliverables"]:
-        due = format_moment(_moment(d["due"])) if d["due"] else (
-            f"{d['relative']['amount']} {d['relative']['unit']} từ {d['relative']['from']}"
-            if d["relative"] else "định kỳ" if d["recurring"] else "—")
+        due = (
+            format_moment(_moment(d["due"]))
+            if d["due"]
+            else (
+                f"{d['relative']['amount']} {d['relative']['unit']} từ {d['relative']['from']}"
+                if d["relative"]
+                else "định kỳ"
+                if d["recurring"]
+                else "—"
+            )
+        )
         deliverables.add_row(d["item"] or "—", due, d["text"])
     counts = Table(title="Tình hình thực hiện", title_justify="left")
     counts.add_column("Trạng thái")
@@ -227,12 +265,20 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
         ("Độ khẩn, mật", ", ".join(filter(None, [data["urgency"], data["secrecy"]])) or "—"),
         ("Kính gửi", "\n".join(data["recipients"]) or "—"),
         ("Cấp nhận", ", ".join(data["recipient_levels"]) or "—"),
-        ("Căn cứ", "\n".join(
-            f"{r['kind']} {r['code']}" + (f" ngày {format_date(_date(r['date']))}" if r["date"] else "")
-            for r in data["references"]) or "—"),
+        (
+            "Căn cứ",
+            "\n".join(
+                f"{r['kind']} {r['code']}"
+                + (f" ngày {format_date(_date(r['date']))}" if r["date"] else "")
+                for r in data["references"]
+            )
+            or "—",
+        ),
         ("Nhiệm vụ", ", ".join(i["number"] for i in data["items"]) or "—"),
-        ("Người ký", " ".join(filter(None, [chain, signer.get("position"), signer.get("name")]))
-         or "—"),
+        (
+            "Người ký",
+            " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
+        ),
         ("Nơi nhận", "; ".join(data["distribution"]) or "—"),
     )
     for key, value in rows:
@@ -275,8 +321,9 @@ def weekday(day: dt.date, lang: str = "vi") -> str:
 
 
 def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Table:
-    table = Table(title=f"Ngày nghỉ năm {year} (ngoài thứ Bảy, Chủ nhật) và ngày làm bù",
-                  title_justify="left")
+    table = Table(
+        title=f"Ngày nghỉ năm {year} (ngoài thứ Bảy, Chủ nhật) và ngày làm bù", title_justify="left"
+    )
     table.add_column("Ngày")
     table.add_column("Thứ")
     table.add_column("Tên")
@@ -288,11 +335,20 @@ def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Table:
 
 def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["id"], "task": row["task_id"], "directive": row["code"] or f"#{row['directive_id']}",
-        "unit": row["unit"], "unit_name": row["unit_name"], "rung": row["rung"],
-        "kind": row["kind"], "round": row["round"], "target": row["target"],
-        "person": row["person_id"], "reached": row["target_name"], "note": row["note"],
-        "due": row["due_at"].isoformat(), "created_at": row["created_at"].isoformat(),
+        "id": row["id"],
+        "task": row["task_id"],
+        "directive": row["code"] or f"#{row['directive_id']}",
+        "unit": row["unit"],
+        "unit_name": row["unit_name"],
+        "rung": row["rung"],
+        "kind": row["kind"],
+        "round": row["round"],
+        "target": row["target"],
+        "person": row["person_id"],
+        "reached": row["target_name"],
+        "note": row["note"],
+        "due": row["due_at"].isoformat(),
+        "created_at": row["created_at"].isoformat(),
         "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
         "state": row["state"],
     }
@@ -314,9 +370,12 @@ def escalations_table(rows: Sequence[dict[str, Any]]) -> Table | Text:
         if r["note"]:
             reached.append(f" ({r['note']})", style="dim")
         table.add_row(
-            format_date(r["created_at"]), str(r["task_id"]),
-            r["code"] or f"#{r['directive_id']}", r["unit_name"],
-            f"{r['kind']} lần {r['round']}", reached,
+            format_date(r["created_at"]),
+            str(r["task_id"]),
+            r["code"] or f"#{r['directive_id']}",
+            r["unit_name"],
+            f"{r['kind']} lần {r['round']}",
+            reached,
             format_date(r["resolved_at"]) if r["resolved_at"] else Text("chưa", style="red"),
         )
     return table
@@ -329,8 +388,10 @@ def chain_tree(root: dict[str, Any], lang: str = "vi") -> Tree:
         text = Text()
         if node["via"]:
             via = node["via"]
-            text.append(f"{via['unit_name']} (nhiệm vụ {via['task']}: {via['state_label']}) → ",
-                        style="red" if via["state"] == "overdue" else "dim")
+            text.append(
+                f"{via['unit_name']} (nhiệm vụ {via['task']}: {via['state_label']}) → ",
+                style="red" if via["state"] == "overdue" else "dim",
+            )
         text.append(node["label"], style="bold" + (" underline" if node["selected"] else ""))
         text.append(f"  {node['office_name'] or node['office']}")
         due = format_date(pendulum.parse(node["due"])) if node["due"] else "—"

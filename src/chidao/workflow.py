@@ -28,8 +28,16 @@ from chidao.errors import InputError, TemplateError, TransitionRefused
 ROLES = ("recipient", "office", "system")
 TARGETS = ("level_contact", "signer", "signer.principal", "office_head", "parent_body")
 TOP_KEYS = {
-    "name", "title", "description", "states", "initial", "receipt", "transitions",
-    "deadline", "escalation", "on_children_reported",
+    "name",
+    "title",
+    "description",
+    "states",
+    "initial",
+    "receipt",
+    "transitions",
+    "deadline",
+    "escalation",
+    "on_children_reported",
 }
 STATE_KEYS = {"label", "label_en", "final", "reported", "overdue", "description"}
 TRANSITION_KEYS = {"trigger", "source", "dest", "by", "label", "label_en"}
@@ -97,8 +105,9 @@ class Template:
 
     def trigger_label(self, trigger: str) -> str:
         """What a person reads for a trigger ("Gửi báo cáo"), or the trigger itself."""
-        return next((t.label for t in self.transitions if t.trigger == trigger and t.label),
-                    trigger)
+        return next(
+            (t.label for t in self.transitions if t.trigger == trigger and t.label), trigger
+        )
 
     @property
     def final_states(self) -> tuple[str, ...]:
@@ -153,8 +162,11 @@ class Template:
             receipt=data.get("receipt", "automatic"),
             transitions=tuple(
                 Transition(
-                    trigger=t["trigger"], sources=tuple(t["sources"]), dest=t["dest"],
-                    by=tuple(t["by"]), label=t["label"],
+                    trigger=t["trigger"],
+                    sources=tuple(t["sources"]),
+                    dest=t["dest"],
+                    by=tuple(t["by"]),
+                    label=t["label"],
                 )
                 for t in data["transitions"]
             ),
@@ -239,7 +251,9 @@ def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Tr
         _check_keys(spec, TRANSITION_KEYS, "transition", problems)
         trigger = spec.get("trigger")
         if not trigger or not isinstance(trigger, str) or not trigger.isidentifier():
-            problems.add(line, f"transition needs a 'trigger' that is a plain name, not {trigger!r}")
+            problems.add(
+                line, f"transition needs a 'trigger' that is a plain name, not {trigger!r}"
+            )
             continue
         sources = [str(s) for s in _as_list(spec.get("source"))]
         if sources == ["*"]:
@@ -265,7 +279,10 @@ def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Tr
             seen[(trigger, source)] = line
         out.append(
             Transition(
-                trigger=trigger, sources=tuple(sources), dest=str(dest), by=tuple(by),
+                trigger=trigger,
+                sources=tuple(sources),
+                dest=str(dest),
+                by=tuple(by),
                 label=str(spec.get("label") or trigger),
             )
         )
@@ -390,10 +407,18 @@ def template_from_yaml(doc: Any, source: str) -> Template:
     if problems.items:
         raise TemplateError(problems.items[0], problems.items)
     return Template(
-        name=doc["name"], title=doc["title"], description=str(doc.get("description") or ""),
-        states=tuple(states), initial=initial, transitions=tuple(transitions),
-        default_deadline=default, grace=grace, escalation=tuple(ladder), receipt=receipt,
-        on_children_reported=children, ahead=ahead,
+        name=doc["name"],
+        title=doc["title"],
+        description=str(doc.get("description") or ""),
+        states=tuple(states),
+        initial=initial,
+        transitions=tuple(transitions),
+        default_deadline=default,
+        grace=grace,
+        escalation=tuple(ladder),
+        receipt=receipt,
+        on_children_reported=children,
+        ahead=ahead,
     )
 
 
@@ -448,9 +473,7 @@ class Workflow:
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
-        self._by = {
-            (t.trigger, source): t.by for t in template.transitions for source in t.sources
-        }
+        self._by = {(t.trigger, source): t.by for t in template.transitions for source in t.sources}
 
     def allowed(self, state: str, role: str | None = None) -> list[str]:
         """Triggers that may fire from ``state`` (by ``role`` when given)."""

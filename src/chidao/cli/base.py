@@ -39,7 +39,9 @@ class Settings:
     def who(self, default: str | None = None) -> str:
         actor = self.actor or os.environ.get("CHIDAO_USER") or default
         if not actor:
-            raise InputError("who is acting? give --as ID (a person id or unit code) or CHIDAO_USER")
+            raise InputError(
+                "who is acting? give --as ID (a person id or unit code) or CHIDAO_USER"
+            )
         return actor
 
 
@@ -54,23 +56,41 @@ def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]
                 clock.parse_moment(value)  # refuse a malformed --now even where unused
             setattr(ctx.find_root().ensure_object(Settings), name, value)
         return value
+
     return callback
 
 
 def global_options(func: Callable) -> Callable:
     """--db, --now, --as: valid on the group and on every command."""
-    func = click.option("--as", "actor", metavar="ID", expose_value=False,
-                        callback=_remember("actor"),
-                        help="Who acts: a person id or unit code (env CHIDAO_USER).")(func)
-    func = click.option("--now", metavar="WHEN", expose_value=False, callback=_remember("now"),
-                        help="Simulated now: ISO or dd/mm/yyyy [HH:MM] (env CHIDAO_NOW).")(func)
-    func = click.option("--db", metavar="URL", expose_value=False, callback=_remember("db"),
-                        help=f"Database URL or SQLite file (env CHIDAO_DB; default {DEFAULT_URL}).")(func)
+    func = click.option(
+        "--as",
+        "actor",
+        metavar="ID",
+        expose_value=False,
+        callback=_remember("actor"),
+        help="Who acts: a person id or unit code (env CHIDAO_USER).",
+    )(func)
+    func = click.option(
+        "--now",
+        metavar="WHEN",
+        expose_value=False,
+        callback=_remember("now"),
+        help="Simulated now: ISO or dd/mm/yyyy [HH:MM] (env CHIDAO_NOW).",
+    )(func)
+    func = click.option(
+        "--db",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember("db"),
+        help=f"Database URL or SQLite file (env CHIDAO_DB; default {DEFAULT_URL}).",
+    )(func)
     return func
 
 
 def json_option(func: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        func
+    )
 
 
 def emit_json(data: Any) -> None:
@@ -117,6 +137,7 @@ def cli() -> None:
 def command(parent: click.Group, name: str, **kwargs: Any) -> Callable:
     def wrap(func: Callable) -> Callable:
         return parent.command(name, context_settings=CONTEXT, **kwargs)(global_options(func))
+
     return wrap
 
 

@@ -132,8 +132,9 @@ cli.add_command(directive_group)
 
 
 def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
-    bar = Progress(TextColumn("Giao việc"), BarColumn(), MofNCompleteColumn(),
-                   console=con, transient=True)
+    bar = Progress(
+        TextColumn("Giao việc"), BarColumn(), MofNCompleteColumn(), console=con, transient=True
+    )
     state: dict[str, int] = {}
 
     def advance(done: int, total: int) -> None:
@@ -143,6 +144,7 @@ def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
             bar.start()
             state["task"] = bar.add_task("fan-out", total=total)
         bar.update(state["task"], completed=done)
+
     return bar, advance
 
 
@@ -186,13 +188,27 @@ def _read_directive(path: Path, yes: bool) -> Directive:
 @click.option("--office", help="Issuing office code, when the database holds several.")
 @click.option("--again", is_flag=True, help="Issue even if the same directive was issued before.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--until", metavar="DATE",
-              help="Last day of recurring reports (default: the directive's, else 31/05).")
-@click.option("--parent", metavar="TASK_ID",
-              help="The upstream task this directive answers (else found from its references).")
+@click.option(
+    "--until",
+    metavar="DATE",
+    help="Last day of recurring reports (default: the directive's, else 31/05).",
+)
+@click.option(
+    "--parent",
+    metavar="TASK_ID",
+    help="The upstream task this directive answers (else found from its references).",
+)
 @json_option
-def directive_issue(file: str, workflow: str, office: str | None, again: bool, yes: bool,
-                    until: str | None, parent: str | None, as_json: bool) -> None:
+def directive_issue(
+    file: str,
+    workflow: str,
+    office: str | None,
+    again: bool,
+    yes: bool,
+    until: str | None,
+    parent: str | None,
+    as_json: bool,
+) -> None:
     """Issue a directive: one task per recipient unit per deadline, in one transaction.
 
     FILE is a structured directive (.yaml, .yml, .json) or a dispatch text (.txt, .docx),
@@ -208,11 +224,18 @@ def directive_issue(file: str, workflow: str, office: str | None, again: bool, y
     err = Console(stderr=True)
     bar, advance = _progress_bar(err)
     try:
-        issued = engine.issue(store, directive, workflow, settings.moment(),
-                              settings.who("office"), again=again, office=office,
-                              progress=advance,
-                              until=clock.parse_moment(until, "--until").date() if until else None,
-                              parent=task_id_arg(parent) if parent else None)
+        issued = engine.issue(
+            store,
+            directive,
+            workflow,
+            settings.moment(),
+            settings.who("office"),
+            again=again,
+            office=office,
+            progress=advance,
+            until=clock.parse_moment(until, "--until").date() if until else None,
+            parent=task_id_arg(parent) if parent else None,
+        )
     finally:
         if bar.live.is_started:
             bar.stop()
@@ -226,8 +249,10 @@ def directive_issue(file: str, workflow: str, office: str | None, again: bool, y
     )
     if issued.parent_task:
         how = "as --parent said" if issued.linked_by == "--parent" else "cited in its references"
-        click.echo(f"Linked as the answer of {issued.office} to its task {issued.parent_task} "
-                   f"in {issued.parent} ({how})")
+        click.echo(
+            f"Linked as the answer of {issued.office} to its task {issued.parent_task} "
+            f"in {issued.parent} ({how})"
+        )
 
 
 @command(directive_group, "list")
@@ -288,13 +313,16 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
     for unit in plan.new:
         out.print(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})")
     for unit, diff in plan.changed:
-        changes = "; ".join(f"{name}: {before or '—'} → {after or '—'}"
-                            for name, (before, after) in diff.items())
+        changes = "; ".join(
+            f"{name}: {before or '—'} → {after or '—'}" for name, (before, after) in diff.items()
+        )
         out.print(f"~ {unit.code}: {changes}")
     if plan.ignored_columns:
         out.print(f"(columns not read: {', '.join(plan.ignored_columns)})")
-    out.print(f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
-              + (" (dry run: nothing written)" if dry_run else ""))
+    out.print(
+        f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
+        + (" (dry run: nothing written)" if dry_run else "")
+    )
 
 
 # ------------------------------------------------------------------------------ task
@@ -315,8 +343,14 @@ cli.add_command(task_group)
 @click.option("--state", help="Only tasks in this state.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @json_option
-def task_list(directive: str | None, unit: str | None, level: str | None, state: str | None,
-              limit: int | None, as_json: bool) -> None:
+def task_list(
+    directive: str | None,
+    unit: str | None,
+    level: str | None,
+    state: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """List tasks, filtered by directive, unit, level and state.
 
     Example:
@@ -325,8 +359,14 @@ def task_list(directive: str | None, unit: str | None, level: str | None, state:
     """
     if level and level.upper() not in LEVELS:
         raise InputError(f"--level: unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
-    found = engine.task_views(run_settings().store(), directive=directive, unit=unit,
-                              level=level.upper() if level else None, state=state, limit=limit)
+    found = engine.task_views(
+        run_settings().store(),
+        directive=directive,
+        unit=unit,
+        level=level.upper() if level else None,
+        state=state,
+        limit=limit,
+    )
     if as_json:
         emit_json([v.to_json() for v in found])
         return
@@ -348,10 +388,18 @@ def task_show(task_id: str, as_json: bool) -> None:
     climbed = sweeper.task_escalations(store, view.id)
     below = chains.task_children(store, view.id)
     if as_json:
-        emit_json({**view.to_json(), "allowed": allowed, "events": [e.to_json() for e in events],
-                   "escalations": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                    for k, v in e.items()} for e in climbed],
-                   "children": {"tasks": below[0], "reported": below[1]} if below else None})
+        emit_json(
+            {
+                **view.to_json(),
+                "allowed": allowed,
+                "events": [e.to_json() for e in events],
+                "escalations": [
+                    {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in e.items()}
+                    for e in climbed
+                ],
+                "children": {"tasks": below[0], "reported": below[1]} if below else None,
+            }
+        )
         return
     console().print(views.task_panel(view, directive, allowed, climbed, below))
 
@@ -369,8 +417,14 @@ def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool)
         chidao task fire start 17 --as mn-hoa-ban --note "Đã xây dựng kế hoạch"
     """
     settings = run_settings()
-    fired = engine.fire(settings.store(), trigger, [task_id_arg(t) for t in task_ids],
-                        settings.who(), settings.moment(), note=note)
+    fired = engine.fire(
+        settings.store(),
+        trigger,
+        [task_id_arg(t) for t in task_ids],
+        settings.who(),
+        settings.moment(),
+        note=note,
+    )
     if as_json:
         emit_json([f.__dict__ for f in fired])
         return
@@ -388,7 +442,9 @@ def task_history(task_id: str, as_json: bool) -> None:
 
         chidao task history 17
     """
-    view, _directive, _allowed, events = engine.task_detail(run_settings().store(), task_id_arg(task_id))
+    view, _directive, _allowed, events = engine.task_detail(
+        run_settings().store(), task_id_arg(task_id)
+    )
     if as_json:
         emit_json([e.to_json() for e in events])
         return

@@ -29,8 +29,12 @@ from chidao.store.database import DEFAULT_URL
 
 
 @command(cli, "sweep")
-@click.option("--ahead", type=click.IntRange(min=0), metavar="DAYS",
-              help="Create recurring periods due within DAYS (default: the template's ahead).")
+@click.option(
+    "--ahead",
+    type=click.IntRange(min=0),
+    metavar="DAYS",
+    help="Create recurring periods due within DAYS (default: the template's ahead).",
+)
 @json_option
 def sweep_command(ahead: int | None, as_json: bool) -> None:
     """Mark overdue what is late, climb the escalation ladders, queue notifications and
@@ -43,8 +47,11 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
         chidao sweep --now "02/04/2024 07:00"
     """
     settings = run_settings()
-    swept = sweeper.sweep(settings.store(), settings.moment(),
-                         ahead=Duration(ahead, DAYS) if ahead is not None else None)
+    swept = sweeper.sweep(
+        settings.store(),
+        settings.moment(),
+        ahead=Duration(ahead, DAYS) if ahead is not None else None,
+    )
     if as_json:
         emit_json(swept.to_json())
         return
@@ -61,8 +68,9 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
 @click.option("--directive", metavar="CODE|ID", help="Only this directive.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (newest first).")
 @json_option
-def escalations_command(open_only: bool, person: str | None, directive: str | None,
-                        limit: int | None, as_json: bool) -> None:
+def escalations_command(
+    open_only: bool, person: str | None, directive: str | None, limit: int | None, as_json: bool
+) -> None:
     """List escalations: which late task reached whom, at which rung and round.
 
     Example:
@@ -77,19 +85,34 @@ def escalations_command(open_only: bool, person: str | None, directive: str | No
 
 
 @command(cli, "notify")
-@click.option("--channel", type=click.Choice(notify.CHANNELS), default="console",
-              show_default=True, help="How to deliver queued notifications.")
+@click.option(
+    "--channel",
+    type=click.Choice(notify.CHANNELS),
+    default="console",
+    show_default=True,
+    help="How to deliver queued notifications.",
+)
 @click.option("--smtp-host", envvar="CHIDAO_SMTP_HOST", help="SMTP server (env CHIDAO_SMTP_HOST).")
 @click.option("--smtp-port", envvar="CHIDAO_SMTP_PORT", type=int, help="SMTP port (default 25).")
 @click.option("--smtp-from", envvar="CHIDAO_SMTP_FROM", help="Sender address.")
 @click.option("--smtp-user", envvar="CHIDAO_SMTP_USER", help="SMTP login.")
-@click.option("--smtp-password", envvar="CHIDAO_SMTP_PASSWORD", help="SMTP password (prefer the env).")
+@click.option(
+    "--smtp-password", envvar="CHIDAO_SMTP_PASSWORD", help="SMTP password (prefer the env)."
+)
 @click.option("--starttls", is_flag=True, envvar="CHIDAO_SMTP_STARTTLS", help="Use STARTTLS.")
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
 @json_option
-def notify_command(channel: str, smtp_host: str | None, smtp_port: int | None,
-                   smtp_from: str | None, smtp_user: str | None, smtp_password: str | None,
-                   starttls: bool, limit: int | None, as_json: bool) -> None:
+def notify_command(
+    channel: str,
+    smtp_host: str | None,
+    smtp_port: int | None,
+    smtp_from: str | None,
+    smtp_user: str | None,
+    smtp_password: str | None,
+    starttls: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Deliver the queued notifications; failed ones stay queued and are retried next time.
 
     Example:
@@ -98,8 +121,11 @@ def notify_command(channel: str, smtp_host: str | None, smtp_port: int | None,
     """
     settings = run_settings()
     if channel == "smtp":
-        sender = notify.SmtpSender(notify.smtp_settings(
-            smtp_host, smtp_port, smtp_from, smtp_user, smtp_password, starttls))
+        sender = notify.SmtpSender(
+            notify.smtp_settings(
+                smtp_host, smtp_port, smtp_from, smtp_user, smtp_password, starttls
+            )
+        )
     else:
         sender = notify.console_sender(click.echo)
     try:
@@ -141,8 +167,12 @@ def _calendar(office: str | None, org: str | None):
 
 def _calendar_options(func: Callable) -> Callable:
     func = click.option("--office", help="Use this office's overrides from the database.")(func)
-    return click.option("--org", "org", type=click.Path(dir_okay=False),
-                        help="Use the calendar: overrides of this org file.")(func)
+    return click.option(
+        "--org",
+        "org",
+        type=click.Path(dir_okay=False),
+        help="Use the calendar: overrides of this org file.",
+    )(func)
 
 
 @command(calendar_group, "due")
@@ -151,8 +181,9 @@ def _calendar_options(func: Callable) -> Callable:
 @click.option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
 @_calendar_options
 @json_option
-def calendar_due(start: str, amount: int, calendar_days: bool, office: str | None,
-                 org: str | None, as_json: bool) -> None:
+def calendar_due(
+    start: str, amount: int, calendar_days: bool, office: str | None, org: str | None, as_json: bool
+) -> None:
     """When a period of N working days (or calendar days) that starts at FROM ends.
 
     Counting starts the day after FROM and ends at 23:59:59 of the last day (Civil Code).
@@ -167,11 +198,19 @@ def calendar_due(start: str, amount: int, calendar_days: bool, office: str | Non
     due = calendar.due_after(begin, period)
     skipped = [(d, n) for d, n in calendar.days_off_between(begin.date(), due.date())]
     if as_json:
-        emit_json({"from": begin.isoformat(), "period": str(period), "due": due.isoformat(),
-                   "days_off": [{"date": d.isoformat(), "name": n} for d, n in skipped]})
+        emit_json(
+            {
+                "from": begin.isoformat(),
+                "period": str(period),
+                "due": due.isoformat(),
+                "days_off": [{"date": d.isoformat(), "name": n} for d, n in skipped],
+            }
+        )
         return
-    click.echo(f"{clock.format_date(begin)} + {period} → hạn {views.weekday(due)} "
-               f"{due.format('DD/MM/YYYY HH:mm:ss')}")
+    click.echo(
+        f"{clock.format_date(begin)} + {period} → hạn {views.weekday(due)} "
+        f"{due.format('DD/MM/YYYY HH:mm:ss')}"
+    )
     for day, name in skipped:
         click.echo(f"  nghỉ {views.weekday(day)} {day:%d/%m/%Y}: {name}")
 
@@ -189,8 +228,9 @@ def calendar_show(year: int, office: str | None, org: str | None, as_json: bool)
     """
     rows = _calendar(office, org).days_off_in(year)
     if as_json:
-        emit_json([{"date": d.isoformat(), "weekday": views.weekday(d), "name": n}
-                   for d, n in rows])
+        emit_json(
+            [{"date": d.isoformat(), "weekday": views.weekday(d), "name": n} for d, n in rows]
+        )
         return
     console().print(views.calendar_table(year, rows))
 
@@ -210,8 +250,9 @@ def directive_extend(ref: str, to: str, note: str) -> None:
         chidao directive extend 746/SGDĐT-GDCN --to 20/04/2024 --note "Theo CV của Sở" --as tung-nt
     """
     settings = run_settings()
-    label, changed = extensions.extend_directive(settings.store(), ref, due_arg(to), settings.who(),
-                                             settings.moment(), note)
+    label, changed = extensions.extend_directive(
+        settings.store(), ref, due_arg(to), settings.who(), settings.moment(), note
+    )
     click.echo(f"{label}: {changed} open task(s) now due {due_arg(to).format('DD/MM/YYYY HH:mm')}")
 
 
@@ -227,8 +268,14 @@ def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
         chidao task extend 17 18 --to 15/04/2024 --note "Trường vùng khó, mất điện" --as tung-nt
     """
     settings = run_settings()
-    changed = extensions.extend_tasks(settings.store(), [task_id_arg(t) for t in task_ids],
-                                  due_arg(to), settings.who(), settings.moment(), note)
+    changed = extensions.extend_tasks(
+        settings.store(),
+        [task_id_arg(t) for t in task_ids],
+        due_arg(to),
+        settings.who(),
+        settings.moment(),
+        note,
+    )
     click.echo(f"{changed} task(s) now due {due_arg(to).format('DD/MM/YYYY HH:mm')}")
 
 
@@ -244,8 +291,9 @@ def task_request_extension(task_id: str, to: str, note: str) -> None:
         chidao task request-extension 17 --to 10/04/2024 --note "Chờ số liệu" --as mn-hoa-ban
     """
     settings = run_settings()
-    extensions.request_extension(settings.store(), task_id_arg(task_id), due_arg(to), settings.who(),
-                             settings.moment(), note)
+    extensions.request_extension(
+        settings.store(), task_id_arg(task_id), due_arg(to), settings.who(), settings.moment(), note
+    )
     click.echo(f"Task {task_id}: extension to {due_arg(to).format('DD/MM/YYYY')} requested")
 
 
@@ -261,8 +309,15 @@ def task_grant(task_id: str, to: str | None, note: str) -> None:
         chidao task grant 17 --as tung-nt
     """
     settings = run_settings()
-    due = extensions.decide_extension(settings.store(), task_id_arg(task_id), True, settings.who(),
-                                  settings.moment(), note, due_arg(to) if to else None)
+    due = extensions.decide_extension(
+        settings.store(),
+        task_id_arg(task_id),
+        True,
+        settings.who(),
+        settings.moment(),
+        note,
+        due_arg(to) if to else None,
+    )
     click.echo(f"Task {task_id}: extension granted, now due {due.format('DD/MM/YYYY HH:mm')}")
 
 
@@ -277,6 +332,7 @@ def task_refuse(task_id: str, note: str) -> None:
         chidao task refuse 17 --note "Đã quá nhiều lần gia hạn" --as tung-nt
     """
     settings = run_settings()
-    extensions.decide_extension(settings.store(), task_id_arg(task_id), False, settings.who(),
-                            settings.moment(), note)
+    extensions.decide_extension(
+        settings.store(), task_id_arg(task_id), False, settings.who(), settings.moment(), note
+    )
     click.echo(f"Task {task_id}: extension refused")

@@ -51,28 +51,59 @@ def chain_show(ref: str, as_json: bool) -> None:
     console().print(views.chain_tree(tree))
 
 
-# ------------------------------------------------------------------------------ dashboard, report, demo
+# ------------------------------------------------------------------------ dashboard, report, demo
 
 
 @command(cli, "dashboard")
-@click.option("--directive", metavar="CODE|ID", help="Only this directive (and its level breakdown).")
+@click.option(
+    "--directive", metavar="CODE|ID", help="Only this directive (and its level breakdown)."
+)
 @click.option("--level", help="Only units at this level (MN, TH, THCS …).")
 @click.option("--unit", metavar="CODE", help="A principal's view: this school's open tasks.")
 @click.option("--person", metavar="ID", help="What is on this person's desk.")
-@click.option("--limit", type=click.IntRange(min=1), default=15, show_default=True,
-              help="Rows per list.")
-@click.option("--soon", type=click.IntRange(min=0), default=3, show_default=True,
-              metavar="DAYS", help="'Due soon' means within this many working days.")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="Language of the labels.")
-@click.option("--watch", type=click.IntRange(min=1), is_flag=False, flag_value=30, default=None,
-              metavar="[SECONDS]", help="Refresh every SECONDS (default 30) until Ctrl-C.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=15, show_default=True, help="Rows per list."
+)
+@click.option(
+    "--soon",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    metavar="DAYS",
+    help="'Due soon' means within this many working days.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Language of the labels.",
+)
+@click.option(
+    "--watch",
+    type=click.IntRange(min=1),
+    is_flag=False,
+    flag_value=30,
+    default=None,
+    metavar="[SECONDS]",
+    help="Refresh every SECONDS (default 30) until Ctrl-C.",
+)
 @click.option("--no-sweep", is_flag=True, help="Do not run the sweep first.")
 @click.option("--width", type=click.IntRange(min=40), help="Render for this many columns.")
 @json_option
-def dashboard_command(directive: str | None, level: str | None, unit: str | None,
-                      person: str | None, limit: int, soon: int, lang: str, watch: int | None,
-                      no_sweep: bool, width: int | None, as_json: bool) -> None:
+def dashboard_command(
+    directive: str | None,
+    level: str | None,
+    unit: str | None,
+    person: str | None,
+    limit: int,
+    soon: int,
+    lang: str,
+    watch: int | None,
+    no_sweep: bool,
+    width: int | None,
+    as_json: bool,
+) -> None:
     """Where every open directive stands: progress, who is late, whose desk it has reached.
 
     Runs the sweep first (unless --no-sweep), so what it shows is true as of --now.
@@ -93,8 +124,13 @@ def dashboard_command(directive: str | None, level: str | None, unit: str | None
             out.print(dashboard.WORDS[lang]["empty"])
         return
     store = settings.store()
-    options = dashboard.Options(directive=directive, level=level.upper() if level else None,
-                                person=person, limit=limit, soon_days=soon)
+    options = dashboard.Options(
+        directive=directive,
+        level=level.upper() if level else None,
+        person=person,
+        limit=limit,
+        soon_days=soon,
+    )
 
     def screen():
         now = settings.moment()
@@ -128,10 +164,20 @@ def dashboard_command(directive: str | None, level: str | None, unit: str | None
 
 @command(cli, "report")
 @click.argument("ref", metavar="DIRECTIVE")
-@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="xlsx",
-              show_default=True, help="What to write.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
-              help="File to write (default: stdout for json/csv/md, bao-cao-CODE.xlsx|docx).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(report.FORMATS),
+    default="xlsx",
+    show_default=True,
+    help="What to write.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write (default: stdout for json/csv/md, bao-cao-CODE.xlsx|docx).",
+)
 def report_command(ref: str, fmt: str, output: str | None) -> None:
     """What the office sends upward about a directive (DIRECTIVE: its code or id): one row
     per recipient unit, and a summary by level and by completion category.
@@ -151,15 +197,19 @@ def report_command(ref: str, fmt: str, output: str | None) -> None:
     if not path.parent.resolve().is_dir():
         raise InputError(f"-o: folder {path.parent} does not exist")
     report.write(data, fmt, path)
-    click.echo(f"Wrote {path} ({len(data['rows'])} rows; {data['summary']['open_overdue']} "
-               "overdue)")
+    click.echo(
+        f"Wrote {path} ({len(data['rows'])} rows; {data['summary']['open_overdue']} overdue)"
+    )
 
 
 @command(cli, "demo")
 @click.option("--seed", default=2024, show_default=True, help="Random seed of the simulation.")
 @click.option("--keep", type=click.Path(dir_okay=False), help="Keep the demo database here.")
-@click.option("--chain", is_flag=True,
-              help="Tell the chain: the Sở's Công văn 746, the Phòng's answer, the schools.")
+@click.option(
+    "--chain",
+    is_flag=True,
+    help="Tell the chain: the Sở's Công văn 746, the Phòng's answer, the schools.",
+)
 def demo_command(seed: int, keep: str | None, chain: bool) -> None:
     """Tell the whole story on a throwaway database: org, two directives, weeks of work.
 

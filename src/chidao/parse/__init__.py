@@ -18,9 +18,27 @@ from chidao.parse.header import parse_header
 from chidao.parse.reading import read_document
 from chidao.parse.signature import parse_footer
 
-KEYS = ("number", "symbol", "code", "issuer", "issuer_parent", "place", "date", "subject",
-        "urgency", "secrecy", "recipients", "recipient_levels", "references", "items",
-        "deadlines", "contacts", "signer", "distribution", "warnings")
+KEYS = (
+    "number",
+    "symbol",
+    "code",
+    "issuer",
+    "issuer_parent",
+    "place",
+    "date",
+    "subject",
+    "urgency",
+    "secrecy",
+    "recipients",
+    "recipient_levels",
+    "references",
+    "items",
+    "deadlines",
+    "contacts",
+    "signer",
+    "distribution",
+    "warnings",
+)
 
 
 def _due(moment) -> str:
@@ -46,8 +64,10 @@ def _warnings(result: dict[str, Any], body_found: bool) -> list[str]:
         (result["date"] is None, "không thấy ngày ban hành (hoặc ngày còn để trống)"),
         (result["subject"] is None, "không thấy trích yếu (V/v …)"),
         (not result["recipients"], "không thấy phần Kính gửi"),
-        (result["recipients"] and not result["recipient_levels"],
-         "không xác định được cấp học của nơi nhận"),
+        (
+            result["recipients"] and not result["recipient_levels"],
+            "không xác định được cấp học của nơi nhận",
+        ),
         (not result["deadlines"], "không thấy hạn báo cáo; quy trình sẽ dùng hạn mặc định"),
         (result["signer"] is None, "không thấy phần chữ ký"),
         (not result["distribution"], "không thấy phần Nơi nhận"),

@@ -15,23 +15,45 @@ from chidao.parse.words import CODE, DATE, HONORIFIC, digits, levels_in, make_da
 RECIPIENTS = re.compile(r"^Kính gửi\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 BULLET = re.compile(r"^[-–—+•*]\s*")
 KINDS = {
-    "công văn": "Công văn", "quyết định": "Quyết định", "kế hoạch": "Kế hoạch",
-    "chỉ thị": "Chỉ thị", "thông báo": "Thông báo", "hướng dẫn": "Hướng dẫn",
-    "báo cáo": "Báo cáo", "thông tư": "Thông tư", "nghị quyết": "Nghị quyết",
-    "nghị định": "Nghị định", "văn bản": "Văn bản", "tờ trình": "Tờ trình",
-    "luật": "Luật", "công điện": "Công điện", "chương trình": "Chương trình",
+    "công văn": "Công văn",
+    "quyết định": "Quyết định",
+    "kế hoạch": "Kế hoạch",
+    "chỉ thị": "Chỉ thị",
+    "thông báo": "Thông báo",
+    "hướng dẫn": "Hướng dẫn",
+    "báo cáo": "Báo cáo",
+    "thông tư": "Thông tư",
+    "nghị quyết": "Nghị quyết",
+    "nghị định": "Nghị định",
+    "văn bản": "Văn bản",
+    "tờ trình": "Tờ trình",
+    "luật": "Luật",
+    "công điện": "Công điện",
+    "chương trình": "Chương trình",
 }
-TYPE_CODES = {"QĐ": "Quyết định", "CT": "Chỉ thị", "KH": "Kế hoạch", "TB": "Thông báo",
-              "HD": "Hướng dẫn", "BC": "Báo cáo", "TT": "Thông tư", "NQ": "Nghị quyết",
-              "NĐ": "Nghị định", "CĐ": "Công điện", "TTr": "Tờ trình", "CTr": "Chương trình"}
+TYPE_CODES = {
+    "QĐ": "Quyết định",
+    "CT": "Chỉ thị",
+    "KH": "Kế hoạch",
+    "TB": "Thông báo",
+    "HD": "Hướng dẫn",
+    "BC": "Báo cáo",
+    "TT": "Thông tư",
+    "NQ": "Nghị quyết",
+    "NĐ": "Nghị định",
+    "CĐ": "Công điện",
+    "TTr": "Tờ trình",
+    "CTr": "Chương trình",
+}
 REFERENCE = re.compile(
     r"(?:(?P<kind>" + "|".join(KINDS) + r")\s+)?số\s+(?P<code>" + CODE + r")"
     r"(?=(?P<tail>[^;]{0,200}))",
     re.IGNORECASE,
 )
 REF_DATE = re.compile(r"^[\s,]*(?:ngày\s+)" + DATE, re.IGNORECASE)
-REF_ISSUER = re.compile(r"\bcủa\s+(?P<issuer>.+?)(?=\s+về\s|\s+ban hành|\s+v/v|[,;(]|\.$|$)",
-                        re.IGNORECASE)
+REF_ISSUER = re.compile(
+    r"\bcủa\s+(?P<issuer>.+?)(?=\s+về\s|\s+ban hành|\s+v/v|[,;(]|\.$|$)", re.IGNORECASE
+)
 
 ROMAN = re.compile(r"^(?P<n>(?:X{0,3})(?:IX|IV|V?I{0,3}))\.\s+(?P<text>\S.*)$")
 ARABIC = re.compile(r"^(?P<n>\d{1,2})[.)]\s+(?P<text>\D.*)$")
@@ -39,7 +61,8 @@ LETTER = re.compile(r"^(?P<n>[a-zđ])[).]\s+(?P<text>\S.*)$")
 CLOSING = re.compile(r"\./\.\s*$|^Nơi nhận", re.IGNORECASE)
 
 TIME_DEADLINE = re.compile(
-    r"(?:trước|chậm nhất(?: là| vào)?|hạn chót|không quá)\s+(?:lúc\s+)?(?P<h>\d{1,2})\s*(?:giờ|h|g)\s*"
+    r"(?:trước|chậm nhất(?: là| vào)?|hạn chót|không quá)\s+(?:lúc\s+)?"
+    r"(?P<h>\d{1,2})\s*(?:giờ|h|g)\s*"
     r"(?P<min>\d{2})?\s*(?:phút)?\s*,?\s*(?:ngày\s+)?" + DATE.replace("(?P<", "(?P<t"),
     re.IGNORECASE,
 )
@@ -62,7 +85,8 @@ RECURRING = re.compile(
 RECURRING_DAY = re.compile(r"ngày\s+(?P<d>\d{1,2})(?!\s*[/\d])", re.IGNORECASE)
 
 CONTACT_LEVEL = re.compile(
-    r"cấp\s+(?P<level>MN|TH|THCS|THPT|Mầm non|Tiểu học|Trung học cơ sở)\s*:\s*" + HONORIFIC
+    r"cấp\s+(?P<level>MN|TH|THCS|THPT|Mầm non|Tiểu học|Trung học cơ sở)\s*:\s*"
+    + HONORIFIC
     + r"\s+(?P<rest>.+?)(?=;|\)|$)",
     re.IGNORECASE,
 )
@@ -100,8 +124,9 @@ def read_recipients(lines: list[str], start: int) -> tuple[list[str], int]:
             if not line:
                 cursor += 1
                 continue
-            if BULLET.match(line) or (not entries and "|" not in line and len(line) < 120
-                                      and not line.endswith(":")):
+            if BULLET.match(line) or (
+                not entries and "|" not in line and len(line) < 120 and not line.endswith(":")
+            ):
                 if "|" in line:
                     entries += [_strip_entry(c) for c in line.split("|") if c.strip()]
                 else:
@@ -135,12 +160,16 @@ def find_references(text: str, year: int | None, own: str | None) -> list[dict[s
         tail = match["tail"]
         when = REF_DATE.match(tail)
         date = make_date(when["d"], when["m"], when["y"], year) if when else None
-        issuer = REF_ISSUER.search(tail[: 160])
+        issuer = REF_ISSUER.search(tail[:160])
         kind = KINDS.get(match["kind"].lower()) if match["kind"] else _code_kind(code)
-        refs.append({
-            "kind": kind, "code": code, "date": date.isoformat() if date else None,
-            "issuer": issuer["issuer"].strip().rstrip(".") if issuer else None,
-        })
+        refs.append(
+            {
+                "kind": kind,
+                "code": code,
+                "date": date.isoformat() if date else None,
+                "issuer": issuer["issuer"].strip().rstrip(".") if issuer else None,
+            }
+        )
     return refs
 
 
@@ -184,20 +213,43 @@ def _deadlines_in(text: str, year: int | None) -> list[tuple[str, _Moment]]:
             taken.append(day.span())
             start, end = min(recurring.start(), day.start()), max(recurring.end(), day.end())
             tail = re.match(r"[^.;]*", text[end:]).group(0)
-            found.append((start, (text[start:end] + tail).strip(" ,"),
-                          _Moment(recurring={"every": every, "day": int(day["d"])})))
+            found.append(
+                (
+                    start,
+                    (text[start:end] + tail).strip(" ,"),
+                    _Moment(recurring={"every": every, "day": int(day["d"])}),
+                )
+            )
     for match in RELATIVE.finditer(text):
         source = match["from"].lower()
-        origin = ("receipt" if "nhận" in source else
-                  "issue" if any(w in source for w in ("ban hành", "ký", "văn bản này")) else "event")
-        add(match, _Moment(relative={"amount": int(match["n"]),
-                                     "unit": "working_days" if match["work"] else "days",
-                                     "from": origin}))
+        origin = (
+            "receipt"
+            if "nhận" in source
+            else "issue"
+            if any(w in source for w in ("ban hành", "ký", "văn bản này"))
+            else "event"
+        )
+        add(
+            match,
+            _Moment(
+                relative={
+                    "amount": int(match["n"]),
+                    "unit": "working_days" if match["work"] else "days",
+                    "from": origin,
+                }
+            ),
+        )
     for match in TIME_DEADLINE.finditer(text):
         day = make_date(match["td"], match["tm"], match["ty"], year)
         if day and free(match.span()):
-            add(match, _Moment(due=dt.datetime(day.year, day.month, day.day,
-                                               int(match["h"]), int(match["min"] or 0))))
+            add(
+                match,
+                _Moment(
+                    due=dt.datetime(
+                        day.year, day.month, day.day, int(match["h"]), int(match["min"] or 0)
+                    )
+                ),
+            )
     for match in DAY_DEADLINE.finditer(text):
         day = make_date(match["d"], match["m"], match["y"], year)
         if day and free(match.span()):
@@ -217,23 +269,34 @@ def _contacts_in(text: str, known: dict[str, dict[str, Any]]) -> None:
         name = read_name(match["rest"])
         if name and name not in known:
             level = levels_in(match["level"]) or {match["level"].upper()}
-            known[name] = {"name": name, "level": sorted(level)[0], "phone": None, "email": None,
-                           "role": f"cấp {match['level']}"}
+            known[name] = {
+                "name": name,
+                "level": sorted(level)[0],
+                "phone": None,
+                "email": None,
+                "role": f"cấp {match['level']}",
+            }
     for match in CONTACT.finditer(text):
         rest = match["rest"]
         name = read_name(rest)
         if not name or name in known:
             continue
         sentence = re.split(r"(?<=[.;])\s|\)", rest)[0]
-        after = sentence[len(name):]
+        after = sentence[len(name) :]
         role = after.strip(" ,").split(",")[0].strip() or None
         phone = PHONE.search(after)
         email = EMAIL.search(after)
-        levels = levels_in(re.sub(r"^.*?phụ trách", "", role or "")) if role and "phụ trách" in role else set()
+        levels = (
+            levels_in(re.sub(r"^.*?phụ trách", "", role or ""))
+            if role and "phụ trách" in role
+            else set()
+        )
         known[name] = {
-            "name": name, "level": sorted(levels)[0] if len(levels) == 1 else None,
+            "name": name,
+            "level": sorted(levels)[0] if len(levels) == 1 else None,
             "phone": digits(phone["phone"]) if phone else None,
-            "email": email.group(0) if email else None, "role": role,
+            "email": email.group(0) if email else None,
+            "role": role,
         }
 
 

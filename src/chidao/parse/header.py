@@ -19,8 +19,22 @@ PLACE_DATE = re.compile(
 SUBJECT = re.compile(r"^V/v\.?\s*:?\s*(?P<text>.*)$", re.IGNORECASE)
 URGENCY = {"KHẨN": "Khẩn", "THƯỢNG KHẨN": "Thượng khẩn", "HỎA TỐC": "Hỏa tốc", "HOẢ TỐC": "Hỏa tốc"}
 SECRECY = {"MẬT": "Mật", "TỐI MẬT": "Tối mật", "TUYỆT MẬT": "Tuyệt mật"}
-BODY_WORDS = ("PHÒNG", "SỞ", "BAN", "TRƯỜNG", "TRUNG TÂM", "VĂN PHÒNG", "ỦY BAN", "UỶ BAN",
-              "UBND", "CHI CỤC", "CỤC", "BỘ", "HỘI ĐỒNG", "BAN CHỈ ĐẠO")
+BODY_WORDS = (
+    "PHÒNG",
+    "SỞ",
+    "BAN",
+    "TRƯỜNG",
+    "TRUNG TÂM",
+    "VĂN PHÒNG",
+    "ỦY BAN",
+    "UỶ BAN",
+    "UBND",
+    "CHI CỤC",
+    "CỤC",
+    "BỘ",
+    "HỘI ĐỒNG",
+    "BAN CHỈ ĐẠO",
+)
 PLACE_WORDS = ("HUYỆN", "TỈNH", "XÃ", "PHƯỜNG", "THỊ XÃ", "THÀNH PHỐ", "QUẬN", "THỊ TRẤN")
 STARTS_BODY = re.compile(r"^(Kính gửi|Căn cứ|Thực hiện|Theo|Nhằm)", re.IGNORECASE)
 
@@ -71,8 +85,15 @@ def _subject(lines: list[str], start: int, header: Header) -> int:
     index = start + 1
     while index < len(lines):
         line = lines[index]
-        if (not line or MOTTO.search(line) or PLACE_DATE.match(line) or NUMBER.match(line)
-                or line in URGENCY or line in SECRECY or STARTS_BODY.match(line)):
+        if (
+            not line
+            or MOTTO.search(line)
+            or PLACE_DATE.match(line)
+            or NUMBER.match(line)
+            or line in URGENCY
+            or line in SECRECY
+            or STARTS_BODY.match(line)
+        ):
             break
         parts.append(line)
         index += 1

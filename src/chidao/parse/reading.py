@@ -33,14 +33,21 @@ def _docx_text(path: Path) -> str:
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            lines.append("".join(node.text or "" for node in block.iter() if node.tag.endswith("}t")))
+            lines.append(
+                "".join(node.text or "" for node in block.iter() if node.tag.endswith("}t"))
+            )
         elif tag == "tbl":
             for row in block.iter():
                 if row.tag.endswith("}tc"):
                     for para in row.iter():
                         if para.tag.endswith("}p"):
-                            lines.append("".join(
-                                node.text or "" for node in para.iter() if node.tag.endswith("}t")))
+                            lines.append(
+                                "".join(
+                                    node.text or ""
+                                    for node in para.iter()
+                                    if node.tag.endswith("}t")
+                                )
+                            )
     return "\n".join(lines)
 
 

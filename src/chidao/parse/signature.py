@@ -43,7 +43,7 @@ def _distribution(lines: list[str], start: int) -> tuple[list[str], int]:
 
 
 def _name_after(lines: list[str], index: int) -> str | None:
-    for line in lines[index:index + 8]:
+    for line in lines[index : index + 8]:
         if line and not is_upper_line(line) and not line.startswith(("(", "-")):
             return line.strip(" .")
     return None

@@ -50,7 +50,7 @@ def first_date(text: str, year: int | None) -> dt.date | None:
 
 
 def is_name_word(word: str) -> bool:
-    """"Chinh", "Đô", "Ư": a capitalised word of letters only."""
+    """ "Chinh", "Đô", "Ư": a capitalised word of letters only."""
     return word.isalpha() and word[0].isupper() and (len(word) == 1 or word[1:].islower())
 
 
@@ -68,7 +68,7 @@ def read_name(text: str) -> str | None:
 
 
 def is_upper_line(line: str) -> bool:
-    """"PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", "K/T TRƯỞNG PHÒNG": every letter is a capital."""
+    """ "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", "K/T TRƯỞNG PHÒNG": every letter is a capital."""
     letters = [c for c in line if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 

@@ -22,8 +22,9 @@ def code_key(code: str) -> str:
     return "".join(unicodedata.normalize("NFC", code).upper().split())
 
 
-def find_upstream(conn: Connection, references: Iterable[dict[str, Any]], office: str
-                  ) -> dict[str, Any] | None:
+def find_upstream(
+    conn: Connection, references: Iterable[dict[str, Any]], office: str
+) -> dict[str, Any] | None:
     """The first cited directive in the database (same code and date) that has a task for
     ``office``: that task is what the new directive answers."""
     for ref in references:
@@ -32,8 +33,9 @@ def find_upstream(conn: Connection, references: Iterable[dict[str, Any]], office
             continue
         day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date)[:10])
         candidates = conn.execute(
-            select(directives.c.id, directives.c.code).where(directives.c.date == day,
-                                                             directives.c.code.is_not(None))
+            select(directives.c.id, directives.c.code).where(
+                directives.c.date == day, directives.c.code.is_not(None)
+            )
         ).all()
         for directive_id, found in candidates:
             if code_key(found) != code_key(code):
@@ -46,22 +48,36 @@ def find_upstream(conn: Connection, references: Iterable[dict[str, Any]], office
 
 def own_task(conn: Connection, directive_id: int, unit: str) -> dict[str, Any] | None:
     """The task of ``unit`` in a directive (its first deliverable and period)."""
-    row = conn.execute(
-        select(tasks.c.id, tasks.c.directive_id, tasks.c.unit_code, tasks.c.state)
-        .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)
-        .where(tasks.c.directive_id == directive_id, tasks.c.unit_code == unit)
-        .order_by(deliverables.c.seq, tasks.c.period, tasks.c.id).limit(1)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(tasks.c.id, tasks.c.directive_id, tasks.c.unit_code, tasks.c.state)
+            .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)
+            .where(tasks.c.directive_id == directive_id, tasks.c.unit_code == unit)
+            .order_by(deliverables.c.seq, tasks.c.period, tasks.c.id)
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
 def task_link(conn: Connection, task_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(tasks.c.id, tasks.c.directive_id, tasks.c.unit_code, directives.c.code,
-               directives.c.office_code)
-        .join(directives, directives.c.id == tasks.c.directive_id)
-        .where(tasks.c.id == task_id)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(
+                tasks.c.id,
+                tasks.c.directive_id,
+                tasks.c.unit_code,
+                directives.c.code,
+                directives.c.office_code,
+            )
+            .join(directives, directives.c.id == tasks.c.directive_id)
+            .where(tasks.c.id == task_id)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -69,12 +85,17 @@ def parents_of(conn: Connection, task_ids: Sequence[int]) -> list[int]:
     """Upstream tasks answered by the directives of these tasks."""
     found: set[int] = set()
     for start in range(0, len(task_ids), 500):
-        found.update(conn.scalars(
-            select(directives.c.parent_task_id).distinct()
-            .join(tasks, tasks.c.directive_id == directives.c.id)
-            .where(tasks.c.id.in_(list(task_ids[start:start + 500])),
-                   directives.c.parent_task_id.is_not(None))
-        ))
+        found.update(
+            conn.scalars(
+                select(directives.c.parent_task_id)
+                .distinct()
+                .join(tasks, tasks.c.directive_id == directives.c.id)
+                .where(
+                    tasks.c.id.in_(list(task_ids[start : start + 500])),
+                    directives.c.parent_task_id.is_not(None),
+                )
+            )
+        )
     return sorted(found)
 
 
@@ -91,7 +112,9 @@ def children_counts(conn: Connection, parent_task_ids: Sequence[int]) -> dict[in
     return {parent: (total, reported) for parent, total, reported in rows}
 
 
-def children_by_directive(conn: Connection, directive_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+def children_by_directive(
+    conn: Connection, directive_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
     """Per upstream directive: (tasks, reported) of everything answering its tasks."""
     if not directive_ids:
         return {}
@@ -110,27 +133,37 @@ def children_by_directive(conn: Connection, directive_ids: Sequence[int]) -> dic
 def links(conn: Connection) -> list[dict[str, Any]]:
     """Every link: child directive → the upstream task (its directive and unit)."""
     rows = conn.execute(
-        select(directives.c.id.label("child"), tasks.c.id.label("task"),
-               tasks.c.directive_id.label("parent"), tasks.c.unit_code, tasks.c.state,
-               units.c.name.label("unit_name"))
+        select(
+            directives.c.id.label("child"),
+            tasks.c.id.label("task"),
+            tasks.c.directive_id.label("parent"),
+            tasks.c.unit_code,
+            tasks.c.state,
+            units.c.name.label("unit_name"),
+        )
         .join(tasks, tasks.c.id == directives.c.parent_task_id)
         .join(units, units.c.code == tasks.c.unit_code)
     ).mappings()
     return [dict(r) for r in rows]
 
 
-def progress(conn: Connection, directive_ids: Sequence[int], now: dt.datetime
-             ) -> dict[int, dict[str, Any]]:
+def progress(
+    conn: Connection, directive_ids: Sequence[int], now: dt.datetime
+) -> dict[int, dict[str, Any]]:
     """Per directive: tasks, reported, open past due, and the nearest and last due."""
     if not directive_ids:
         return {}
     at = literal(now, type_=tasks.c.due_at.type)
     rows = conn.execute(
-        select(tasks.c.directive_id, func.count().label("total"),
-               func.count(tasks.c.reported_at).label("reported"),
-               func.sum(case((and_(tasks.c.reported_at.is_(None), tasks.c.due_at < at), 1),
-                             else_=0)).label("late"),
-               func.max(tasks.c.due_at).label("due"))
+        select(
+            tasks.c.directive_id,
+            func.count().label("total"),
+            func.count(tasks.c.reported_at).label("reported"),
+            func.sum(
+                case((and_(tasks.c.reported_at.is_(None), tasks.c.due_at < at), 1), else_=0)
+            ).label("late"),
+            func.max(tasks.c.due_at).label("due"),
+        )
         .where(tasks.c.directive_id.in_(list(directive_ids)))
         .group_by(tasks.c.directive_id)
     ).mappings()

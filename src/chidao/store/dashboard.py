@@ -15,8 +15,11 @@ from sqlalchemy import Connection, and_, case, exists, func, literal, or_, selec
 from chidao.store.schema import directives, escalations, people, tasks, unit_levels, units
 
 
-def scope(directive_id: int | None = None, level: str | None = None,
-          person: Mapping[str, Any] | None = None) -> list:
+def scope(
+    directive_id: int | None = None,
+    level: str | None = None,
+    person: Mapping[str, Any] | None = None,
+) -> list:
     """WHERE clauses on ``tasks`` for the chosen directive, level and person's desk.
 
     A person's desk: the tasks of their office's directives at the levels they follow (all
@@ -26,18 +29,29 @@ def scope(directive_id: int | None = None, level: str | None = None,
     if directive_id is not None:
         clauses.append(tasks.c.directive_id == directive_id)
     if level:
-        clauses.append(exists().where(unit_levels.c.unit_code == tasks.c.unit_code,
-                                      unit_levels.c.level == level))
+        clauses.append(
+            exists().where(
+                unit_levels.c.unit_code == tasks.c.unit_code, unit_levels.c.level == level
+            )
+        )
     if person is not None:
-        mine = [tasks.c.directive_id.in_(
-            select(directives.c.id).where(directives.c.office_code == person["office_code"]))]
+        mine = [
+            tasks.c.directive_id.in_(
+                select(directives.c.id).where(directives.c.office_code == person["office_code"])
+            )
+        ]
         levels = [lv for lv in (person["levels"] or "").split(",") if lv]
         if levels:
-            mine.append(exists().where(unit_levels.c.unit_code == tasks.c.unit_code,
-                                       unit_levels.c.level.in_(levels)))
-        reached = exists().where(escalations.c.task_id == tasks.c.id,
-                                 escalations.c.person_id == person["id"],
-                                 escalations.c.resolved_at.is_(None))
+            mine.append(
+                exists().where(
+                    unit_levels.c.unit_code == tasks.c.unit_code, unit_levels.c.level.in_(levels)
+                )
+            )
+        reached = exists().where(
+            escalations.c.task_id == tasks.c.id,
+            escalations.c.person_id == person["id"],
+            escalations.c.resolved_at.is_(None),
+        )
         clauses.append(or_(and_(*mine), reached))
     return clauses
 
@@ -51,7 +65,9 @@ def directive_states(conn: Connection, where: Sequence, now: dt.datetime) -> lis
     due, the highest rung reached and the nearest due (one pass over a covering index)."""
     query = (
         select(
-            tasks.c.directive_id, tasks.c.state, func.count().label("n"),
+            tasks.c.directive_id,
+            tasks.c.state,
+            func.count().label("n"),
             func.sum(case((tasks.c.reported_at > tasks.c.due_at, 1), else_=0)).label("done_late"),
             func.sum(case((tasks.c.due_at < _at(now), 1), else_=0)).label("past_due"),
             func.max(tasks.c.rung).label("rung"),
@@ -68,9 +84,15 @@ def directive_rows(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, 
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
         rows = conn.execute(
-            select(directives.c.id, directives.c.code, directives.c.subject, directives.c.date,
-                   directives.c.urgency, directives.c.office_code, directives.c.template_id)
-            .where(directives.c.id.in_(list(ids[start:start + 500])))
+            select(
+                directives.c.id,
+                directives.c.code,
+                directives.c.subject,
+                directives.c.date,
+                directives.c.urgency,
+                directives.c.office_code,
+                directives.c.template_id,
+            ).where(directives.c.id.in_(list(ids[start : start + 500])))
         ).mappings()
         found.update({r["id"]: dict(r) for r in rows})
     return found
@@ -80,7 +102,9 @@ def level_states(conn: Connection, where: Sequence) -> list[dict[str, Any]]:
     """Per school level and state (a TH&THCS school counts in both levels)."""
     per_unit = (
         select(tasks.c.unit_code, tasks.c.state, func.count().label("n"))
-        .where(*where).group_by(tasks.c.unit_code, tasks.c.state).subquery()
+        .where(*where)
+        .group_by(tasks.c.unit_code, tasks.c.state)
+        .subquery()
     )
     rows = conn.execute(
         select(unit_levels.c.level, per_unit.c.state, func.sum(per_unit.c.n).label("n"))
@@ -93,22 +117,32 @@ def level_states(conn: Connection, where: Sequence) -> list[dict[str, Any]]:
 def _reached(column):
     """The latest open escalation of the task: one column of it."""
     return (
-        select(column).where(escalations.c.task_id == tasks.c.id,
-                             escalations.c.resolved_at.is_(None))
-        .order_by(escalations.c.rung.desc(), escalations.c.id.desc()).limit(1)
+        select(column)
+        .where(escalations.c.task_id == tasks.c.id, escalations.c.resolved_at.is_(None))
+        .order_by(escalations.c.rung.desc(), escalations.c.id.desc())
+        .limit(1)
         .scalar_subquery()
     )
 
 
-def overdue_list(conn: Connection, where: Sequence, states: Sequence[str],
-                 limit: int) -> list[dict[str, Any]]:
+def overdue_list(
+    conn: Connection, where: Sequence, states: Sequence[str], limit: int
+) -> list[dict[str, Any]]:
     """The most overdue tasks first (smallest working-day ordinal of due), with whom their
     escalation has reached and the school's contact."""
     query = (
         select(
-            tasks.c.id, tasks.c.unit_code, units.c.name.label("unit_name"), units.c.principal,
-            units.c.phone, tasks.c.directive_id, directives.c.code, directives.c.office_code,
-            tasks.c.due_at, tasks.c.due_seq, tasks.c.rung,
+            tasks.c.id,
+            tasks.c.unit_code,
+            units.c.name.label("unit_name"),
+            units.c.principal,
+            units.c.phone,
+            tasks.c.directive_id,
+            directives.c.code,
+            directives.c.office_code,
+            tasks.c.due_at,
+            tasks.c.due_seq,
+            tasks.c.rung,
             _reached(escalations.c.kind).label("kind"),
             _reached(escalations.c.round).label("round"),
             _reached(escalations.c.target_name).label("reached"),
@@ -123,18 +157,37 @@ def overdue_list(conn: Connection, where: Sequence, states: Sequence[str],
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def due_soon(conn: Connection, where: Sequence, states: Sequence[str], now: dt.datetime,
-             last_seq: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+def due_soon(
+    conn: Connection,
+    where: Sequence,
+    states: Sequence[str],
+    now: dt.datetime,
+    last_seq: int,
+    limit: int,
+) -> tuple[int, list[dict[str, Any]]]:
     """Open tasks not yet late whose due falls within the next working days."""
-    soon = [tasks.c.state.in_(list(states)), tasks.c.due_seq <= last_seq,
-            tasks.c.due_at >= _at(now), *where]
+    soon = [
+        tasks.c.state.in_(list(states)),
+        tasks.c.due_seq <= last_seq,
+        tasks.c.due_at >= _at(now),
+        *where,
+    ]
     total = conn.execute(select(func.count()).select_from(tasks).where(*soon)).scalar()
     rows = conn.execute(
-        select(tasks.c.id, tasks.c.unit_code, units.c.name.label("unit_name"), tasks.c.state,
-               tasks.c.directive_id, directives.c.code, tasks.c.due_at)
+        select(
+            tasks.c.id,
+            tasks.c.unit_code,
+            units.c.name.label("unit_name"),
+            tasks.c.state,
+            tasks.c.directive_id,
+            directives.c.code,
+            tasks.c.due_at,
+        )
         .join(units, units.c.code == tasks.c.unit_code)
         .join(directives, directives.c.id == tasks.c.directive_id)
-        .where(*soon).order_by(tasks.c.due_seq, tasks.c.due_at, tasks.c.id).limit(limit)
+        .where(*soon)
+        .order_by(tasks.c.due_seq, tasks.c.due_at, tasks.c.id)
+        .limit(limit)
     ).mappings()
     return total, [dict(r) for r in rows]
 
@@ -142,12 +195,24 @@ def due_soon(conn: Connection, where: Sequence, states: Sequence[str], now: dt.d
 def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
     """A school's tasks across all directives, with what the dashboard shows of each."""
     rows = conn.execute(
-        select(tasks.c.id, tasks.c.state, tasks.c.due_at, tasks.c.reported_at, tasks.c.period,
-               tasks.c.days_late, tasks.c.due_seq, tasks.c.rung, directives.c.id.label("directive_id"),
-               directives.c.code, directives.c.subject, directives.c.urgency,
-               directives.c.template_id, directives.c.office_code,
-               _reached(escalations.c.kind).label("kind"),
-               _reached(escalations.c.target_name).label("reached"))
+        select(
+            tasks.c.id,
+            tasks.c.state,
+            tasks.c.due_at,
+            tasks.c.reported_at,
+            tasks.c.period,
+            tasks.c.days_late,
+            tasks.c.due_seq,
+            tasks.c.rung,
+            directives.c.id.label("directive_id"),
+            directives.c.code,
+            directives.c.subject,
+            directives.c.urgency,
+            directives.c.template_id,
+            directives.c.office_code,
+            _reached(escalations.c.kind).label("kind"),
+            _reached(escalations.c.target_name).label("reached"),
+        )
         .join(directives, directives.c.id == tasks.c.directive_id)
         .where(tasks.c.unit_code == unit)
         .order_by(tasks.c.due_at, tasks.c.id)

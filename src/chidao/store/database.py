@@ -40,7 +40,9 @@ def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn):
         mode = "DEFERRED" if conn.get_execution_options().get("readonly") else "IMMEDIATE"
-        conn.connection.dbapi_connection.execute(f"BEGIN {mode}")  # straight to the driver: hot path
+        conn.connection.dbapi_connection.execute(
+            f"BEGIN {mode}"
+        )  # straight to the driver: hot path
 
 
 class Store:
@@ -60,9 +62,11 @@ class Store:
             parsed = make_url(url)
         except ArgumentError:
             return False
-        return (parsed.drivername.startswith("sqlite")
-                and parsed.database not in (None, "", ":memory:")
-                and not Path(parsed.database).expanduser().exists())
+        return (
+            parsed.drivername.startswith("sqlite")
+            and parsed.database not in (None, "", ":memory:")
+            and not Path(parsed.database).expanduser().exists()
+        )
 
     @classmethod
     def open(cls, url: str | None = None, create: bool = True) -> Store:
@@ -73,8 +77,10 @@ class Store:
             parsed = make_url(url)
         except ArgumentError as exc:
             raise DatabaseError(f"--db: cannot read database address {url!r}") from exc
-        label = parsed.database or url if parsed.drivername.startswith("sqlite") else (
-            parsed.render_as_string(hide_password=True)
+        label = (
+            parsed.database or url
+            if parsed.drivername.startswith("sqlite")
+            else (parsed.render_as_string(hide_password=True))
         )
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
             folder = Path(parsed.database).expanduser().resolve().parent
@@ -112,8 +118,10 @@ class Store:
                 schema.metadata.create_all(conn)
                 conn.execute(
                     schema.meta.insert(),
-                    [{"key": "schema_version", "value": schema.SCHEMA_VERSION},
-                     {"key": "application", "value": "chidao"}],
+                    [
+                        {"key": "schema_version", "value": schema.SCHEMA_VERSION},
+                        {"key": "application", "value": "chidao"},
+                    ],
                 )
             return
         with self.read() as conn:

@@ -28,15 +28,21 @@ def save_template(conn: Connection, template: Template, source: str, now: dt.dat
     ).scalar()
     if found is not None:
         return found
-    version = conn.execute(
-        select(func.coalesce(func.max(templates.c.version), 0)).where(
-            templates.c.name == template.name
-        )
-    ).scalar() + 1
+    version = (
+        conn.execute(
+            select(func.coalesce(func.max(templates.c.version), 0)).where(
+                templates.c.name == template.name
+            )
+        ).scalar()
+        + 1
+    )
     return conn.execute(
         insert(templates).values(
-            name=template.name, version=version, content_hash=content_hash,
-            title=template.title, source=source,
+            name=template.name,
+            version=version,
+            content_hash=content_hash,
+            title=template.title,
+            source=source,
             spec=json.dumps(template.to_json(), sort_keys=True, ensure_ascii=False),
             created_at=now,
         )
@@ -52,20 +58,26 @@ def workflow_of(conn: Connection, template_id: int) -> Workflow:
 
 def template_info(conn: Connection, template_id: int) -> dict[str, Any]:
     row = conn.execute(
-        select(templates.c.name, templates.c.version, templates.c.content_hash)
-        .where(templates.c.id == template_id)
+        select(templates.c.name, templates.c.version, templates.c.content_hash).where(
+            templates.c.id == template_id
+        )
     ).one()
     return dict(row._mapping)
 
 
 def find_same(
-    conn: Connection, office: str, number: str | None, symbol: str | None,
-    date: dt.date | None, subject: str,
+    conn: Connection,
+    office: str,
+    number: str | None,
+    symbol: str | None,
+    date: dt.date | None,
+    subject: str,
 ) -> int | None:
     """An earlier directive with the same issuer, number, symbol and date (blank = blank).
 
     Without a number those do not identify a document, so the subject must match too.
     """
+
     def same(column, value):
         return column.is_(None) if value is None else column == value
 
@@ -84,12 +96,16 @@ def insert_directive(conn: Connection, row: dict[str, Any]) -> int:
     return conn.execute(insert(directives).values(**row)).inserted_primary_key[0]
 
 
-def insert_deliverables(conn: Connection, directive_id: int, rows: list[dict[str, Any]]) -> list[int]:
+def insert_deliverables(
+    conn: Connection, directive_id: int, rows: list[dict[str, Any]]
+) -> list[int]:
     ids = []
     for seq, row in enumerate(rows, start=1):
-        ids.append(conn.execute(
-            insert(deliverables).values(directive_id=directive_id, seq=seq, **row)
-        ).inserted_primary_key[0])
+        ids.append(
+            conn.execute(
+                insert(deliverables).values(directive_id=directive_id, seq=seq, **row)
+            ).inserted_primary_key[0]
+        )
     return ids
 
 
@@ -99,7 +115,9 @@ def _recipients(office: str, levels: Sequence[str], unit_codes: Sequence[str]):
         return units.c.code.in_(list(unit_codes))
     return and_(
         units.c.office_code == office,
-        exists().where(unit_levels.c.unit_code == units.c.code, unit_levels.c.level.in_(list(levels))),
+        exists().where(
+            unit_levels.c.unit_code == units.c.code, unit_levels.c.level.in_(list(levels))
+        ),
     )
 
 
@@ -135,8 +153,11 @@ def fan_out(
         lo, hi = codes[start], codes[min(start + FAN_OUT_CHUNK, len(codes)) - 1]
         for entry in plan:
             chosen = select(
-                literal(directive_id), literal(entry["deliverable_id"]), units.c.code,
-                literal(state), literal(1),
+                literal(directive_id),
+                literal(entry["deliverable_id"]),
+                units.c.code,
+                literal(state),
+                literal(1),
                 literal(entry["due_at"], type_=tasks.c.due_at.type),
                 literal(entry["late_at"], type_=tasks.c.late_at.type),
                 literal(entry["due_seq"], type_=tasks.c.due_seq.type),
@@ -147,9 +168,20 @@ def fan_out(
             ).where(where, units.c.code.between(lo, hi))
             result = conn.execute(
                 insert(tasks).from_select(
-                    ["directive_id", "deliverable_id", "unit_code", "state", "version",
-                     "due_at", "late_at", "due_seq", "period", "received_at", "created_at",
-                     "updated_at"],
+                    [
+                        "directive_id",
+                        "deliverable_id",
+                        "unit_code",
+                        "state",
+                        "version",
+                        "due_at",
+                        "late_at",
+                        "due_seq",
+                        "period",
+                        "received_at",
+                        "created_at",
+                        "updated_at",
+                    ],
                     chosen,
                 )
             )
@@ -167,12 +199,14 @@ def resolve_directive(conn: Connection, ref: str) -> int:
         if found is None:
             raise NotFound(f"directive {ref!r} does not exist")
         return found
-    ids = list(conn.scalars(
-        # SQLite's lower() folds ASCII only, so "Đ" must also match as typed
-        select(directives.c.id).where(or_(directives.c.code == text,
-                                          func.lower(directives.c.code) == text.lower()))
-        .order_by(directives.c.id)
-    ))
+    ids = list(
+        conn.scalars(
+            # SQLite's lower() folds ASCII only, so "Đ" must also match as typed
+            select(directives.c.id)
+            .where(or_(directives.c.code == text, func.lower(directives.c.code) == text.lower()))
+            .order_by(directives.c.id)
+        )
+    )
     if not ids:
         raise NotFound(f"directive {ref!r} does not exist (name it by its code or id)")
     if len(ids) > 1:
@@ -196,40 +230,60 @@ def directive_label(code: str | None, directive_id: int) -> str:
 def directive_summaries(conn: Connection) -> list[dict[str, Any]]:
     """Per directive: its identity and how many tasks are in each state (one GROUP BY)."""
     counts = (
-        select(tasks.c.directive_id, tasks.c.state, func.count().label("n"))
-        .group_by(tasks.c.directive_id, tasks.c.state)
+        select(tasks.c.directive_id, tasks.c.state, func.count().label("n")).group_by(
+            tasks.c.directive_id, tasks.c.state
+        )
     ).subquery()
     rows = conn.execute(
         select(
-            directives.c.id, directives.c.code, directives.c.subject, directives.c.office_code,
-            directives.c.date, directives.c.template_id, counts.c.state, counts.c.n,
+            directives.c.id,
+            directives.c.code,
+            directives.c.subject,
+            directives.c.office_code,
+            directives.c.date,
+            directives.c.template_id,
+            counts.c.state,
+            counts.c.n,
         )
         .join(counts, counts.c.directive_id == directives.c.id, isouter=True)
         .order_by(directives.c.id)
     ).mappings()
     out: dict[int, dict[str, Any]] = {}
     for row in rows:
-        entry = out.setdefault(row["id"], {
-            "id": row["id"], "code": row["code"], "subject": row["subject"],
-            "office": row["office_code"], "date": row["date"],
-            "template_id": row["template_id"], "states": {},
-        })
+        entry = out.setdefault(
+            row["id"],
+            {
+                "id": row["id"],
+                "code": row["code"],
+                "subject": row["subject"],
+                "office": row["office_code"],
+                "date": row["date"],
+                "template_id": row["template_id"],
+                "states": {},
+            },
+        )
         if row["state"] is not None:
             entry["states"][row["state"]] = row["n"]
     return list(out.values())
 
 
 def deliverable_of_task(conn: Connection, task_id: int) -> dict[str, Any]:
-    row = conn.execute(
-        select(deliverables).join(tasks, tasks.c.deliverable_id == deliverables.c.id)
-        .where(tasks.c.id == task_id)
-    ).mappings().one()
+    row = (
+        conn.execute(
+            select(deliverables)
+            .join(tasks, tasks.c.deliverable_id == deliverables.c.id)
+            .where(tasks.c.id == task_id)
+        )
+        .mappings()
+        .one()
+    )
     return dict(row)
 
 
 def deliverables_of(conn: Connection, directive_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(deliverables).where(deliverables.c.directive_id == directive_id)
+        select(deliverables)
+        .where(deliverables.c.directive_id == directive_id)
         .order_by(deliverables.c.seq)
     ).mappings()
     return [dict(r) for r in rows]

@@ -66,7 +66,7 @@ def _insert(conn: Connection, table: Table):
 
 def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[list[int]]:
     for start in range(0, len(ids), size):
-        yield list(ids[start:start + size])
+        yield list(ids[start : start + size])
 
 
 def resolve(conn: Connection, task_ids: Sequence[int], now: dt.datetime) -> None:
@@ -82,8 +82,10 @@ def resolve(conn: Connection, task_ids: Sequence[int], now: dt.datetime) -> None
 def resolve_where(conn: Connection, task_filter, now: dt.datetime) -> None:
     conn.execute(
         update(escalations)
-        .where(escalations.c.resolved_at.is_(None),
-               escalations.c.task_id.in_(select(tasks.c.id).where(task_filter)))
+        .where(
+            escalations.c.resolved_at.is_(None),
+            escalations.c.task_id.in_(select(tasks.c.id).where(task_filter)),
+        )
         .values(resolved_at=literal(now, type_=escalations.c.resolved_at.type))
     )
 
@@ -92,8 +94,9 @@ def overdue_directives(conn: Connection, template_id: int, state: str) -> list[d
     """Directives of this template with at least one task in the overdue state."""
     having = exists().where(tasks.c.directive_id == directives.c.id, tasks.c.state == state)
     rows = conn.execute(
-        select(directives.c.id, directives.c.office_code, directives.c.document)
-        .where(directives.c.template_id == template_id, having)
+        select(directives.c.id, directives.c.office_code, directives.c.document).where(
+            directives.c.template_id == template_id, having
+        )
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -108,12 +111,20 @@ def load_targets(conn: Connection, rows: list[dict[str, Any]]) -> None:
     targets.create(conn, checkfirst=True)
     conn.execute(delete(targets))
     for start in range(0, len(rows), 5_000):
-        conn.execute(insert(targets), rows[start:start + 5_000])
+        conn.execute(insert(targets), rows[start : start + 5_000])
 
 
 def escalate(
-    conn: Connection, *, template_id: int, office: str, state: str, rung: int, kind: str,
-    per_level: bool, seq_limit: int | None, now: dt.datetime,
+    conn: Connection,
+    *,
+    template_id: int,
+    office: str,
+    state: str,
+    rung: int,
+    kind: str,
+    per_level: bool,
+    seq_limit: int | None,
+    now: dt.datetime,
 ) -> int:
     """Create rung ``rung`` for every task of the template and office that has reached it.
 
@@ -129,21 +140,33 @@ def escalate(
         tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
         directives.c.template_id == template_id,
         directives.c.office_code == office,
-        ~exists().where(escalations.c.task_id == tasks.c.id, escalations.c.rung == rung,
-                        escalations.c.due_at == tasks.c.due_at),
+        ~exists().where(
+            escalations.c.task_id == tasks.c.id,
+            escalations.c.rung == rung,
+            escalations.c.due_at == tasks.c.due_at,
+        ),
     ]
     if seq_limit is not None:
         conditions.append(tasks.c.due_seq <= seq_limit)
     earlier = (
-        select(func.count()).select_from(escalations)
+        select(func.count())
+        .select_from(escalations)
         .where(escalations.c.task_id == tasks.c.id, escalations.c.kind == kind)
         .scalar_subquery()
     )
     source = (
         select(
-            tasks.c.id, tasks.c.directive_id, literal(rung), literal(kind), earlier + 1,
-            targets.c.target, targets.c.person_id, targets.c.target_name, targets.c.note,
-            tasks.c.due_at, now_value,
+            tasks.c.id,
+            tasks.c.directive_id,
+            literal(rung),
+            literal(kind),
+            earlier + 1,
+            targets.c.target,
+            targets.c.person_id,
+            targets.c.target_name,
+            targets.c.note,
+            tasks.c.due_at,
+            now_value,
         )
         .select_from(tasks)
         .join(directives, directives.c.id == tasks.c.directive_id)
@@ -151,27 +174,54 @@ def escalate(
     if per_level:
         first_level = (
             select(unit_levels.c.unit_code, func.min(unit_levels.c.level).label("level"))
-            .group_by(unit_levels.c.unit_code).subquery()
+            .group_by(unit_levels.c.unit_code)
+            .subquery()
         )
-        source = (
-            source.join(first_level, first_level.c.unit_code == tasks.c.unit_code)
-            .join(targets, and_(targets.c.directive_id == tasks.c.directive_id,
-                                targets.c.rung == rung, targets.c.level == first_level.c.level))
+        source = source.join(first_level, first_level.c.unit_code == tasks.c.unit_code).join(
+            targets,
+            and_(
+                targets.c.directive_id == tasks.c.directive_id,
+                targets.c.rung == rung,
+                targets.c.level == first_level.c.level,
+            ),
         )
     else:
-        source = source.join(targets, and_(targets.c.directive_id == tasks.c.directive_id,
-                                           targets.c.rung == rung, targets.c.level == ""))
-    statement = _insert(conn, escalations).from_select(
-        ["task_id", "directive_id", "rung", "kind", "round", "target", "person_id",
-         "target_name", "note", "due_at", "created_at"],
-        source.where(*conditions),
-    ).on_conflict_do_nothing()
+        source = source.join(
+            targets,
+            and_(
+                targets.c.directive_id == tasks.c.directive_id,
+                targets.c.rung == rung,
+                targets.c.level == "",
+            ),
+        )
+    statement = (
+        _insert(conn, escalations)
+        .from_select(
+            [
+                "task_id",
+                "directive_id",
+                "rung",
+                "kind",
+                "round",
+                "target",
+                "person_id",
+                "target_name",
+                "note",
+                "due_at",
+                "created_at",
+            ],
+            source.where(*conditions),
+        )
+        .on_conflict_do_nothing()
+    )
     made = conn.execute(statement).rowcount
     if made:  # the task remembers the highest rung it reached (the dashboard reads it)
         reached = select(escalations.c.task_id).where(
-            escalations.c.created_at == now_value, escalations.c.rung == rung)
-        conn.execute(update(tasks).where(tasks.c.id.in_(reached), tasks.c.rung < rung)
-                     .values(rung=rung))
+            escalations.c.created_at == now_value, escalations.c.rung == rung
+        )
+        conn.execute(
+            update(tasks).where(tasks.c.id.in_(reached), tasks.c.rung < rung).values(rung=rung)
+        )
     return made
 
 
@@ -187,13 +237,19 @@ def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
     )
     rows = conn.execute(
         select(
-            escalations.c.directive_id, escalations.c.rung, escalations.c.kind,
-            escalations.c.person_id, escalations.c.target_name,
+            escalations.c.directive_id,
+            escalations.c.rung,
+            escalations.c.kind,
+            escalations.c.person_id,
+            escalations.c.target_name,
             func.max(escalations.c.note).label("note"),
-            func.count().label("tasks"), func.max(escalations.c.round).label("round"),
+            func.count().label("tasks"),
+            func.max(escalations.c.round).label("round"),
             func.min(escalations.c.due_at).label("due_at"),
             func.aggregate_strings(units.c.name, "; ").label("units"),
-            directives.c.code, directives.c.date, directives.c.subject,
+            directives.c.code,
+            directives.c.date,
+            directives.c.subject,
             func.max(people.c.email).label("email"),
         )
         .join(tasks, tasks.c.id == escalations.c.task_id)
@@ -201,9 +257,16 @@ def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
         .join(directives, directives.c.id == escalations.c.directive_id)
         .join(people, people.c.id == escalations.c.person_id, isouter=True)
         .where(escalations.c.created_at == at, ~done)
-        .group_by(escalations.c.directive_id, escalations.c.rung, escalations.c.kind,
-                  escalations.c.person_id, escalations.c.target_name, directives.c.code,
-                  directives.c.date, directives.c.subject)
+        .group_by(
+            escalations.c.directive_id,
+            escalations.c.rung,
+            escalations.c.kind,
+            escalations.c.person_id,
+            escalations.c.target_name,
+            directives.c.code,
+            directives.c.date,
+            directives.c.subject,
+        )
         .order_by(escalations.c.directive_id, escalations.c.rung, escalations.c.target_name)
     ).mappings()
     return [dict(r) for r in rows]
@@ -217,31 +280,40 @@ def queue(conn: Connection, messages: list[dict[str, Any]]) -> int:
 
 def pending_messages(conn: Connection, limit: int | None) -> list[dict[str, Any]]:
     query = (
-        select(notifications).where(notifications.c.status == "queued")
-        .order_by(notifications.c.id)
+        select(notifications).where(notifications.c.status == "queued").order_by(notifications.c.id)
     )
     if limit:
         query = query.limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def mark_message(conn: Connection, message_id: int, sent: bool, channel: str, error: str,
-                 now: dt.datetime) -> None:
-    values: dict[str, Any] = {"attempts": notifications.c.attempts + 1, "channel": channel,
-                              "last_error": error}
+def mark_message(
+    conn: Connection, message_id: int, sent: bool, channel: str, error: str, now: dt.datetime
+) -> None:
+    values: dict[str, Any] = {
+        "attempts": notifications.c.attempts + 1,
+        "channel": channel,
+        "last_error": error,
+    }
     if sent:
         values.update(status="sent", sent_at=literal(now, type_=notifications.c.sent_at.type))
     conn.execute(update(notifications).where(notifications.c.id == message_id).values(**values))
 
 
 def listing(
-    conn: Connection, open_only: bool, person: str | None, directive_id: int | None,
+    conn: Connection,
+    open_only: bool,
+    person: str | None,
+    directive_id: int | None,
     limit: int | None,
 ) -> list[dict[str, Any]]:
     query = (
         select(
-            escalations, units.c.code.label("unit"), units.c.name.label("unit_name"),
-            directives.c.code.label("code"), tasks.c.state,
+            escalations,
+            units.c.code.label("unit"),
+            units.c.name.label("unit_name"),
+            directives.c.code.label("code"),
+            tasks.c.state,
         )
         .join(tasks, tasks.c.id == escalations.c.task_id)
         .join(units, units.c.code == tasks.c.unit_code)
@@ -260,9 +332,12 @@ def listing(
 
 
 def of_task(conn: Connection, task_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(
-        select(escalations).where(escalations.c.task_id == task_id).order_by(escalations.c.id)
-    ).mappings()]
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(escalations).where(escalations.c.task_id == task_id).order_by(escalations.c.id)
+        ).mappings()
+    ]
 
 
 # ---------------------------------------------------------------------------- recurring
@@ -274,14 +349,25 @@ def recurring_deliverables(conn: Connection) -> list[dict[str, Any]]:
     Only deliverables with an end date are recurring; their periods are read through the
     (deliverable, unit, period) index, never by scanning every task.
     """
+
     def period(agg):
-        return (select(agg(tasks.c.period)).where(tasks.c.deliverable_id == deliverables.c.id)
-                .scalar_subquery())
+        return (
+            select(agg(tasks.c.period))
+            .where(tasks.c.deliverable_id == deliverables.c.id)
+            .scalar_subquery()
+        )
 
     rows = conn.execute(
-        select(deliverables.c.id, deliverables.c.directive_id, deliverables.c.recurring,
-               deliverables.c.until, directives.c.template_id, directives.c.office_code,
-               period(func.min).label("first"), period(func.max).label("last"))
+        select(
+            deliverables.c.id,
+            deliverables.c.directive_id,
+            deliverables.c.recurring,
+            deliverables.c.until,
+            directives.c.template_id,
+            directives.c.office_code,
+            period(func.min).label("first"),
+            period(func.max).label("last"),
+        )
         .join(directives, directives.c.id == deliverables.c.directive_id)
         .where(deliverables.c.until.is_not(None))
     ).mappings()
@@ -289,22 +375,49 @@ def recurring_deliverables(conn: Connection) -> list[dict[str, Any]]:
 
 
 def add_period(
-    conn: Connection, deliverable_id: int, first: str, period: str, state: str,
-    schedule: dict[str, Any], received: dt.datetime | None, now: dt.datetime,
+    conn: Connection,
+    deliverable_id: int,
+    first: str,
+    period: str,
+    state: str,
+    schedule: dict[str, Any],
+    received: dt.datetime | None,
+    now: dt.datetime,
 ) -> int:
     """One more period's tasks for every unit that has the first one: one INSERT … SELECT."""
     source = select(
-        tasks.c.directive_id, tasks.c.deliverable_id, tasks.c.unit_code, literal(period),
-        literal(state), literal(1),
+        tasks.c.directive_id,
+        tasks.c.deliverable_id,
+        tasks.c.unit_code,
+        literal(period),
+        literal(state),
+        literal(1),
         literal(schedule["due_at"], type_=tasks.c.due_at.type),
         literal(schedule["late_at"], type_=tasks.c.late_at.type),
         literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
         literal(received, type_=tasks.c.received_at.type),
-        literal(now, type_=tasks.c.created_at.type), literal(now, type_=tasks.c.updated_at.type),
+        literal(now, type_=tasks.c.created_at.type),
+        literal(now, type_=tasks.c.updated_at.type),
     ).where(tasks.c.deliverable_id == deliverable_id, tasks.c.period == first)
-    statement = _insert(conn, tasks).from_select(
-        ["directive_id", "deliverable_id", "unit_code", "period", "state", "version", "due_at",
-         "late_at", "due_seq", "received_at", "created_at", "updated_at"],
-        source,
-    ).on_conflict_do_nothing()
+    statement = (
+        _insert(conn, tasks)
+        .from_select(
+            [
+                "directive_id",
+                "deliverable_id",
+                "unit_code",
+                "period",
+                "state",
+                "version",
+                "due_at",
+                "late_at",
+                "due_seq",
+                "received_at",
+                "created_at",
+                "updated_at",
+            ],
+            source,
+        )
+        .on_conflict_do_nothing()
+    )
     return conn.execute(statement).rowcount

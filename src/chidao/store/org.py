@@ -27,26 +27,64 @@ def save_org(conn: Connection, org: Org) -> dict[str, int]:
     """Insert or update everything in ``org``; returns counts of what was there before."""
     known_units = set(conn.scalars(select(units.c.code)))
     known_people = set(conn.scalars(select(people.c.id)))
-    _upsert(conn, offices, [
-        {"code": o.code, "name": o.name, "kind": o.kind, "parent_body": o.parent_body,
-         "parent_office": o.parent_office, "abbreviation": o.abbreviation,
-         "calendar": org.calendar}
-        for o in org.offices
-    ], "code")
-    _upsert(conn, people, [
-        {"id": p.id, "office_code": p.office, "name": p.name, "position": p.position,
-         "reports_to": p.reports_to, "levels": ",".join(p.levels), "head": p.head,
-         "email": p.email, "phone": p.phone}
-        for p in org.people
-    ], "id")
-    _upsert(conn, units, [
-        {"code": u.code, "office_code": u.office, "name": u.name, "levels": ",".join(u.levels),
-         "principal": u.principal, "email": u.email, "phone": u.phone}
-        for u in org.units
-    ], "code")
+    _upsert(
+        conn,
+        offices,
+        [
+            {
+                "code": o.code,
+                "name": o.name,
+                "kind": o.kind,
+                "parent_body": o.parent_body,
+                "parent_office": o.parent_office,
+                "abbreviation": o.abbreviation,
+                "calendar": org.calendar,
+            }
+            for o in org.offices
+        ],
+        "code",
+    )
+    _upsert(
+        conn,
+        people,
+        [
+            {
+                "id": p.id,
+                "office_code": p.office,
+                "name": p.name,
+                "position": p.position,
+                "reports_to": p.reports_to,
+                "levels": ",".join(p.levels),
+                "head": p.head,
+                "email": p.email,
+                "phone": p.phone,
+            }
+            for p in org.people
+        ],
+        "id",
+    )
+    _upsert(
+        conn,
+        units,
+        [
+            {
+                "code": u.code,
+                "office_code": u.office,
+                "name": u.name,
+                "levels": ",".join(u.levels),
+                "principal": u.principal,
+                "email": u.email,
+                "phone": u.phone,
+            }
+            for u in org.units
+        ],
+        "code",
+    )
     codes = [u.code for u in org.units]
     for start in range(0, len(codes), 500):
-        conn.execute(delete(unit_levels).where(unit_levels.c.unit_code.in_(codes[start:start + 500])))
+        conn.execute(
+            delete(unit_levels).where(unit_levels.c.unit_code.in_(codes[start : start + 500]))
+        )
     level_rows = [{"unit_code": u.code, "level": lv} for u in org.units for lv in u.levels]
     if level_rows:
         conn.execute(unit_levels.insert(), level_rows)
@@ -67,9 +105,14 @@ def get_office(conn: Connection, code: str) -> Office | None:
     row = conn.execute(select(offices).where(offices.c.code == code)).mappings().first()
     if row is None:
         return None
-    return Office(code=row["code"], name=row["name"], kind=row["kind"],
-                  parent_body=row["parent_body"], parent_office=row["parent_office"],
-                  abbreviation=row["abbreviation"])
+    return Office(
+        code=row["code"],
+        name=row["name"],
+        kind=row["kind"],
+        parent_body=row["parent_body"],
+        parent_office=row["parent_office"],
+        abbreviation=row["abbreviation"],
+    )
 
 
 def office_calendar(conn: Connection, code: str) -> dict[str, Any] | None:
@@ -80,25 +123,38 @@ def get_person(conn: Connection, pid: str) -> Person | None:
     row = conn.execute(select(people).where(people.c.id == pid)).mappings().first()
     if row is None:
         return None
-    return Person(id=row["id"], name=row["name"], position=row["position"],
-                  office=row["office_code"], reports_to=row["reports_to"],
-                  levels=tuple(filter(None, row["levels"].split(","))), head=row["head"],
-                  email=row["email"], phone=row["phone"])
+    return Person(
+        id=row["id"],
+        name=row["name"],
+        position=row["position"],
+        office=row["office_code"],
+        reports_to=row["reports_to"],
+        levels=tuple(filter(None, row["levels"].split(","))),
+        head=row["head"],
+        email=row["email"],
+        phone=row["phone"],
+    )
 
 
 def get_unit(conn: Connection, code: str) -> Unit | None:
     row = conn.execute(select(units).where(units.c.code == code)).mappings().first()
     if row is None:
         return None
-    return Unit(code=row["code"], name=row["name"], levels=tuple(row["levels"].split(",")),
-                office=row["office_code"], principal=row["principal"], email=row["email"],
-                phone=row["phone"])
+    return Unit(
+        code=row["code"],
+        name=row["name"],
+        levels=tuple(row["levels"].split(",")),
+        office=row["office_code"],
+        principal=row["principal"],
+        email=row["email"],
+        phone=row["phone"],
+    )
 
 
 def missing_units(conn: Connection, codes: list[str]) -> list[str]:
     found: set[str] = set()
     for start in range(0, len(codes), 500):
-        chunk = codes[start:start + 500]
+        chunk = codes[start : start + 500]
         found |= set(conn.scalars(select(units.c.code).where(units.c.code.in_(chunk))))
     return [c for c in codes if c not in found]
 
@@ -108,20 +164,27 @@ def org_listing(conn: Connection) -> list[dict[str, Any]]:
     out = []
     for office in conn.execute(select(offices).order_by(offices.c.code)).mappings():
         code = office["code"]
-        out.append({
-            "code": code, "name": office["name"], "kind": office["kind"],
-            "parent_body": office["parent_body"], "parent_office": office["parent_office"],
-            "people": [
-                {k: r[k] for k in ("id", "name", "position", "reports_to", "levels", "head")}
-                for r in conn.execute(select(people).where(people.c.office_code == code)
-                                      .order_by(people.c.id)).mappings()
-            ],
-            "units": [
-                {k: r[k] for k in ("code", "name", "levels", "principal")}
-                for r in conn.execute(select(units).where(units.c.office_code == code)
-                                      .order_by(units.c.code)).mappings()
-            ],
-        })
+        out.append(
+            {
+                "code": code,
+                "name": office["name"],
+                "kind": office["kind"],
+                "parent_body": office["parent_body"],
+                "parent_office": office["parent_office"],
+                "people": [
+                    {k: r[k] for k in ("id", "name", "position", "reports_to", "levels", "head")}
+                    for r in conn.execute(
+                        select(people).where(people.c.office_code == code).order_by(people.c.id)
+                    ).mappings()
+                ],
+                "units": [
+                    {k: r[k] for k in ("code", "name", "levels", "principal")}
+                    for r in conn.execute(
+                        select(units).where(units.c.office_code == code).order_by(units.c.code)
+                    ).mappings()
+                ],
+            }
+        )
     return out
 
 
@@ -137,21 +200,35 @@ def office_row(conn: Connection, code: str) -> dict[str, Any]:
 def units_by_code(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(codes), 500):
-        rows = conn.execute(select(units).where(units.c.code.in_(codes[start:start + 500])))
+        rows = conn.execute(select(units).where(units.c.code.in_(codes[start : start + 500])))
         found.update({r.code: dict(r._mapping) for r in rows})
     return found
 
 
 def save_units(conn: Connection, rows: list[Unit]) -> None:
     """Insert or update units and replace their levels."""
-    _upsert(conn, units, [
-        {"code": u.code, "office_code": u.office, "name": u.name, "levels": ",".join(u.levels),
-         "principal": u.principal, "email": u.email, "phone": u.phone}
-        for u in rows
-    ], "code")
+    _upsert(
+        conn,
+        units,
+        [
+            {
+                "code": u.code,
+                "office_code": u.office,
+                "name": u.name,
+                "levels": ",".join(u.levels),
+                "principal": u.principal,
+                "email": u.email,
+                "phone": u.phone,
+            }
+            for u in rows
+        ],
+        "code",
+    )
     codes = [u.code for u in rows]
     for start in range(0, len(codes), 500):
-        conn.execute(delete(unit_levels).where(unit_levels.c.unit_code.in_(codes[start:start + 500])))
+        conn.execute(
+            delete(unit_levels).where(unit_levels.c.unit_code.in_(codes[start : start + 500]))
+        )
     levels = [{"unit_code": u.code, "level": lv} for u in rows for lv in u.levels]
     if levels:
         conn.execute(unit_levels.insert(), levels)

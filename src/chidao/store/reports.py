@@ -18,20 +18,36 @@ def task_rows(conn: Connection, directive_id: int) -> list[dict[str, Any]]:
     reached = (escalations.c.task_id == tasks.c.id,)
 
     def top(column):
-        return (select(column).where(*reached)
-                .order_by(escalations.c.rung.desc(), escalations.c.id.desc()).limit(1)
-                .scalar_subquery())
+        return (
+            select(column)
+            .where(*reached)
+            .order_by(escalations.c.rung.desc(), escalations.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
 
     rows = conn.execute(
         select(
-            tasks.c.id, tasks.c.unit_code, units.c.name.label("unit_name"), units.c.levels,
-            units.c.principal, tasks.c.state, tasks.c.received_at, tasks.c.reported_at,
-            tasks.c.due_at, tasks.c.due_seq, tasks.c.days_late, tasks.c.period,
-            deliverables.c.item, deliverables.c.seq,
-            top(escalations.c.kind).label("kind"), top(escalations.c.round).label("round"),
+            tasks.c.id,
+            tasks.c.unit_code,
+            units.c.name.label("unit_name"),
+            units.c.levels,
+            units.c.principal,
+            tasks.c.state,
+            tasks.c.received_at,
+            tasks.c.reported_at,
+            tasks.c.due_at,
+            tasks.c.due_seq,
+            tasks.c.days_late,
+            tasks.c.period,
+            deliverables.c.item,
+            deliverables.c.seq,
+            top(escalations.c.kind).label("kind"),
+            top(escalations.c.round).label("round"),
             top(escalations.c.target_name).label("reached"),
-            _latest(events.c.note, (events.c.task_id == tasks.c.id, events.c.note != ""))
-            .label("note"),
+            _latest(events.c.note, (events.c.task_id == tasks.c.id, events.c.note != "")).label(
+                "note"
+            ),
         )
         .join(units, units.c.code == tasks.c.unit_code)
         .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)

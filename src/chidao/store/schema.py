@@ -70,8 +70,14 @@ class AwareDateTime(TypeDecorator):
             value = dt.datetime.fromisoformat(value)
         value = value.astimezone(TZ)
         return pendulum.DateTime(
-            value.year, value.month, value.day, value.hour, value.minute, value.second,
-            value.microsecond, tzinfo=TZ,
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=TZ,
         )
 
 
@@ -253,7 +259,9 @@ notifications = Table(
     Column("created_at", AwareDateTime, nullable=False),
     Column("sent_at", AwareDateTime, nullable=True),
     Column("channel", String(16), nullable=True),
-    UniqueConstraint("directive_id", "rung", "recipient", "created_at", name="uq_notification_batch"),
+    UniqueConstraint(
+        "directive_id", "rung", "recipient", "created_at", name="uq_notification_batch"
+    ),
     Index("ix_notifications_status", "status", "id"),
 )
 

@@ -67,19 +67,29 @@ class Actor:
 
 
 # Built once: the hot path of every transition is this SELECT, one UPDATE, one INSERT.
-_LOAD_COLUMNS = (
-    select(
-        tasks.c.id, tasks.c.directive_id, tasks.c.unit_code, tasks.c.state,
-        tasks.c.version, directives.c.template_id, directives.c.office_code,
-        tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at, tasks.c.late_at,
-        tasks.c.due_seq, tasks.c.days_late,
-        select(people.c.office_code).where(people.c.id == bindparam("actor"))
-        .scalar_subquery().label("actor_office"),
-        select(units.c.code).where(units.c.code == bindparam("actor"))
-        .scalar_subquery().label("actor_unit"),
-    )
-    .join(directives, directives.c.id == tasks.c.directive_id)
-)
+_LOAD_COLUMNS = select(
+    tasks.c.id,
+    tasks.c.directive_id,
+    tasks.c.unit_code,
+    tasks.c.state,
+    tasks.c.version,
+    directives.c.template_id,
+    directives.c.office_code,
+    tasks.c.due_at,
+    tasks.c.received_at,
+    tasks.c.reported_at,
+    tasks.c.late_at,
+    tasks.c.due_seq,
+    tasks.c.days_late,
+    select(people.c.office_code)
+    .where(people.c.id == bindparam("actor"))
+    .scalar_subquery()
+    .label("actor_office"),
+    select(units.c.code)
+    .where(units.c.code == bindparam("actor"))
+    .scalar_subquery()
+    .label("actor_unit"),
+).join(directives, directives.c.id == tasks.c.directive_id)
 _LOAD_ONE = _LOAD_COLUMNS.where(tasks.c.id == bindparam("id"))
 _LOAD_MANY = _LOAD_COLUMNS.where(tasks.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -89,9 +99,12 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
     rows: list[TaskRow] = []
     who = Actor(actor, None, None)
     batches = (
-        [(_LOAD_ONE, {"id": ids[0], "actor": actor})] if len(ids) == 1 else
-        [(_LOAD_MANY, {"ids": list(ids[start:start + 500]), "actor": actor})
-         for start in range(0, len(ids), 500)]
+        [(_LOAD_ONE, {"id": ids[0], "actor": actor})]
+        if len(ids) == 1
+        else [
+            (_LOAD_MANY, {"ids": list(ids[start : start + 500]), "actor": actor})
+            for start in range(0, len(ids), 500)
+        ]
     )
     for statement, params in batches:
         for r in conn.execute(statement, params):
@@ -138,7 +151,11 @@ class Change:
 
 
 def apply_change(
-    conn: Connection, changes: Sequence[Change], trigger: str, actor: str, note: str,
+    conn: Connection,
+    changes: Sequence[Change],
+    trigger: str,
+    actor: str,
+    note: str,
     now: dt.datetime,
 ) -> None:
     """Move each (task, dest) and write its event; refuse if any task changed meanwhile.
@@ -149,9 +166,18 @@ def apply_change(
     if not changes:
         return
     params = [
-        {"b_id": c.row.id, "b_version": c.row.version, "b_dest": c.dest, "b_now": now,
-         "b_received": c.received_at, "b_due": c.due_at, "b_reported": c.reported_at,
-         "b_late": c.late_at, "b_seq": c.due_seq, "b_days_late": c.days_late}
+        {
+            "b_id": c.row.id,
+            "b_version": c.row.version,
+            "b_dest": c.dest,
+            "b_now": now,
+            "b_received": c.received_at,
+            "b_due": c.due_at,
+            "b_reported": c.reported_at,
+            "b_late": c.late_at,
+            "b_seq": c.due_seq,
+            "b_days_late": c.days_late,
+        }
         for c in changes
     ]
     # a single row goes as one execute (not executemany): cheaper, and the same check
@@ -164,8 +190,15 @@ def apply_change(
             " nothing was changed: reload and try again"
         )
     rows = [
-        {"task_id": c.row.id, "from_state": c.row.state, "to_state": c.dest,
-         "trigger": trigger, "actor": actor, "at": now, "note": note}
+        {
+            "task_id": c.row.id,
+            "from_state": c.row.state,
+            "to_state": c.dest,
+            "trigger": trigger,
+            "actor": actor,
+            "at": now,
+            "note": note,
+        }
         for c in changes
     ]
     conn.execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
@@ -186,10 +219,22 @@ def list_tasks(
 ) -> list[dict[str, Any]]:
     query = (
         select(
-            tasks.c.id, tasks.c.directive_id, directives.c.code, tasks.c.unit_code,
-            units.c.name.label("unit_name"), units.c.levels, tasks.c.state, tasks.c.version,
-            tasks.c.due_at, tasks.c.received_at, tasks.c.reported_at, tasks.c.period,
-            tasks.c.days_late, deliverables.c.item, deliverables.c.seq, directives.c.template_id,
+            tasks.c.id,
+            tasks.c.directive_id,
+            directives.c.code,
+            tasks.c.unit_code,
+            units.c.name.label("unit_name"),
+            units.c.levels,
+            tasks.c.state,
+            tasks.c.version,
+            tasks.c.due_at,
+            tasks.c.received_at,
+            tasks.c.reported_at,
+            tasks.c.period,
+            tasks.c.days_late,
+            deliverables.c.item,
+            deliverables.c.seq,
+            directives.c.template_id,
             templates.c.name.label("workflow"),
         )
         .join(directives, directives.c.id == tasks.c.directive_id)
@@ -205,9 +250,11 @@ def list_tasks(
     if state:
         query = query.where(tasks.c.state == state)
     if level:
-        query = query.where(exists().where(
-            unit_levels.c.unit_code == tasks.c.unit_code, unit_levels.c.level == level
-        ))
+        query = query.where(
+            exists().where(
+                unit_levels.c.unit_code == tasks.c.unit_code, unit_levels.c.level == level
+            )
+        )
     if ids is not None:
         query = query.where(tasks.c.id.in_(list(ids)))
     if limit:
@@ -217,13 +264,22 @@ def list_tasks(
 
 def to_view(row: dict[str, Any], label: str) -> TaskView:
     return TaskView(
-        id=row["id"], directive_id=row["directive_id"],
+        id=row["id"],
+        directive_id=row["directive_id"],
         directive=directive_label(row["code"], row["directive_id"]),
-        unit=row["unit_code"], unit_name=row["unit_name"], levels=_levels_of(row["levels"]),
-        state=row["state"], state_label=label, version=row["version"], due=row["due_at"],
-        received_at=row["received_at"], reported_at=row["reported_at"],
-        deliverable=row["item"] or str(row["seq"]), workflow=row["workflow"],
-        period=row["period"], days_late=row["days_late"],
+        unit=row["unit_code"],
+        unit_name=row["unit_name"],
+        levels=_levels_of(row["levels"]),
+        state=row["state"],
+        state_label=label,
+        version=row["version"],
+        due=row["due_at"],
+        received_at=row["received_at"],
+        reported_at=row["reported_at"],
+        deliverable=row["item"] or str(row["seq"]),
+        workflow=row["workflow"],
+        period=row["period"],
+        days_late=row["days_late"],
     )
 
 
@@ -234,15 +290,26 @@ def history(conn: Connection, task_id: int) -> list[Event]:
         select(events).where(events.c.task_id == task_id).order_by(events.c.id)
     ).mappings()
     return [
-        Event(id=r["id"], task_id=r["task_id"], from_state=r["from_state"],
-              to_state=r["to_state"], trigger=r["trigger"], actor=r["actor"], at=r["at"],
-              note=r["note"])
+        Event(
+            id=r["id"],
+            task_id=r["task_id"],
+            from_state=r["from_state"],
+            to_state=r["to_state"],
+            trigger=r["trigger"],
+            actor=r["actor"],
+            at=r["at"],
+            note=r["note"],
+        )
         for r in rows
     ]
 
 
 def sweep_overdue(
-    conn: Connection, template_id: int, sources: Sequence[str], dest: str, trigger: str,
+    conn: Connection,
+    template_id: int,
+    sources: Sequence[str],
+    dest: str,
+    trigger: str,
     now: dt.datetime,
 ) -> int:
     """Mark overdue every task of this template past its due (and grace) and still open.
@@ -262,14 +329,22 @@ def sweep_overdue(
         insert(events).from_select(
             ["task_id", "from_state", "to_state", "trigger", "actor", "at", "note"],
             select(
-                tasks.c.id, tasks.c.state, literal(dest), literal(trigger), literal("system"),
-                literal(now, type_=events.c.at.type), literal(""),
+                tasks.c.id,
+                tasks.c.state,
+                literal(dest),
+                literal(trigger),
+                literal("system"),
+                literal(now, type_=events.c.at.type),
+                literal(""),
             ).where(late),
         )
     )
     return conn.execute(
-        update(tasks).where(late).values(
-            state=dest, version=tasks.c.version + 1,
+        update(tasks)
+        .where(late)
+        .values(
+            state=dest,
+            version=tasks.c.version + 1,
             updated_at=literal(now, type_=tasks.c.updated_at.type),
         )
     ).rowcount
@@ -281,15 +356,23 @@ def templates_in_use(conn: Connection) -> list[int]:
 
 def count_by_state(conn: Connection, directive_id: int) -> dict[str, int]:
     rows = conn.execute(
-        select(tasks.c.state, func.count()).where(tasks.c.directive_id == directive_id)
+        select(tasks.c.state, func.count())
+        .where(tasks.c.directive_id == directive_id)
         .group_by(tasks.c.state)
     )
     return {state: n for state, n in rows}
 
 
 def extend(
-    conn: Connection, where, schedule: dict[str, Any], overdue_state: str | None, initial: str,
-    trigger: str, actor: str, note: str, now: dt.datetime,
+    conn: Connection,
+    where,
+    schedule: dict[str, Any],
+    overdue_state: str | None,
+    initial: str,
+    trigger: str,
+    actor: str,
+    note: str,
+    now: dt.datetime,
 ) -> int:
     """Give the tasks matching ``where`` a new due: one INSERT of events, one UPDATE.
 
@@ -299,7 +382,9 @@ def extend(
     before_overdue = (
         select(events.c.from_state)
         .where(events.c.task_id == tasks.c.id, events.c.to_state == overdue_state)
-        .order_by(events.c.id.desc()).limit(1).scalar_subquery()
+        .order_by(events.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
     new_state = case(
         (tasks.c.state == (overdue_state or ""), func.coalesce(before_overdue, initial)),
@@ -308,13 +393,23 @@ def extend(
     conn.execute(
         insert(events).from_select(
             ["task_id", "from_state", "to_state", "trigger", "actor", "at", "note"],
-            select(tasks.c.id, tasks.c.state, new_state, literal(trigger), literal(actor),
-                   literal(now, type_=events.c.at.type), literal(note)).where(where),
+            select(
+                tasks.c.id,
+                tasks.c.state,
+                new_state,
+                literal(trigger),
+                literal(actor),
+                literal(now, type_=events.c.at.type),
+                literal(note),
+            ).where(where),
         )
     )
     return conn.execute(
-        update(tasks).where(where).values(
-            state=new_state, version=tasks.c.version + 1,
+        update(tasks)
+        .where(where)
+        .values(
+            state=new_state,
+            version=tasks.c.version + 1,
             updated_at=literal(now, type_=tasks.c.updated_at.type),
             due_at=literal(schedule["due_at"], type_=tasks.c.due_at.type),
             late_at=literal(schedule["late_at"], type_=tasks.c.late_at.type),
@@ -324,13 +419,27 @@ def extend(
     ).rowcount
 
 
-def record(conn: Connection, task_id: int, state: str, trigger: str, actor: str, note: str,
-           now: dt.datetime) -> None:
+def record(
+    conn: Connection,
+    task_id: int,
+    state: str,
+    trigger: str,
+    actor: str,
+    note: str,
+    now: dt.datetime,
+) -> None:
     """An event that changes no state (an extension asked for, granted or refused)."""
-    conn.execute(insert(events).values(
-        task_id=task_id, from_state=state, to_state=state, trigger=trigger, actor=actor,
-        at=now, note=note,
-    ))
+    conn.execute(
+        insert(events).values(
+            task_id=task_id,
+            from_state=state,
+            to_state=state,
+            trigger=trigger,
+            actor=actor,
+            at=now,
+            note=note,
+        )
+    )
 
 
 def with_ids(ids: Sequence[int]):
@@ -343,31 +452,53 @@ def open_of_directive(directive_id: int, closed: set[str]):
 
 
 def actor_of(conn: Connection, actor: str) -> Actor:
-    row = conn.execute(select(
-        select(people.c.office_code).where(people.c.id == actor).scalar_subquery(),
-        select(units.c.code).where(units.c.code == actor).scalar_subquery(),
-    )).one()
+    row = conn.execute(
+        select(
+            select(people.c.office_code).where(people.c.id == actor).scalar_subquery(),
+            select(units.c.code).where(units.c.code == actor).scalar_subquery(),
+        )
+    ).one()
     return Actor(actor, row[0], row[1])
 
 
 def pending_request(conn: Connection, task_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(extension_requests).where(
-            extension_requests.c.task_id == task_id, extension_requests.c.status == "pending")
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(extension_requests).where(
+                extension_requests.c.task_id == task_id, extension_requests.c.status == "pending"
+            )
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
-def add_request(conn: Connection, task_id: int, to: dt.datetime, actor: str, now: dt.datetime,
-                note: str) -> None:
-    conn.execute(insert(extension_requests).values(
-        task_id=task_id, requested_to=to, requested_by=actor, requested_at=now, note=note,
-        status="pending",
-    ))
+def add_request(
+    conn: Connection, task_id: int, to: dt.datetime, actor: str, now: dt.datetime, note: str
+) -> None:
+    conn.execute(
+        insert(extension_requests).values(
+            task_id=task_id,
+            requested_to=to,
+            requested_by=actor,
+            requested_at=now,
+            note=note,
+            status="pending",
+        )
+    )
 
 
-def decide_request(conn: Connection, request_id: int, status: str, actor: str, now: dt.datetime,
-                   note: str) -> None:
-    conn.execute(update(extension_requests).where(extension_requests.c.id == request_id).values(
-        status=status, decided_by=actor, decided_at=now, decision_note=note,
-    ))
+def decide_request(
+    conn: Connection, request_id: int, status: str, actor: str, now: dt.datetime, note: str
+) -> None:
+    conn.execute(
+        update(extension_requests)
+        .where(extension_requests.c.id == request_id)
+        .values(
+            status=status,
+            decided_by=actor,
+            decided_at=now,
+            decision_note=note,
+        )
+    )
