@@ -131,7 +131,8 @@ class Store:
         if version != schema.SCHEMA_VERSION:
             raise DatabaseError(
                 f"{self.label}: schema version {version} is not the one this chidao "
-                f"understands ({schema.SCHEMA_VERSION})"
+                f"understands ({schema.SCHEMA_VERSION}); it was left untouched: open it with "
+                "the chidao that made it, or start a new database"
             )
 
     @contextlib.contextmanager
