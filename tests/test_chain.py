@@ -405,3 +405,15 @@ def test_import_csv_semicolons_and_bom(dien_bien, run, tmp_path):
     missing.write_text("Tên đơn vị,Cấp học\nA,MN\n", encoding="utf-8")
     bad = run("units", "import", str(missing))
     assert bad.exit_code == 1 and "row 1 has no column for code" in bad.output
+
+
+def test_import_refuses_a_file_that_is_not_a_table(dien_bien, run, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(128, 256)) * 4)
+    result = run("units", "import", str(junk))
+    assert result.exit_code == 1
+    assert result.output == f"Error: {junk}: not a text file in UTF-8 or Windows-1258 (byte 1)\n"
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("not a workbook", encoding="utf-8")
+    result = run("units", "import", str(fake))
+    assert result.exit_code == 1 and "not an Excel .xlsx workbook" in result.output

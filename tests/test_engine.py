@@ -329,7 +329,10 @@ def test_a_database_of_another_schema_version_is_refused_untouched(tmp_path):
     raw.commit()
     raw.close()
     before = path.read_bytes()
-    with pytest.raises(DatabaseError, match="schema version 1 is not the one this chidao "
-                                            "understands \\(2\\); it was left untouched"):
+    with pytest.raises(
+        DatabaseError,
+        match="schema version 1 is not the one this chidao "
+        "understands \\(2\\); it was left untouched",
+    ):
         Store.open(f"sqlite:///{path}")
     assert path.read_bytes() == before

@@ -22,6 +22,7 @@ import pendulum
 
 from chidao.calendar import calendar_from_config
 from chidao.clock import aware, format_date, format_moment
+from chidao.errors import InputError
 from chidao.model import LEVEL_NAMES, LEVELS
 from chidao.store import Store
 from chidao.store import directives as dstore
@@ -440,11 +441,17 @@ def write(data: dict[str, Any], fmt: str, path: Path) -> None:
     """Write atomically: a temporary file beside ``path``, renamed when complete."""
     payload = WRITERS[fmt](data)
     folder = path.parent if str(path.parent) else Path(".")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise InputError(f"-o: cannot write in {folder}: {exc.strerror}") from exc
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
         os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise InputError(f"-o: cannot write {path}: {exc.strerror}") from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -68,7 +68,14 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = raw.decode("cp1258")  # Excel's "CSV" on a Vietnamese Windows
+            try:
+                text = raw.decode("cp1258")  # Excel's "CSV" on a Vietnamese Windows
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{path}: not a text file in UTF-8 or Windows-1258 (byte {exc.start})"
+                ) from exc
+        if "\x00" in text:
+            raise InputError(f"{path}: not a CSV text file")
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
