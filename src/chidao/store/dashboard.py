@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
 
+from chidao.store.escalations import reached
 from chidao.store.schema import directives, escalations, people, tasks, unit_levels, units
 
 
@@ -114,17 +115,6 @@ def level_states(conn: Connection, where: Sequence) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def _reached(column):
-    """The latest open escalation of the task: one column of it."""
-    return (
-        select(column)
-        .where(escalations.c.task_id == tasks.c.id, escalations.c.resolved_at.is_(None))
-        .order_by(escalations.c.rung.desc(), escalations.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def overdue_list(
     conn: Connection, where: Sequence, states: Sequence[str], limit: int
 ) -> list[dict[str, Any]]:
@@ -143,10 +133,10 @@ def overdue_list(
             tasks.c.due_at,
             tasks.c.due_seq,
             tasks.c.rung,
-            _reached(escalations.c.kind).label("kind"),
-            _reached(escalations.c.round).label("round"),
-            _reached(escalations.c.target_name).label("reached"),
-            _reached(escalations.c.person_id).label("person_id"),
+            reached(escalations.c.kind).label("kind"),
+            reached(escalations.c.round).label("round"),
+            reached(escalations.c.target_name).label("reached"),
+            reached(escalations.c.person_id).label("person_id"),
         )
         .join(units, units.c.code == tasks.c.unit_code)
         .join(directives, directives.c.id == tasks.c.directive_id)
@@ -210,8 +200,8 @@ def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
             directives.c.urgency,
             directives.c.template_id,
             directives.c.office_code,
-            _reached(escalations.c.kind).label("kind"),
-            _reached(escalations.c.target_name).label("reached"),
+            reached(escalations.c.kind).label("kind"),
+            reached(escalations.c.target_name).label("reached"),
         )
         .join(directives, directives.c.id == tasks.c.directive_id)
         .where(tasks.c.unit_code == unit)

@@ -90,6 +90,21 @@ def resolve_where(conn: Connection, task_filter, now: dt.datetime) -> None:
     )
 
 
+def reached(column, open_only: bool = True):
+    """One column of the highest escalation a task has reached (open ones only, or any),
+    as a scalar subquery correlated to ``tasks``."""
+    where = [escalations.c.task_id == tasks.c.id]
+    if open_only:
+        where.append(escalations.c.resolved_at.is_(None))
+    return (
+        select(column)
+        .where(*where)
+        .order_by(escalations.c.rung.desc(), escalations.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def overdue_directives(conn: Connection, template_id: int, state: str) -> list[dict[str, Any]]:
     """Directives of this template with at least one task in the overdue state."""
     having = exists().where(tasks.c.directive_id == directives.c.id, tasks.c.state == state)

@@ -63,31 +63,7 @@ def save_org(conn: Connection, org: Org) -> dict[str, int]:
         ],
         "id",
     )
-    _upsert(
-        conn,
-        units,
-        [
-            {
-                "code": u.code,
-                "office_code": u.office,
-                "name": u.name,
-                "levels": ",".join(u.levels),
-                "principal": u.principal,
-                "email": u.email,
-                "phone": u.phone,
-            }
-            for u in org.units
-        ],
-        "code",
-    )
-    codes = [u.code for u in org.units]
-    for start in range(0, len(codes), 500):
-        conn.execute(
-            delete(unit_levels).where(unit_levels.c.unit_code.in_(codes[start : start + 500]))
-        )
-    level_rows = [{"unit_code": u.code, "level": lv} for u in org.units for lv in u.levels]
-    if level_rows:
-        conn.execute(unit_levels.insert(), level_rows)
+    save_units(conn, list(org.units))
     return {
         "offices": len(org.offices),
         "people_new": sum(1 for p in org.people if p.id not in known_people),

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from chidao.store.escalations import reached
 from chidao.store.schema import deliverables, escalations, events, tasks, units
 
 
@@ -15,17 +16,6 @@ def _latest(column, where):
 
 
 def task_rows(conn: Connection, directive_id: int) -> list[dict[str, Any]]:
-    reached = (escalations.c.task_id == tasks.c.id,)
-
-    def top(column):
-        return (
-            select(column)
-            .where(*reached)
-            .order_by(escalations.c.rung.desc(), escalations.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
     rows = conn.execute(
         select(
             tasks.c.id,
@@ -42,9 +32,9 @@ def task_rows(conn: Connection, directive_id: int) -> list[dict[str, Any]]:
             tasks.c.period,
             deliverables.c.item,
             deliverables.c.seq,
-            top(escalations.c.kind).label("kind"),
-            top(escalations.c.round).label("round"),
-            top(escalations.c.target_name).label("reached"),
+            reached(escalations.c.kind, open_only=False).label("kind"),
+            reached(escalations.c.round, open_only=False).label("round"),
+            reached(escalations.c.target_name, open_only=False).label("reached"),
             _latest(events.c.note, (events.c.task_id == tasks.c.id, events.c.note != "")).label(
                 "note"
             ),

@@ -312,11 +312,7 @@ def sweep_overdue(
     trigger: str,
     now: dt.datetime,
 ) -> int:
-    """Mark overdue every task of this template past its due (and grace) and still open.
-
-    The events are written first, from the very rows the UPDATE then changes (same
-    transaction, same predicate), so each change has exactly one event.
-    """
+    """Mark overdue every task of this template past its due (and grace) and still open."""
     late = and_(
         tasks.c.state.in_(list(sources)),
         tasks.c.late_at.is_not(None),
@@ -325,29 +321,7 @@ def sweep_overdue(
             select(directives.c.id).where(directives.c.template_id == template_id)
         ),
     )
-    conn.execute(
-        insert(events).from_select(
-            ["task_id", "from_state", "to_state", "trigger", "actor", "at", "note"],
-            select(
-                tasks.c.id,
-                tasks.c.state,
-                literal(dest),
-                literal(trigger),
-                literal("system"),
-                literal(now, type_=events.c.at.type),
-                literal(""),
-            ).where(late),
-        )
-    )
-    return conn.execute(
-        update(tasks)
-        .where(late)
-        .values(
-            state=dest,
-            version=tasks.c.version + 1,
-            updated_at=literal(now, type_=tasks.c.updated_at.type),
-        )
-    ).rowcount
+    return _move(conn, late, literal(dest), trigger, "system", "", now)
 
 
 def templates_in_use(conn: Connection) -> list[int]:
@@ -377,7 +351,7 @@ def extend(
     """Give the tasks matching ``where`` a new due: one INSERT of events, one UPDATE.
 
     An overdue task goes back to the state it was in before it turned overdue (read from
-    its last move into overdue). The events are written first from the same predicate.
+    its last move into overdue).
     """
     before_overdue = (
         select(events.c.from_state)
@@ -390,13 +364,44 @@ def extend(
         (tasks.c.state == (overdue_state or ""), func.coalesce(before_overdue, initial)),
         else_=tasks.c.state,
     )
+    return _move(
+        conn,
+        where,
+        new_state,
+        trigger,
+        actor,
+        note,
+        now,
+        due_at=literal(schedule["due_at"], type_=tasks.c.due_at.type),
+        late_at=literal(schedule["late_at"], type_=tasks.c.late_at.type),
+        due_seq=literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
+        rung=0,
+    )
+
+
+def _move(
+    conn: Connection,
+    where,
+    to_state,
+    trigger: str,
+    actor: str,
+    note: str,
+    now: dt.datetime,
+    **values: Any,
+) -> int:
+    """Move every task matching ``where`` to ``to_state`` (a value or a SQL expression).
+
+    The events are written first, from the very rows the UPDATE then changes (same
+    transaction, same predicate), so each change has exactly one event: two statements
+    whatever the number of tasks.
+    """
     conn.execute(
         insert(events).from_select(
             ["task_id", "from_state", "to_state", "trigger", "actor", "at", "note"],
             select(
                 tasks.c.id,
                 tasks.c.state,
-                new_state,
+                to_state,
                 literal(trigger),
                 literal(actor),
                 literal(now, type_=events.c.at.type),
@@ -408,13 +413,10 @@ def extend(
         update(tasks)
         .where(where)
         .values(
-            state=new_state,
+            state=to_state,
             version=tasks.c.version + 1,
             updated_at=literal(now, type_=tasks.c.updated_at.type),
-            due_at=literal(schedule["due_at"], type_=tasks.c.due_at.type),
-            late_at=literal(schedule["late_at"], type_=tasks.c.late_at.type),
-            due_seq=literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
-            rung=0,
+            **values,
         )
     ).rowcount
 
