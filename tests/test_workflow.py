@@ -96,3 +96,18 @@ def test_one_machine_per_template_and_refusals():
         first.apply("received", "mark_overdue", "recipient")
     with pytest.raises(TransitionRefused, match="has no trigger 'launch'"):
         first.apply("received", "launch", "recipient")
+
+
+def test_on_children_reported_must_name_a_state(tmp_path):
+    text = (WORKFLOWS / "bao-cao.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        text.replace("initial: received", "initial: received\non_children_reported: ready"),
+        encoding="utf-8",
+    )
+    problems = validate_files([path])
+    line = text.splitlines().index("initial: received") + 2
+    assert problems == [
+        f"{path}:{line}: on_children_reported: 'ready' is not a state of this template"
+    ]
+    assert load_template(WORKFLOWS / "bao-cao-tong-hop.yaml")[0].on_children_reported == "ready"

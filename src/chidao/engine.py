@@ -94,6 +94,18 @@ def office_calendar(conn, office: str) -> WorkCalendar:
     return calendar_from_config(ostore.office_calendar(conn, office), f"office {office}")
 
 
+class OfficeCalendars(dict):
+    """Each office's working-day calendar, read once per transaction: ``calendars[code]``."""
+
+    def __init__(self, conn) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def __missing__(self, office: str) -> WorkCalendar:
+        self[office] = found = office_calendar(self.conn, office)
+        return found
+
+
 def calendar_of_org_file(path: str | Path) -> WorkCalendar:
     """The calendar an org file declares (its overrides over the package's holidays)."""
     org = load_org(path)
@@ -421,13 +433,8 @@ def fire(
         rows, who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
         decided: dict[tuple[int, str, str], str] = {}
         changes, fired = [], []
-        calendars: dict[str, WorkCalendar] = {}
+        calendars = OfficeCalendars(conn)
         newly_reported: list[int] = []
-
-        def calendar_of(office: str) -> WorkCalendar:
-            if office not in calendars:
-                calendars[office] = office_calendar(conn, office)
-            return calendars[office]
 
         for row in rows:
             role = _role(who, row)
@@ -442,14 +449,14 @@ def fire(
             if trigger == template.receipt and received is None:
                 received = now
                 if row.due_at is None:
-                    due = _due_on_receipt(conn, row, calendar_of(row.office_code), now)
-                    schedule = Schedule.of(due, template, calendar_of(row.office_code))
+                    due = _due_on_receipt(conn, row, calendars[row.office_code], now)
+                    schedule = Schedule.of(due, template, calendars[row.office_code])
             reported, days_late = row.reported_at, row.days_late
             if dest in template.reported_states and row.state not in template.reported_states:
                 reported = now
                 newly_reported.append(row.id)
                 days_late = (
-                    calendar_of(row.office_code).working_days_late(row.due_at, now)
+                    calendars[row.office_code].working_days_late(row.due_at, now)
                     if row.due_at is not None
                     else None
                 )

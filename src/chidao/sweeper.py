@@ -16,7 +16,7 @@ from typing import Any
 import pendulum
 
 from chidao import engine, notify
-from chidao.calendar import Duration, WorkCalendar
+from chidao.calendar import Duration
 from chidao.deadlines import Schedule, period_key, periods_due
 from chidao.errors import NotFound
 from chidao.ladder import Resolver
@@ -57,14 +57,8 @@ def sweep(store: Store, now: pendulum.DateTime, ahead: Duration | None = None) -
     """
     result = Swept()
     with store.write() as conn:
-        calendars: dict[str, WorkCalendar] = {}
-
-        def calendar_of(office: str) -> WorkCalendar:
-            if office not in calendars:
-                calendars[office] = engine.office_calendar(conn, office)
-            return calendars[office]
-
-        result.generated = _generate_periods(store, conn, now, ahead, calendar_of)
+        calendars = engine.OfficeCalendars(conn)
+        result.generated = _generate_periods(store, conn, now, ahead, calendars)
         for template_id in tstore.templates_in_use(conn):
             template = engine.workflow_of(store, conn, template_id).template
             dest, sources = template.overdue_state, template.overdue_sources
@@ -75,17 +69,17 @@ def sweep(store: Store, now: pendulum.DateTime, ahead: Duration | None = None) -
             )
             result.overdue += tstore.sweep_overdue(conn, template_id, sources, dest, trigger, now)
             if template.escalation:
-                _climb(conn, template_id, template, now, calendar_of, result)
+                _climb(conn, template_id, template, now, calendars, result)
         result.notifications = _queue_notifications(conn, now)
     return result
 
 
-def _generate_periods(store: Store, conn, now, ahead, calendar_of) -> int:
+def _generate_periods(store: Store, conn, now, ahead, calendars: engine.OfficeCalendars) -> int:
     """Create the next periods of recurring deliverables due within the look-ahead."""
     created = 0
     for row in estore.recurring_deliverables(conn):
         template = engine.workflow_of(store, conn, row["template_id"]).template
-        calendar = calendar_of(row["office_code"])
+        calendar = calendars[row["office_code"]]
         horizon = calendar.due_after(now, ahead or template.ahead)
         every, day = row["recurring"]["every"], row["recurring"]["day"]
         last = dt.date.fromisoformat(row["last"])
@@ -105,7 +99,14 @@ def _generate_periods(store: Store, conn, now, ahead, calendar_of) -> int:
     return created
 
 
-def _climb(conn, template_id: int, template: Template, now, calendar_of, result: Swept) -> None:
+def _climb(
+    conn,
+    template_id: int,
+    template: Template,
+    now,
+    calendars: engine.OfficeCalendars,
+    result: Swept,
+) -> None:
     """Resolve each rung's target per directive (and level), then one INSERT per rung."""
     found = estore.overdue_directives(conn, template_id, template.overdue_state)
     if not found:
@@ -134,7 +135,7 @@ def _climb(conn, template_id: int, template: Template, now, calendar_of, result:
     estore.load_targets(conn, rows)
     yesterday = now.date() - dt.timedelta(days=1)
     for office in resolvers:
-        last_on_time = calendar_of(office).ordinal(yesterday)
+        last_on_time = calendars[office].ordinal(yesterday)
         for number, rung in enumerate(template.escalation, start=1):
             made = estore.escalate(
                 conn,

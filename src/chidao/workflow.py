@@ -361,6 +361,22 @@ def _read_ladder(doc: Any, problems: _Problems) -> list[Rung]:
     return rungs
 
 
+def _read_children(doc: Any, names: set[str], problems: _Problems) -> str:
+    """``on_children_reported``: nothing, or a state of this template to move to."""
+    children = str(doc.get("on_children_reported", "nothing"))
+    if children not in CHILDREN_ACTIONS:
+        problems.add(
+            yamlio.line_of(doc, "on_children_reported"),
+            f"on_children_reported must be one of {', '.join(CHILDREN_ACTIONS)}",
+        )
+    if children in CHILDREN_ACTIONS and children != "nothing" and children not in names:
+        problems.add(
+            yamlio.line_of(doc, "on_children_reported"),
+            f"on_children_reported: {children!r} is not a state of this template",
+        )
+    return children
+
+
 def template_from_yaml(doc: Any, source: str) -> Template:
     """Validate a parsed template document; raise ``TemplateError`` listing every problem."""
     problems = _Problems(source)
@@ -386,17 +402,7 @@ def template_from_yaml(doc: Any, source: str) -> Template:
             yamlio.line_of(doc, "receipt"),
             f"receipt must be 'automatic' or a trigger of this template, not {receipt!r}",
         )
-    children = str(doc.get("on_children_reported", "nothing"))
-    if children not in CHILDREN_ACTIONS:
-        problems.add(
-            yamlio.line_of(doc, "on_children_reported"),
-            f"on_children_reported must be one of {', '.join(CHILDREN_ACTIONS)}",
-        )
-    if children in CHILDREN_ACTIONS and children != "nothing" and children not in names:
-        problems.add(
-            yamlio.line_of(doc, "on_children_reported"),
-            f"on_children_reported: {children!r} is not a state of this template",
-        )
+    children = _read_children(doc, names, problems)
     deadline = doc.get("deadline") or {}
     if isinstance(deadline, dict):
         _check_keys(deadline, DEADLINE_KEYS, "deadline", problems)
