@@ -183,7 +183,7 @@ def fan_out(
                         "updated_at",
                     ],
                     chosen,
-                )
+                ).execution_options(preserve_rowcount=True)  # PostgreSQL: count INSERT … SELECT
             )
             created += result.rowcount
         if progress:

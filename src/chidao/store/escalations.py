@@ -228,6 +228,7 @@ def escalate(
             source.where(*conditions),
         )
         .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)
     )
     made = conn.execute(statement).rowcount
     if made:  # the task remembers the highest rung it reached (the dashboard reads it)
@@ -434,5 +435,6 @@ def add_period(
             source,
         )
         .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)
     )
     return conn.execute(statement).rowcount
