@@ -151,6 +151,7 @@ def escalate(
     now_value = literal(now, type_=escalations.c.created_at.type)
     conditions = [
         tasks.c.state == state,
+        tasks.c.rung < rung,  # a task that reached this rung for its due is done with it
         tasks.c.late_at.is_not(None),
         tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
         directives.c.template_id == template_id,

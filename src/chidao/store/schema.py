@@ -217,6 +217,8 @@ tasks = Table(
     Index("ix_tasks_unit", "unit_code", "state"),
     Index("ix_tasks_state_late", "state", "late_at"),
     Index("ix_tasks_state_seq", "state", "due_seq"),
+    # the ladder looks only at tasks below the rung it is climbing
+    Index("ix_tasks_state_rung", "state", "rung", "due_seq"),
 )
 
 escalations = Table(
