@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
@@ -43,6 +44,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.connection.dbapi_connection.execute(
             f"BEGIN {mode}"
         )  # straight to the driver: hot path
+
+
+def dialect_insert(conn: Connection, table):
+    """An INSERT that knows ON CONFLICT, for the database at hand (SQLite or PostgreSQL)."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 class Store:

@@ -167,7 +167,8 @@ def fan_out(
                 literal(now, type_=tasks.c.updated_at.type),
             ).where(where, units.c.code.between(lo, hi))
             result = conn.execute(
-                insert(tasks).from_select(
+                insert(tasks)
+                .from_select(
                     [
                         "directive_id",
                         "deliverable_id",
@@ -183,7 +184,8 @@ def fan_out(
                         "updated_at",
                     ],
                     chosen,
-                ).execution_options(preserve_rowcount=True)  # PostgreSQL: count INSERT … SELECT
+                )
+                .execution_options(preserve_rowcount=True)  # PostgreSQL: count INSERT … SELECT
             )
             created += result.rowcount
         if progress:

@@ -30,8 +30,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
+from chidao.store.database import dialect_insert
 from chidao.store.schema import (
     deliverables,
     directives,
@@ -58,10 +58,6 @@ targets = Table(
     Column("note", Text, nullable=False),
     prefixes=["TEMPORARY"],
 )
-
-
-def _insert(conn: Connection, table: Table):
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[list[int]]:
@@ -211,7 +207,7 @@ def escalate(
             ),
         )
     statement = (
-        _insert(conn, escalations)
+        dialect_insert(conn, escalations)
         .from_select(
             [
                 "task_id",
@@ -291,7 +287,7 @@ def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
 
 def queue(conn: Connection, messages: list[dict[str, Any]]) -> int:
     if messages:
-        conn.execute(_insert(conn, notifications).on_conflict_do_nothing(), messages)
+        conn.execute(dialect_insert(conn, notifications).on_conflict_do_nothing(), messages)
     return len(messages)
 
 
@@ -417,7 +413,7 @@ def add_period(
         literal(now, type_=tasks.c.updated_at.type),
     ).where(tasks.c.deliverable_id == deliverable_id, tasks.c.period == first)
     statement = (
-        _insert(conn, tasks)
+        dialect_insert(conn, tasks)
         .from_select(
             [
                 "directive_id",

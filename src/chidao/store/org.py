@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from chidao.model import Office, Org, Person, Unit
+from chidao.store.database import dialect_insert
 from chidao.store.schema import offices, people, unit_levels, units
 
 
 def _upsert(conn: Connection, table, rows: list[dict[str, Any]], key: str) -> None:
     if not rows:
         return
-    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
-    stmt = insert(table)
+    stmt = dialect_insert(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[key],
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key},
