@@ -37,12 +37,11 @@ def _new_due(
     return to
 
 
-def _office_actor(conn, actor: str, office: str, what: str) -> None:
-    who = tstore.actor_of(conn, actor)
+def _office_actor(who: tstore.Actor, office: str, what: str) -> None:
     if who.office != office:
         raise TransitionRefused(
             f"{what}: only a person of {office} may extend or decide on extensions; "
-            f"{actor} is "
+            f"{who.name} is "
             + (
                 f"of {who.office}"
                 if who.office
@@ -66,29 +65,30 @@ def extend_tasks(
     if not task_ids:
         raise InputError("name at least one task id")
     with store.write() as conn:
-        rows, _who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
-        return _extend_rows(store, conn, rows, to, actor, now, note, trigger)
+        rows, who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
+        return _extend_rows(store, conn, rows, who, to, now, note, trigger)
 
 
-def _extend_rows(store, conn, rows, to, actor, now, note, trigger) -> int:
-    groups: dict[tuple[int, str, int], list[int]] = {}
+def _extend_rows(store, conn, rows, who: tstore.Actor, to, now, note, trigger) -> int:
+    """Extend tasks already loaded (and checked to exist), one pair of statements per
+    directive: its template, date and calendar decide the new schedule."""
+    groups: dict[tuple[int, str, int], list[tstore.TaskRow]] = {}
     for row in rows:
-        _office_actor(conn, actor, row.office_code, f"task {row.id}")
-        groups.setdefault((row.template_id, row.office_code, row.directive_id), []).append(row.id)
+        _office_actor(who, row.office_code, f"task {row.id}")
+        groups.setdefault((row.template_id, row.office_code, row.directive_id), []).append(row)
     changed = 0
-    for (template_id, office, directive_id), ids in groups.items():
+    for (template_id, office, directive_id), group in groups.items():
         template = engine.workflow_of(store, conn, template_id).template
         directive = dstore.get_directive(conn, directive_id)
-        due = _new_due(to, now, directive["date"], f"task {ids[0]}")
-        for row in rows:
-            if row.id in ids and row.state in (
-                set(template.reported_states) | set(template.final_states)
-            ):
+        due = _new_due(to, now, directive["date"], f"task {group[0].id}")
+        closed = set(template.reported_states) | set(template.final_states)
+        for row in group:
+            if row.state in closed:
                 raise TransitionRefused(
                     f"task {row.id} is already {template.label(row.state)}: nothing to extend"
                 )
         schedule = Schedule.of(due, template, engine.office_calendar(conn, office))
-        where = tstore.with_ids(ids)
+        where = tstore.with_ids([row.id for row in group])
         estore.resolve_where(conn, where, now)
         changed += tstore.extend(
             conn,
@@ -97,7 +97,7 @@ def _extend_rows(store, conn, rows, to, actor, now, note, trigger) -> int:
             template.overdue_state,
             template.initial,
             trigger,
-            actor,
+            who.name,
             note,
             now,
         )
@@ -117,7 +117,7 @@ def extend_directive(
         directive_id = dstore.resolve_directive(conn, ref)
         directive = dstore.get_directive(conn, directive_id)
         label = dstore.directive_label(directive["code"], directive_id)
-        _office_actor(conn, actor, directive["office_code"], f"directive {label}")
+        _office_actor(tstore.actor_of(conn, actor), directive["office_code"], f"directive {label}")
         template = engine.workflow_of(store, conn, directive["template_id"]).template
         due = _new_due(to, now, directive["date"], f"directive {label}")
         schedule = Schedule.of(
@@ -198,9 +198,9 @@ def decide_extension(
 ) -> pendulum.DateTime | None:
     """The office grants (to the date asked, or ``to``) or refuses a waiting request."""
     with store.write() as conn:
-        rows, _who = tstore.load_for_fire(conn, [task_id], actor)
+        rows, who = tstore.load_for_fire(conn, [task_id], actor)
         row = rows[0]
-        _office_actor(conn, actor, row.office_code, f"task {task_id}")
+        _office_actor(who, row.office_code, f"task {task_id}")
         request = tstore.pending_request(conn, task_id)
         if request is None:
             raise NotFound(f"task {task_id} has no extension request waiting")
@@ -223,8 +223,8 @@ def decide_extension(
             store,
             conn,
             rows,
+            who,
             due,
-            actor,
             now,
             note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}",
             "grant_extension",
