@@ -162,7 +162,12 @@ class WorkCalendar:
         due, at = aware(due), aware(at)
         if at <= due:
             return 0
-        return max(1, self.ordinal(at.date()) - self.due_seq(due))
+        return self.late_by(self.due_seq(due), at.date())
+
+    def late_by(self, due_seq: int, day: dt.date) -> int:
+        """Working days late on ``day`` for a task whose last day on time has ordinal
+        ``due_seq`` (its due has passed): those after that day, at least 1."""
+        return max(1, self.ordinal(day) - due_seq)
 
 
 EPOCH_YEAR = 2000

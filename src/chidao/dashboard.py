@@ -232,7 +232,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             "unit_name": r["unit_name"],
             "directive": r["code"] or f"#{r['directive_id']}",
             "due": _iso(r["due_at"]),
-            "days_late": max(1, today - r["due_seq"]),
+            "days_late": calendar.late_by(r["due_seq"], now.date()),
             "escalation": f"{r['kind']} lần {r['round']}" if r["kind"] else None,
             "reached": r["reached"],
             "person": r["person_id"],
@@ -631,7 +631,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         if due is None:
             left = None
         elif due < now:
-            left = -max(1, today - r["due_seq"])
+            left = -calendar.late_by(r["due_seq"], now.date())
         else:
             left = r["due_seq"] - today
         tasks.append(

@@ -485,7 +485,7 @@ def _children_reported(store: Store, conn, reported: Sequence[int], now) -> None
     (``on_children_reported``): nothing, or move it to the named state."""
     parents = cstore.parents_of(conn, reported)
     counts = cstore.children_counts(conn, parents)
-    done = [p for p in parents if counts.get(p, (0, 0))[0] == counts.get(p, (0, -1))[1]]
+    done = [p for p, (total, reported) in counts.items() if total == reported]
     if not done:
         return
     rows, _who = tstore.load_for_fire(conn, done, SYSTEM)

@@ -75,7 +75,6 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
                 "office_name": ostore.office_row(conn, parent["office_code"])["name"],
                 "task": row["parent_task_id"],
             }
-    today = calendar.ordinal(now.date())
     reported_states = set(template.reported_states)
     several = len({(t["seq"], t["period"]) for t in tasks}) > 1
     rows = []
@@ -88,7 +87,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         else:
             late = bool(due and due < now)
             category = "open_overdue" if late else "open_in_time"
-            days_late = max(1, today - t["due_seq"]) if late else 0
+            days_late = calendar.late_by(t["due_seq"], now.date()) if late else 0
         part = " ".join(
             x
             for x in (
