@@ -50,18 +50,7 @@ def import_units(
     """Load or update units from a spreadsheet; all rows are checked before any is written."""
     path = Path(path)
     with store.write() as conn:
-        codes = ostore.office_codes(conn)
-        if office is None:
-            if len(codes) != 1:
-                raise InputError(
-                    "no office is loaded yet: run 'chidao org load FILE' first"
-                    if not codes
-                    else f"this database holds {len(codes)} offices ({', '.join(codes)}): "
-                    "say whose units these are with --office CODE"
-                )
-            office = codes[0]
-        elif office not in codes:
-            raise NotFound(f"unknown office {office!r} (load its org file first)")
+        office = choose_office(conn, office, "say whose units these are")
         read, problems, ignored, present = units_import.read_units(path, office)
         existing = ostore.units_by_code(conn, [u.code for u in read if u.code])
         plan, conflicts = units_import.plan(read, existing, office, present)
@@ -115,18 +104,9 @@ def calendar_of_org_file(path: str | Path) -> WorkCalendar:
 def database_calendar(store: Store, office: str | None) -> WorkCalendar:
     """The calendar of ``office``, or of the database's only office, or the plain one."""
     with store.read() as conn:
-        codes = ostore.office_codes(conn)
-        if office is None:
-            if len(codes) != 1:
-                if codes:
-                    raise InputError(
-                        f"this database holds {len(codes)} offices ({', '.join(codes)}): "
-                        "say whose calendar with --office CODE"
-                    )
-                return WorkCalendar()
-            office = codes[0]
-        if office not in codes:
-            raise NotFound(f"unknown office {office!r} (load its org file first)")
+        if office is None and not ostore.office_codes(conn):
+            return WorkCalendar()
+        office = choose_office(conn, office, "say whose calendar")
         return office_calendar(conn, office)
 
 
@@ -166,20 +146,21 @@ class Issued:
     linked_by: str | None = None  # "--parent" or "references"
 
 
-def _choose_office(conn, directive: Directive, office: str | None) -> str:
+def choose_office(conn, office: str | None, purpose: str) -> str:
+    """``office`` if it is loaded, else the database's only office; with several, the user
+    must say which, and ``purpose`` says why ("say which issues the directive")."""
     codes = ostore.office_codes(conn)
-    chosen = office or directive.office
-    if chosen:
-        if chosen not in codes:
-            raise NotFound(f"unknown office {chosen!r} (load its org file first)")
-        return chosen
+    if office:
+        if office not in codes:
+            raise NotFound(f"unknown office {office!r} (load its org file first)")
+        return office
     if len(codes) == 1:
         return codes[0]
     if not codes:
         raise NotFound("no office is loaded yet: run 'chidao org load FILE' first")
     raise InputError(
-        f"this database holds {len(codes)} offices ({', '.join(codes)}): say which issues "
-        "the directive with --office CODE"
+        f"this database holds {len(codes)} offices ({', '.join(codes)}): {purpose} "
+        "with --office CODE"
     )
 
 
@@ -271,7 +252,9 @@ def issue(
     """Create the directive, its workflow instance and all its tasks in one transaction."""
     template, source = find_template(workflow)
     with store.write() as conn:
-        office_code = _choose_office(conn, directive, office)
+        office_code = choose_office(
+            conn, office or directive.office, "say which issues the directive"
+        )
         same = dstore.find_same(
             conn, office_code, directive.number, directive.symbol, directive.date, directive.subject
         )
