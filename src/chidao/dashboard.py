@@ -28,12 +28,9 @@ from chidao.store import chains as cstore
 from chidao.store import dashboard as q
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
+from chidao.views import weekday
 from chidao.workflow import Template
 
-WEEKDAYS = {
-    "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
 WORDS = {
     "vi": {
         "title": "chidao · Theo dõi thực hiện văn bản chỉ đạo",
@@ -213,7 +210,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data.update(
         now=now.isoformat(),
         date=format_date(now),
-        weekday=WEEKDAYS["vi"][now.weekday()],
+        weekday=weekday(now),
         office=offices.get(office) if office else None,
         offices=len(offices),
         person=({"id": person["id"], "name": person["name"]} if person else None),
@@ -418,7 +415,7 @@ def _header(data: dict[str, Any], lang: str, width: int) -> Panel:
     )
     line = Text()
     line.append(who, style="bold")
-    line.append(f"  ·  {WEEKDAYS[lang][day.weekday()]}, {format_moment(day)}")
+    line.append(f"  ·  {weekday(day, lang)}, {format_moment(day)}")
     counts = Text()
     for n, (state, count) in enumerate(
         sorted(data["totals"].items(), key=lambda kv: _state_order(kv[0], data))
@@ -673,7 +670,7 @@ def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Ren
     day = pendulum.parse(data["now"])
     head = Text()
     head.append(w["unit_title"].format(name=data["name"]), style="bold")
-    head.append(f"  ·  {WEEKDAYS[lang][day.weekday()]}, {format_moment(day)}")
+    head.append(f"  ·  {weekday(day, lang)}, {format_moment(day)}")
     if not data["tasks"]:
         return Group(
             head,
