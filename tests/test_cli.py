@@ -168,7 +168,7 @@ def test_not_a_chidao_database(run, tmp_path):
 
 def test_workflow_validate_cli(run):
     ok = run("workflow", "validate", *map(str, sorted(WORKFLOWS.glob("*.yaml"))))
-    assert ok.exit_code == 0 and "3 workflow file(s) valid" in ok.output
+    assert ok.exit_code == 0 and "4 workflow file(s) valid" in ok.output
     broken = Path(__file__).parent / "templates" / "broken.yaml"
     bad = run("workflow", "validate", str(broken))
     assert bad.exit_code == 1

@@ -55,8 +55,8 @@ def test_numbers_match_the_fixture(dien_bien, lived):
     assert data["totals"] == {"reported": 15, "overdue": open_tasks}
     (row,) = data["directives"]
     assert (row["total"], row["reported"], row["overdue"]) == (total, 15, open_tasks)
-    # 01/04 + two working days → phê bình (rung 2) reached on 03/04
-    assert (row["rung"], row["rung_kind"]) == (2, "phê bình")
+    # 01/04 + two working days → phê bình (rung 3, after the reminder and nhắc nhở) on 03/04
+    assert (row["rung"], row["rung_kind"]) == (3, "phê bình")
     levels = {lv["level"]: lv for lv in data["levels"]}
     assert levels["MN"]["reported"] == 10 and levels["TH"]["reported"] == 5
     late = data["overdue"]
@@ -76,7 +76,7 @@ def test_render_at_80_and_120_columns(dien_bien, lived):
     assert "phê bình → Nguyễn Thanh Tùng" in narrow
     assert "phê bình lần 1 → Nguyễn Thanh Tùng" in wide
     # the wider screen shows the escalation rung, the contact and the full due time
-    assert "phê bình (bậc 2)" in wide and "bậc" not in narrow
+    assert "phê bình (bậc 3)" in wide and "bậc" not in narrow
     assert "Liên hệ" in wide and "Liên hệ" not in narrow
     assert "01/04/2024 00:00" in wide
 

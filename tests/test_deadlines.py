@@ -446,7 +446,7 @@ def test_request_grant_and_refuse_an_extension(dien_bien, issued, run):
         2024, 4, 1, tz=TZ
     )
     triggers = [e.trigger for e in engine.task_detail(dien_bien, hoa_ban.id)[3]]
-    assert triggers == ["request_extension", "grant_extension"]
+    assert triggers == ["request_extension", "extend"]
     assert [e.trigger for e in engine.task_detail(dien_bien, xuong.id)[3]] == [
         "request_extension",
         "refuse_extension",
@@ -473,7 +473,7 @@ def test_request_grant_and_refuse_an_extension(dien_bien, issued, run):
 def test_reported_task_cannot_be_extended(dien_bien, issued):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     engine.fire(dien_bien, "report", [task.id], "mn-hoa-ban", ISSUED.add(days=1))
-    with pytest.raises(TransitionRefused, match="is already Đã báo cáo: nothing to extend"):
+    with pytest.raises(TransitionRefused, match="is already «Đã báo cáo»: nothing to extend"):
         extensions.extend_tasks(
             dien_bien, [task.id], end(10, 4, 2024), "tung-nt", ISSUED.add(days=2)
         )

@@ -332,7 +332,7 @@ def test_a_database_of_another_schema_version_is_refused_untouched(tmp_path):
     with pytest.raises(
         DatabaseError,
         match="schema version 1 is not the one this chidao "
-        "understands \\(2\\); it was left untouched",
+        "understands \\(3\\); it was left untouched",
     ):
         Store.open(f"sqlite:///{path}")
     assert path.read_bytes() == before

@@ -33,10 +33,25 @@ def escalations(store, **filters):
 def test_the_ladder_climbs_on_the_right_days(dien_bien, issued):
     """ctxh-2024 is due "trước ngày 01/4/2024": late from Monday 01/04."""
     units = {t.id: t for t in engine.task_views(dien_bien)}
+    # two working days before the last day on time (Friday 29/03): each school is reminded
+    assert sweeper.sweep(dien_bien, at(26, 3, 23, 59)).escalations == {}
+    early = sweeper.sweep(dien_bien, at(27, 3, 7))
+    assert (early.overdue, early.escalations, early.notifications) == (
+        0,
+        {"nhắc trước hạn": 46},
+        46,
+    )
+    reminded = escalations(dien_bien)
+    assert {r["target"] for r in reminded} == {"recipient"}
+    assert {r["target_name"] for r in reminded} == {
+        f"{t.unit_name} ({t.unit})" for t in units.values()
+    }
     assert sweeper.sweep(dien_bien, at(31, 3, 23, 59)).escalations == {}
     first = sweeper.sweep(dien_bien, at(1, 4, 0, 1))
     assert (first.overdue, first.escalations) == (46, {"nhắc nhở": 46})
     for row in escalations(dien_bien):
+        if row["kind"] == "nhắc trước hạn":
+            continue
         levels = units[row["task_id"]].levels
         assert row["person_id"] == LEVEL_CONTACT[min(levels)], (row["unit"], levels)
         assert (row["kind"], row["round"], row["target"]) == ("nhắc nhở", 1, "level_contact")
@@ -66,7 +81,7 @@ def test_the_ladder_climbs_on_the_right_days(dien_bien, issued):
         "tp-dien-bien"
     }
     assert sweeper.sweep(dien_bien, at(20, 4)).escalations == {}
-    assert len(escalations(dien_bien, open_only=True)) == 45 * 3
+    assert len(escalations(dien_bien, open_only=True)) == 45 * 4
     assert len(escalations(dien_bien, person="tp-dien-bien")) == 45
 
 

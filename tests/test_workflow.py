@@ -14,8 +14,19 @@ def test_shipped_templates_load():
     assert [s.name for s in report.states] == ["received", "implementing", "reported", "overdue"]
     assert report.initial == "received"
     assert report.overdue_state == "overdue"
-    assert report.overdue_sources == ("received", "implementing")
-    assert [r.after for r in report.escalation] == [0, 2, 5]
+    assert report.overdue_triggers == ("mark_overdue",)
+    assert workflow_for(report).moves("mark_overdue", "system") == {
+        "received": "overdue",
+        "implementing": "overdue",
+    }
+    assert workflow_for(report).moves("extend", "office") == {"overdue": "previous"}
+    assert [r.after for r in report.escalation] == [-2, 0, 2, 5]
+    assert [report.category(s.name) for s in report.states] == [
+        "open",
+        "open",
+        "reported",
+        "overdue",
+    ]
     review, _ = load_template(WORKFLOWS / "bao-cao-tham-dinh.yaml")
     assert {"accept", "return_for_revision"} <= {t.trigger for t in review.transitions}
 
@@ -108,6 +119,8 @@ def test_on_children_reported_must_name_a_state(tmp_path):
     problems = validate_files([path])
     line = text.splitlines().index("initial: received") + 2
     assert problems == [
-        f"{path}:{line}: on_children_reported: 'ready' is not a state of this template"
+        f"{path}:{line}: on_children_reported: no transition 'by: system' reaches 'ready'; "
+        "declare one (e.g. {trigger: collect, source: [...], dest: ready, by: system}) "
+        "or say 'nothing'"
     ]
     assert load_template(WORKFLOWS / "bao-cao-tong-hop.yaml")[0].on_children_reported == "ready"

@@ -15,6 +15,7 @@ from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
+from chidao.workflow import Template
 
 
 def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
@@ -37,12 +38,12 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
                 continue
             members.append(current)
             queue.extend(e["child"] for e in below.get(current, []))
-        counts = cstore.progress(conn, members, now)
         rows = {d: dstore.get_directive(conn, d) for d in members}
         templates = {
             d: engine.workflow_of(store, conn, row["template_id"]).template
             for d, row in rows.items()
         }
+        counts = _counts(cstore.progress(conn, members, now), templates)
         offices = ostore.office_names(conn)
 
     def node(directive_id: int, via: dict[str, Any] | None) -> dict[str, Any]:
@@ -79,7 +80,23 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
     return node(root, None)
 
 
+def _counts(
+    grouped: list[dict[str, Any]], templates: dict[int, Template]
+) -> dict[int, dict[str, Any]]:
+    """Per directive: tasks, reported and late (open past due), by its template's rule."""
+    out: dict[int, dict[str, Any]] = {}
+    for r in grouped:
+        entry = out.setdefault(r["directive_id"], {"total": 0, "reported": 0, "late": 0})
+        category = templates[r["directive_id"]].category(r["state"])
+        entry["total"] += r["n"]
+        entry["reported"] += r["n"] if category == "reported" else 0
+        entry["late"] += int(r["past_due"] or 0) if category in ("open", "overdue") else 0
+        if r["due"] is not None and (entry.get("due") is None or r["due"] > entry["due"]):
+            entry["due"] = r["due"]
+    return out
+
+
 def task_children(store: Store, task_id: int) -> tuple[int, int] | None:
     """How the directives answering this task stand: (tasks, reported), or None."""
     with store.read() as conn:
-        return cstore.children_counts(conn, [task_id]).get(task_id)
+        return cstore.children_counts(conn, [task_id], dstore.reported_rule(conn)).get(task_id)

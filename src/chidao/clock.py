@@ -17,28 +17,67 @@ from chidao.errors import InputError
 
 TZ = pendulum.timezone("Asia/Ho_Chi_Minh")
 
-_DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?\s*$")
+_DMY = re.compile(
+    r"^\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?"  # dd/mm or dd/mm/yyyy
+    r"(?:(?:\s+|\s*,\s*|T)(\d{1,2})(?:\s*[:hH]\s*(\d{2})?)?(?::(\d{2}))?)?\s*$"  # 16h00 16h 16:00
+)
+YEARS = (1900, 2200)
 
 
-def parse_moment(text: str, what: str = "--now") -> pendulum.DateTime:
-    """Read ISO 8601 or dd/mm/yyyy [HH:MM]; a value without offset is Vietnamese time."""
+def read_moment(
+    text: str, what: str = "--now", year: int | None = None
+) -> tuple[pendulum.DateTime, bool]:
+    """Read a moment as people type it, and whether it named a time of day.
+
+    ``dd/mm/yyyy``, ``dd/mm`` (``year``, else this year as of ``now()``), each optionally followed by a
+    time ``16h00``, ``16h``, ``16:00`` or ``16:00:30``; or ISO 8601. A value without an
+    offset is Vietnamese time. This is the one reader of dates and times on the command
+    line and in files, so the same text means the same moment everywhere.
+    """
     match = _DMY.match(text)
     try:
         if match:
             d, m, y, hh, mm, ss = match.groups()
-            return pendulum.datetime(
-                int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0), tz=TZ
+            moment = pendulum.datetime(
+                int(y) if y else year or now().year,
+                int(m),
+                int(d),
+                int(hh or 0),
+                int(mm or 0),
+                int(ss or 0),
+                tz=TZ,
             )
-        moment = pendulum.parse(text.strip(), tz=TZ, strict=False)
-    except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
+            timed = hh is not None
+        else:
+            moment, timed = _iso(text)
+    except (ValueError, OverflowError, pendulum.parsing.exceptions.ParserError) as exc:
         raise InputError(
-            f"{what}: cannot read {text!r} as a date; use dd/mm/yyyy [HH:MM] or ISO 8601"
+            f"{what}: cannot read {text!r} as a date; use dd/mm/yyyy [16h00], dd/mm or ISO 8601"
         ) from exc
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise InputError(f"{what}: year {moment.year} is out of range ({YEARS[0]}–{YEARS[1]})")
+    return moment.in_timezone(TZ), timed
+
+
+def _iso(text: str) -> tuple[pendulum.DateTime, bool]:
+    moment = pendulum.parse(text.strip(), tz=TZ, strict=False)
     if isinstance(moment, pendulum.Date) and not isinstance(moment, pendulum.DateTime):
-        moment = pendulum.datetime(moment.year, moment.month, moment.day, tz=TZ)
+        return pendulum.datetime(moment.year, moment.month, moment.day, tz=TZ), False
     if not isinstance(moment, pendulum.DateTime):
-        raise InputError(f"{what}: {text!r} is not a date and time")
-    return moment.in_timezone(TZ)
+        raise ValueError(f"{text!r} is not a date and time")
+    return moment, len(text.strip()) > 10
+
+
+def parse_moment(text: str, what: str = "--now", year: int | None = None) -> pendulum.DateTime:
+    """``read_moment`` without the flag: a date alone is its midnight."""
+    return read_moment(text, what, year)[0]
+
+
+def parse_due(text: str, what: str = "--to", year: int | None = None) -> pendulum.DateTime:
+    """A due as typed: a date alone means the end of that day ("chậm nhất ngày …"); a time,
+    when given, is kept as it is."""
+    moment, timed = read_moment(text, what, year)
+    return moment if timed else moment.replace(hour=23, minute=59, second=59)
 
 
 def aware(moment: dt.datetime | dt.date | str) -> pendulum.DateTime:
@@ -56,7 +95,7 @@ def now(override: str | None = None) -> pendulum.DateTime:
     """The current moment: ``override`` (from ``--now``), else CHIDAO_NOW, else the clock."""
     text = override or os.environ.get("CHIDAO_NOW")
     if text:
-        return parse_moment(text, "--now" if override else "CHIDAO_NOW")
+        return parse_moment(text, "--now" if override else "CHIDAO_NOW", pendulum.now(TZ).year)
     return pendulum.now(TZ)
 
 

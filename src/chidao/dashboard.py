@@ -201,7 +201,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             else (0, [])
         )
         levels = q.level_states(conn, where)
-        below = cstore.children_by_directive(conn, sorted(info))
+        below = cstore.children_by_directive(conn, sorted(info), dstore.reported_rule(conn))
         has_any = bool(info) or dstore.directive_count(conn) > 0
     data = _assemble(grouped, info, templates, levels, now)
     for entry in data["directives"]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pendulum
 
-from chidao.calendar import WorkCalendar
+from chidao.calendar import Duration, WorkCalendar
 from chidao.clock import TZ, aware
 from chidao.workflow import Template
 
@@ -86,3 +87,96 @@ def periods_due(
 def period_key(due: dt.datetime | None) -> str:
     """How a recurring task names its period: the ISO date of its due."""
     return aware(due).date().isoformat() if due else ""
+
+
+# ---------------------------------------------------------------------------- deadline kinds
+
+
+@dataclass(frozen=True)
+class Absolute:
+    """ "trước ngày 01/4/2024": the same due for every recipient."""
+
+    due: pendulum.DateTime
+
+    def first_due(self, issued: dt.datetime, received: dt.datetime | None, calendar) -> Any:
+        return self.due
+
+    def due_on_receipt(self, received: dt.datetime, calendar: WorkCalendar) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Relative:
+    """ "05 ngày làm việc kể từ ngày nhận được văn bản": counted from the directive's issue,
+    from each school's own receipt, or from a named event the office records later."""
+
+    period: Duration
+    start: str  # issue, receipt, event
+    event: str = ""
+
+    def first_due(
+        self, issued: dt.datetime, received: dt.datetime | None, calendar: WorkCalendar
+    ) -> pendulum.DateTime | None:
+        if self.start == "issue":
+            return calendar.due_after(issued, self.period)
+        if self.start == "receipt" and received is not None:
+            return calendar.due_after(received, self.period)
+        return None  # waiting for the school's receipt, or for the event
+
+    def due_on_receipt(
+        self, received: dt.datetime, calendar: WorkCalendar
+    ) -> pendulum.DateTime | None:
+        return calendar.due_after(received, self.period) if self.start == "receipt" else None
+
+    def due_on_event(self, at: dt.datetime, calendar: WorkCalendar) -> pendulum.DateTime:
+        return calendar.due_after(at, self.period)
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """ "trước ngày 25 hằng tháng": one task per school per period, created ahead."""
+
+    every: str
+    day: int
+
+    def first_due(self, issued: dt.datetime, received: dt.datetime | None, calendar) -> Any:
+        return next_occurrence(aware(issued).date(), self.every, self.day)
+
+    def due_on_receipt(self, received: dt.datetime, calendar: WorkCalendar) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Default:
+    """No deadline in the text: the template's default, counted from the issue."""
+
+    period: Duration
+
+    def first_due(
+        self, issued: dt.datetime, received: dt.datetime | None, calendar: WorkCalendar
+    ) -> pendulum.DateTime:
+        return calendar.due_after(issued, self.period)
+
+    def due_on_receipt(self, received: dt.datetime, calendar: WorkCalendar) -> None:
+        return None
+
+
+DeadlineKind = Absolute | Relative | Recurring | Default
+
+
+def deadline_of(row: Any, default: Duration | None = None) -> DeadlineKind:
+    """The kind of a stored deliverable (or a ``model.Deadline``): its due computation."""
+    get = row.get if isinstance(row, dict) else lambda key: getattr(row, key, None)
+    due = get("due_at") if isinstance(row, dict) else get("due")
+    relative, recurring = get("relative"), get("recurring")
+    if relative:
+        return Relative(
+            Duration(relative["amount"], relative["unit"]),
+            relative.get("from", "receipt"),
+            relative.get("event", ""),
+        )
+    if recurring:
+        return Recurring(recurring["every"], recurring["day"])
+    if due is not None:
+        return Absolute(aware(due))
+    return Default(default or Duration(10, "working_days"))

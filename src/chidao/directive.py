@@ -8,6 +8,7 @@ by hand are issued the same way. Required: ``subject`` and who receives it
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +102,18 @@ def _deadline(node: Any, number: int, source: str) -> Deadline:
                 f"{where}: deadline {number}: relative needs amount (whole number), "
                 f"unit ({'|'.join(RELATIVE_UNITS)}) and from ({'|'.join(RELATIVE_FROM)})"
             )
+        if not 0 < rel["amount"] <= 3650:
+            raise InputError(
+                f"{where}: deadline {number}: relative amount {rel['amount']} is out of range "
+                "(1–3650)"
+            )
         relative = {
             "amount": rel["amount"],
             "unit": rel["unit"],
             "from": rel.get("from", "receipt"),
         }
+        if relative["from"] == "event":
+            relative["event"] = event_name(rel.get("event"), text, item)
         return Deadline(text=text, item=item, relative=relative)
     rec = node["recurring"]
     if not (
@@ -118,6 +126,17 @@ def _deadline(node: Any, number: int, source: str) -> Deadline:
             f"{where}: deadline {number}: recurring needs every (month|quarter) and day (1–31)"
         )
     return Deadline(text=text, item=item, recurring={"every": rec["every"], "day": rec["day"]})
+
+
+def event_name(given: Any, text: str, item: str | None) -> str:
+    """The event a deadline counts from: as given, else what follows "kể từ (khi|ngày)" in
+    the deadline's text, else the item it belongs to."""
+    if isinstance(given, str) and given.strip():
+        return nfc(" ".join(given.split()))
+    found = re.search(r"kể từ (?:khi|ngày|sau khi)?\s*(.+?)(?:[.;,]|$)", text, re.IGNORECASE)
+    if found and found.group(1).strip():
+        return nfc(found.group(1).strip())
+    return f"sự kiện của mục {item}" if item else "sự kiện"
 
 
 def _levels(values: Any, where: str) -> tuple[str, ...]:

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pendulum
 
 from chidao import units_import
-from chidao.calendar import Duration, WorkCalendar, calendar_from_config
-from chidao.clock import TZ, aware
-from chidao.deadlines import Schedule, next_occurrence, period_key, school_year_end
+from chidao.calendar import WorkCalendar, calendar_from_config
+from chidao.clock import TZ
+from chidao.deadlines import (
+    Absolute,
+    Recurring,
+    Schedule,
+    deadline_of,
+    period_key,
+    school_year_end,
+)
 from chidao.errors import BadRows, DuplicateDirective, InputError, NotFound, TransitionRefused
 from chidao.model import Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
@@ -179,52 +186,35 @@ def _plan(
     now: pendulum.DateTime,
     until: dt.date | None,
 ) -> list[dict[str, Any]]:
-    """One deliverable per deadline (or one with the template's default), with its due."""
-    receipt_now = template.receipt == "automatic"
-    received = now if receipt_now else None
+    """One deliverable per deadline (or one with the template's default), with its due as
+    its kind computes it (``deadlines.deadline_of``)."""
+    received = now if template.receipt == "automatic" else None
     plan = []
     for deadline in directive.deadlines or (None,):
-        due: dt.datetime | None = None
+        kind = deadline_of(deadline or {}, template.default_deadline)
         row: dict[str, Any] = {
-            "item": None,
-            "text": "",
-            "due_at": None,
-            "relative": None,
-            "recurring": None,
+            "item": deadline.item if deadline else None,
+            "text": deadline.text
+            if deadline
+            else f"Hạn mặc định của quy trình: {template.default_deadline}",
+            "relative": deadline.relative if deadline else None,
+            "recurring": deadline.recurring if deadline else None,
             "until": None,
         }
-        if deadline is None:
-            due = calendar.due_after(issued, template.default_deadline)
-            row["text"] = f"Hạn mặc định của quy trình: {template.default_deadline}"
-        else:
-            row.update(
-                item=deadline.item,
-                text=deadline.text,
-                relative=deadline.relative,
-                recurring=deadline.recurring,
+        due = kind.first_due(issued, received, calendar)
+        what = f"deadline {row['item'] or ''}".rstrip()
+        if isinstance(kind, Absolute) and directive.date and due.date() < directive.date:
+            raise InputError(
+                f"{what} due {due.format('DD/MM/YYYY')} is before the directive's date "
+                f"{directive.date:%d/%m/%Y}"
             )
-            if deadline.due is not None:
-                due = aware(deadline.due)
-                if directive.date and due.date() < directive.date:
-                    raise InputError(
-                        f"deadline {deadline.item or ''} due {due.format('DD/MM/YYYY')} is "
-                        f"before the directive's date {directive.date:%d/%m/%Y}".replace("  ", " ")
-                    )
-            elif deadline.relative:
-                period = Duration(deadline.relative["amount"], deadline.relative["unit"])
-                start = {"receipt": received, "issue": issued}.get(deadline.relative["from"])
-                due = calendar.due_after(start, period) if start else None
-            elif deadline.recurring:
-                row["until"] = until or directive.until or school_year_end(issued.date())
-                due = next_occurrence(
-                    issued.date(), deadline.recurring["every"], deadline.recurring["day"]
+        if isinstance(kind, Recurring):
+            row["until"] = until or directive.until or school_year_end(issued.date())
+            if due.date() > row["until"]:
+                raise InputError(
+                    f"{what}: recurring reports end on {row['until']:%d/%m/%Y}, before their "
+                    f"first period ({due.format('DD/MM/YYYY')}); give a later --until"
                 )
-                if due.date() > row["until"]:
-                    raise InputError(
-                        f"deadline {deadline.item or ''}: recurring reports end on "
-                        f"{row['until']:%d/%m/%Y}, before their first period "
-                        f"({due.format('DD/MM/YYYY')}); give a later --until".replace("  ", " ")
-                    )
         schedule = Schedule.of(due, template, calendar)
         row.update(
             due_at=due,
@@ -279,24 +269,24 @@ def issue(
         template_id = dstore.save_template(conn, template, source, now)
         calendar = office_calendar(conn, office_code)
         plan = _plan(directive, template, calendar, _issue_moment(directive, now), now, until)
+        row = {
+            "office_code": office_code,
+            "number": directive.number,
+            "symbol": directive.symbol,
+            "code": directive.code,
+            "date": directive.date,
+            "subject": directive.subject,
+            "urgency": directive.urgency,
+            "recipient_levels": ",".join(directive.recipient_levels),
+            "signer": directive.signer,
+            "document": directive.to_json(),
+            "template_id": template_id,
+            "parent_task_id": link["id"] if link else None,
+            "issued_at": now,
+            "issued_by": actor,
+        }
         directive_id = dstore.insert_directive(
-            conn,
-            {
-                "office_code": office_code,
-                "number": directive.number,
-                "symbol": directive.symbol,
-                "code": directive.code,
-                "date": directive.date,
-                "subject": directive.subject,
-                "urgency": directive.urgency,
-                "recipient_levels": ",".join(directive.recipient_levels),
-                "signer": directive.signer,
-                "document": directive.to_json(),
-                "template_id": template_id,
-                "parent_task_id": link["id"] if link else None,
-                "issued_at": now,
-                "issued_by": actor,
-            },
+            conn, row, dstore.issues_of_identity(conn, row) if again else 0
         )
         deliverable_ids = dstore.insert_deliverables(
             conn,
@@ -409,110 +399,112 @@ def fire(
     now: pendulum.DateTime,
     note: str = "",
 ) -> list[Fired]:
-    """Fire ``trigger`` on every task, all or nothing; each change writes its event."""
+    """Fire ``trigger`` on every task, all or nothing; each change writes its event.
+
+    A person of the office may fire a trigger the template gives to both the recipient and
+    the office (``by: [recipient, office]``): the event keeps the person as its actor and
+    the school it was recorded for ("ghi nhận thay").
+    """
     if not task_ids:
         raise InputError("name at least one task id")
     with store.write() as conn:
         rows, who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
-        decided: dict[tuple[int, str, str], str] = {}
-        changes, fired = [], []
         calendars = OfficeCalendars(conn)
-        newly_reported: list[int] = []
-
+        changes, fired, newly_reported = [], [], []
         for row in rows:
             role = _role(who, row)
             wf = workflow_of(store, conn, row.template_id)
-            key = (row.template_id, row.state, role)
-            if key not in decided:
-                decided[key] = wf.apply(row.state, trigger, role, what=f"task {row.id}")
-            dest = decided[key]
+            dest = wf.apply(row.state, trigger, role, f"task {row.id}", row.prev_state)
             template = wf.template
-            received = row.received_at
-            schedule = Schedule(row.due_at, row.late_at, row.due_seq)
-            if trigger == template.receipt and received is None:
-                received = now
-                if row.due_at is None:
-                    due = _due_on_receipt(conn, row, calendars[row.office_code], now)
-                    schedule = Schedule.of(due, template, calendars[row.office_code])
-            reported, days_late = row.reported_at, row.days_late
-            if dest in template.reported_states and row.state not in template.reported_states:
-                reported = now
-                newly_reported.append(row.id)
-                days_late = (
-                    calendars[row.office_code].working_days_late(row.due_at, now)
-                    if row.due_at is not None
-                    else None
-                )
-            changes.append(
-                tstore.Change(
-                    row,
-                    dest,
-                    received,
-                    schedule.due_at,
-                    reported,
-                    schedule.late_at,
-                    schedule.due_seq,
-                    days_late,
-                )
+            on_behalf = (
+                row.unit_code
+                if role == "office" and "recipient" in wf.who_may(trigger, row.state)
+                else None
             )
+            change = _change(conn, row, template, trigger, dest, calendars[row.office_code], now)
+            changes.append(replace(change, on_behalf_of=on_behalf))
+            if change.reported_at is not None and row.reported_at is None:
+                newly_reported.append(row.id)
             fired.append(Fired(row.id, row.state, dest, template.label(dest)))
         tstore.apply_change(conn, changes, trigger, actor, note, now)
         if newly_reported:
             estore.resolve(conn, newly_reported, now)
-            _children_reported(store, conn, newly_reported, now)
+            _children_reported(store, conn, [r.id for r in rows], now)
     return fired
 
 
-def _children_reported(store: Store, conn, reported: Sequence[int], now) -> None:
+def _change(
+    conn,
+    row: tstore.TaskRow,
+    template: Template,
+    trigger: str,
+    dest: str,
+    calendar: WorkCalendar,
+    now: pendulum.DateTime,
+) -> tstore.Change:
+    """What a move sets besides the state: receipt (and a due counted from it), and the
+    report stamp, which exists exactly while the task is in a reported state (the template's
+    one rule: leaving a reported state, as a returned report does, clears it)."""
+    received = row.received_at
+    schedule = Schedule(row.due_at, row.late_at, row.due_seq)
+    if trigger == template.receipt and received is None:
+        received = now
+        if row.due_at is None:
+            due = deadline_of(dstore.deliverable_of_task(conn, row.id)).due_on_receipt(
+                now, calendar
+            )
+            schedule = Schedule.of(due, template, calendar)
+    reported, days_late = row.reported_at, row.days_late
+    if template.category(dest) == "reported":
+        if template.category(row.state) != "reported":
+            reported = now
+            days_late = (
+                calendar.working_days_late(schedule.due_at, now) if schedule.due_at else None
+            )
+    else:
+        reported, days_late = None, None
+    return tstore.Change(
+        row,
+        dest,
+        received,
+        schedule.due_at,
+        reported,
+        schedule.late_at,
+        schedule.due_seq,
+        days_late,
+    )
+
+
+def _children_reported(store: Store, conn, changed: Sequence[int], now) -> None:
     """When every task answering an upstream task is reported, do what its template says
-    (``on_children_reported``): nothing, or move it to the named state."""
-    parents = cstore.parents_of(conn, reported)
-    counts = cstore.children_counts(conn, parents)
+    (``on_children_reported``): nothing, or fire the system transition to the named state,
+    through the same machine and role check as any other move."""
+    parents = cstore.parents_of(conn, changed)
+    if not parents:
+        return
+    counts = cstore.children_counts(conn, parents, dstore.reported_rule(conn))
     done = [p for p, (total, reported) in counts.items() if total == reported]
     if not done:
         return
     rows, _who = tstore.load_for_fire(conn, done, SYSTEM)
     for row in rows:
-        template = workflow_of(store, conn, row.template_id).template
-        target = template.on_children_reported
-        if target == "nothing" or row.state == target:
+        wf = workflow_of(store, conn, row.template_id)
+        target = wf.template.on_children_reported
+        trigger = wf.template.system_trigger_to(target) if target != "nothing" else None
+        if trigger is None or row.state == target or trigger not in wf.allowed(row.state, SYSTEM):
             continue
-        move = next(
-            (t for t in template.transitions if t.dest == target and row.state in t.sources), None
+        dest = wf.apply(row.state, trigger, SYSTEM, f"task {row.id}", row.prev_state)
+        change = _change(
+            conn, row, wf.template, trigger, dest, OfficeCalendars(conn)[row.office_code], now
         )
-        if move is None:
-            continue
-        total = counts[row.id][0]
         tstore.apply_change(
             conn,
-            [
-                tstore.Change(
-                    row,
-                    target,
-                    row.received_at or now,
-                    row.due_at,
-                    row.reported_at,
-                    row.late_at,
-                    row.due_seq,
-                    row.days_late,
-                )
-            ],
-            move.trigger,
+            [change],
+            trigger,
             SYSTEM,
-            f"tất cả {total} nhiệm vụ của cấp dưới đã báo cáo",
+            f"tất cả {counts[row.id][0]} nhiệm vụ của cấp dưới đã báo cáo",
             now,
         )
-
-
-def _due_on_receipt(
-    conn, row: tstore.TaskRow, calendar: WorkCalendar, now: pendulum.DateTime
-) -> dt.datetime | None:
-    """A relative deadline counted from this school's own receipt."""
-    deliverable = dstore.deliverable_of_task(conn, row.id)
-    relative = deliverable.get("relative")
-    if not relative or relative.get("from") != "receipt":
-        return None
-    return calendar.due_after(now, Duration(relative["amount"], relative["unit"]))
 
 
 # ----------------------------------------------------------------------------- reading

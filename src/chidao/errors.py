@@ -37,6 +37,20 @@ class NotFound(ChidaoError):
 class TransitionRefused(ChidaoError):
     """That transition is not allowed."""
 
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        task: int | None = None,
+        state: str | None = None,
+        trigger: str | None = None,
+        role: str | None = None,
+        allowed: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.task, self.state, self.trigger, self.role = task, state, trigger, role
+        self.allowed = allowed
+
 
 class ConcurrentChange(ChidaoError):
     """Someone else changed this task in the meantime; reload and try again."""

@@ -59,18 +59,20 @@ def extend_tasks(
     actor: str,
     now: pendulum.DateTime,
     note: str = "",
-    trigger: str = "extend",
 ) -> int:
     """Give these tasks a new due (all or none); overdue ones go back to work."""
     if not task_ids:
         raise InputError("name at least one task id")
     with store.write() as conn:
         rows, who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
-        return _extend_rows(store, conn, rows, who, to, now, note, trigger)
+        return _extend_rows(store, conn, rows, who, to, now, note)
 
 
-def _extend_rows(store, conn, rows, who: tstore.Actor, to, now, note, trigger) -> int:
-    """Extend tasks already loaded (and checked to exist), one pair of statements per
+EXTEND = "extend"  # the template's trigger that brings an overdue task back (dest: previous)
+
+
+def _extend_rows(store, conn, rows, who: tstore.Actor, to, now, note) -> int:
+    """Extend tasks already loaded (and checked to exist), a pair of statements per
     directive: its template, date and calendar decide the new schedule."""
     groups: dict[tuple[int, str, int], list[tstore.TaskRow]] = {}
     for row in rows:
@@ -78,30 +80,67 @@ def _extend_rows(store, conn, rows, who: tstore.Actor, to, now, note, trigger) -
         groups.setdefault((row.template_id, row.office_code, row.directive_id), []).append(row)
     changed = 0
     for (template_id, office, directive_id), group in groups.items():
-        template = engine.workflow_of(store, conn, template_id).template
+        wf = engine.workflow_of(store, conn, template_id)
         directive = dstore.get_directive(conn, directive_id)
         due = _new_due(to, now, directive["date"], f"task {group[0].id}")
-        closed = set(template.reported_states) | set(template.final_states)
+        moves = _extend_moves(wf)
         for row in group:
-            if row.state in closed:
-                raise TransitionRefused(
-                    f"task {row.id} is already {template.label(row.state)}: nothing to extend"
-                )
-        schedule = Schedule.of(due, template, engine.office_calendar(conn, office))
-        where = tstore.with_ids([row.id for row in group])
-        estore.resolve_where(conn, where, now)
-        changed += tstore.extend(
+            _check_extendable(wf, row.state, moves, f"task {row.id}")
+        schedule = Schedule.of(due, wf.template, engine.office_calendar(conn, office))
+        changed += _apply_extension(
             conn,
-            where,
-            schedule.__dict__,
-            template.overdue_state,
-            template.initial,
-            trigger,
+            wf,
+            tstore.with_ids([row.id for row in group]),
+            moves,
+            schedule,
             who.name,
             note,
             now,
         )
     return changed
+
+
+def _extend_moves(wf) -> dict[str, str]:
+    return wf.moves(EXTEND, "office") if EXTEND in wf.triggers_for("office") else {}
+
+
+def _check_extendable(wf, state: str, moves: dict[str, str], what: str) -> None:
+    template = wf.template
+    category = template.category(state)
+    if category in ("reported", "closed"):
+        raise TransitionRefused(
+            f"{what} is already «{template.label(state)}»: nothing to extend", state=state
+        )
+    if category == "overdue" and state not in moves:
+        raise TransitionRefused(
+            f"{what} is «{template.label(state)}» ({state}) and workflow {template.name!r} "
+            f"declares no '{EXTEND}' transition (by: office) out of it",
+            state=state,
+            trigger=EXTEND,
+            role="office",
+        )
+
+
+def _apply_extension(conn, wf, where, moves, schedule, actor, note, now) -> int:
+    """Overdue tasks take the template's ``extend`` move back (and their open escalations
+    close); the others keep their state; every task gets the new due and one event."""
+    values = tstore.schedule_values(schedule.__dict__)
+    estore.resolve_where(conn, where, now)
+    stay = tstore.all_of(where, tstore.state_not_in(list(moves) + list(wf.template.closed_states)))
+    kept = tstore.record_where(
+        conn, stay, trigger=EXTEND, actor=actor, note=note, now=now, **values
+    )  # first: once moved, the overdue ones would match ``stay`` too
+    return kept + tstore.move_where(
+        conn,
+        where,
+        moves,
+        wf.template.initial,
+        trigger=EXTEND,
+        actor=actor,
+        note=note,
+        now=now,
+        **values,
+    )
 
 
 def extend_directive(
@@ -111,34 +150,28 @@ def extend_directive(
     actor: str,
     now: pendulum.DateTime,
     note: str = "",
-) -> tuple[str, int]:
-    """Give every open task of a directive the same new due, in two statements."""
+) -> tuple[str, int, int]:
+    """Give every open task of a directive the same new due, set-based. A due is never
+    moved earlier: tasks already due at or after the new one are skipped and counted."""
     with store.write() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         directive = dstore.get_directive(conn, directive_id)
         label = dstore.directive_label(directive["code"], directive_id)
         _office_actor(tstore.actor_of(conn, actor), directive["office_code"], f"directive {label}")
-        template = engine.workflow_of(store, conn, directive["template_id"]).template
+        wf = engine.workflow_of(store, conn, directive["template_id"])
         due = _new_due(to, now, directive["date"], f"directive {label}")
         schedule = Schedule.of(
-            due, template, engine.office_calendar(conn, directive["office_code"])
+            due, wf.template, engine.office_calendar(conn, directive["office_code"])
         )
-        where = tstore.open_of_directive(
-            directive_id, set(template.final_states) | set(template.reported_states)
-        )
-        estore.resolve_where(conn, where, now)
-        changed = tstore.extend(
-            conn,
-            where,
-            schedule.__dict__,
-            template.overdue_state,
-            template.initial,
-            "extend",
-            actor,
-            note,
-            now,
-        )
-    return label, changed
+        moves = _extend_moves(wf)
+        stuck = [
+            s for s in wf.template.states_in("overdue") if s not in moves
+        ]  # overdue states the template gives no way back from: left as they are
+        where = tstore.open_of_directive(directive_id, set(wf.template.closed_states) | set(stuck))
+        skipped = tstore.count_where(conn, tstore.all_of(where, tstore.due_not_before(due)))
+        where = tstore.all_of(where, ~tstore.due_not_before(due))
+        changed = _apply_extension(conn, wf, where, moves, schedule, actor, note, now)
+    return label, changed, skipped
 
 
 def request_extension(
@@ -158,7 +191,7 @@ def request_extension(
                 f"task {task_id}: only its unit {row.unit_code} may ask for an extension"
             )
         template = engine.workflow_of(store, conn, row.template_id).template
-        if row.state in template.reported_states or row.state in template.final_states:
+        if row.state in template.closed_states:
             raise TransitionRefused(f"task {task_id} is already {template.label(row.state)}")
         if row.due_at is None:
             raise TransitionRefused(f"task {task_id} has no due yet: nothing to extend")
@@ -227,6 +260,5 @@ def decide_extension(
             due,
             now,
             note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}",
-            "grant_extension",
         )
         return due

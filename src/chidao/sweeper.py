@@ -19,6 +19,7 @@ from chidao import engine, notify
 from chidao.calendar import Duration
 from chidao.deadlines import Schedule, period_key, periods_due
 from chidao.errors import NotFound
+from chidao.escalation import RungPlan, plan_rungs
 from chidao.ladder import Resolver
 from chidao.model import LEVELS
 from chidao.store import Store
@@ -47,31 +48,87 @@ class Swept:
         }
 
 
-def sweep(store: Store, now: pendulum.DateTime, ahead: Duration | None = None) -> Swept:
-    """Everything time does to tasks, in one transaction, as of ``now``.
+SWEEP_BATCH = 5_000  # tasks per write transaction: keeps the write lock short
 
-    Generate the recurring periods that are coming up, mark overdue every open task past
-    its due (plus grace), climb the escalation ladders, and queue one notification per
-    directive, rung and person reached. One statement per template, office and rung;
-    running it again at the same ``now`` (or from a second process) creates nothing twice.
+
+@dataclass(frozen=True)
+class _Work:
+    """The tasks of one template and office that the sweep has something to do for."""
+
+    template_id: int
+    office: str
+    moves: dict[str, dict[str, str]]  # overdue trigger → its compiled source → dest
+    plans: list[RungPlan]
+    ids: list[int]
+
+
+def sweep(
+    store: Store,
+    now: pendulum.DateTime,
+    ahead: Duration | None = None,
+    batch: int = SWEEP_BATCH,
+) -> Swept:
+    """Everything time does to tasks, as of ``now``.
+
+    Generate the recurring periods that are coming up; then, in short write transactions
+    of at most ``batch`` tasks each, fire the template's system trigger into the overdue
+    state on every open task past its due (plus grace) and climb the escalation ladders;
+    last, queue one notification per directive, rung and person reached. Every move is the
+    template's own transition (``Workflow.moves``), set-based; running it again at the
+    same ``now`` (or from a second process) creates nothing twice, so a sweep cut short is
+    finished by the next one.
     """
     result = Swept()
     with store.write() as conn:
         calendars = engine.OfficeCalendars(conn)
         result.generated = _generate_periods(store, conn, now, ahead, calendars)
-        for template_id in tstore.templates_in_use(conn):
-            template = engine.workflow_of(store, conn, template_id).template
-            dest, sources = template.overdue_state, template.overdue_sources
-            if not dest or not sources:
-                continue
-            trigger = next(
-                t.trigger for t in template.transitions if t.dest == dest and engine.SYSTEM in t.by
-            )
-            result.overdue += tstore.sweep_overdue(conn, template_id, sources, dest, trigger, now)
-            if template.escalation:
-                _climb(conn, template_id, template, now, calendars, result)
+    with store.read() as conn:
+        work = _plan_work(store, conn, now, engine.OfficeCalendars(conn))
+    for item in work:
+        for start in range(0, len(item.ids), batch):
+            chunk = item.ids[start : start + batch]
+            with store.write() as conn:
+                _sweep_batch(store, conn, item, (chunk[0], chunk[-1]), now, result)
+    with store.write() as conn:
         result.notifications = _queue_notifications(conn, now)
     return result
+
+
+def _plan_work(store: Store, conn, now, calendars: engine.OfficeCalendars) -> list[_Work]:
+    work = []
+    for template_id, office in tstore.templates_in_use(conn):
+        wf = engine.workflow_of(store, conn, template_id)
+        moves = {t: wf.moves(t, engine.SYSTEM) for t in wf.template.overdue_triggers}
+        plans = plan_rungs(wf.template, calendars[office], now)
+        ids = estore.candidates(
+            conn,
+            template_id=template_id,
+            office=office,
+            overdue_from=sorted({s for m in moves.values() for s in m}),
+            plans=plans,
+            now=now,
+        )
+        if ids:
+            work.append(_Work(template_id, office, moves, plans, ids))
+    return work
+
+
+def _sweep_batch(store: Store, conn, item: _Work, ids: tuple[int, int], now, result) -> None:
+    template = engine.workflow_of(store, conn, item.template_id).template
+    late = tstore.late_in(ids, item.template_id, item.office, now)
+    for trigger, moves in item.moves.items():
+        result.overdue += tstore.move_where(
+            conn,
+            late,
+            moves,
+            template.initial,
+            trigger=trigger,
+            actor=engine.SYSTEM,
+            note="",
+            now=now,
+        )
+    if item.plans:
+        _climb(conn, template, item, ids, now, result)
 
 
 def _generate_periods(store: Store, conn, now, ahead, calendars: engine.OfficeCalendars) -> int:
@@ -99,32 +156,24 @@ def _generate_periods(store: Store, conn, now, ahead, calendars: engine.OfficeCa
     return created
 
 
-def _climb(
-    conn,
-    template_id: int,
-    template: Template,
-    now,
-    calendars: engine.OfficeCalendars,
-    result: Swept,
-) -> None:
+def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, result) -> None:
     """Resolve each rung's target per directive (and level), then one INSERT per rung."""
-    found = estore.overdue_directives(conn, template_id, template.overdue_state)
+    found = estore.directives_in(conn, item.template_id, ids)
     if not found:
         return
     office_rows, people_rows = estore.offices_and_people(conn)
-    resolvers = {
-        code: Resolver(office_rows[code], people_rows) for code in {d["office_code"] for d in found}
-    }
+    resolver = Resolver(office_rows[item.office], people_rows)
     rows = []
     for directive in found:
-        resolver = resolvers[directive["office_code"]]
-        for number, rung in enumerate(template.escalation, start=1):
-            for level in LEVELS if rung.to == "level_contact" else ("",):
-                reached = resolver.resolve(directive["document"], rung.to, level)
+        for plan in item.plans:
+            if plan.rung.to == "recipient":
+                continue
+            for level in LEVELS if plan.per_level else ("",):
+                reached = resolver.resolve(directive["document"], plan.rung.to, level)
                 rows.append(
                     {
                         "directive_id": directive["id"],
-                        "rung": number,
+                        "rung": plan.number,
                         "level": level,
                         "target": reached.target,
                         "person_id": reached.person_id,
@@ -133,23 +182,18 @@ def _climb(
                     }
                 )
     estore.load_targets(conn, rows)
-    yesterday = now.date() - dt.timedelta(days=1)
-    for office in resolvers:
-        last_on_time = calendars[office].ordinal(yesterday)
-        for number, rung in enumerate(template.escalation, start=1):
-            made = estore.escalate(
-                conn,
-                template_id=template_id,
-                office=office,
-                state=template.overdue_state,
-                rung=number,
-                kind=rung.kind,
-                per_level=rung.to == "level_contact",
-                seq_limit=last_on_time - rung.after if rung.after else None,
-                now=now,
-            )
-            if made:
-                result.escalations[rung.kind] = result.escalations.get(rung.kind, 0) + made
+    for plan in item.plans:
+        made = estore.escalate(
+            conn,
+            template_id=item.template_id,
+            office=item.office,
+            plan=plan,
+            ids=ids,
+            now=now,
+        )
+        if made:
+            kind = plan.rung.kind
+            result.escalations[kind] = result.escalations.get(kind, 0) + made
 
 
 def _queue_notifications(conn, now) -> int:

@@ -26,7 +26,16 @@ from chidao.calendar import Duration, parse_duration
 from chidao.errors import InputError, TemplateError, TransitionRefused
 
 ROLES = ("recipient", "office", "system")
-TARGETS = ("level_contact", "signer", "signer.principal", "office_head", "parent_body")
+TARGETS = (
+    "level_contact",
+    "signer",
+    "signer.principal",
+    "office_head",
+    "parent_body",
+    "recipient",
+)
+PREVIOUS = "previous"  # a transition's dest: back to the state the task was in before this one
+WAITING = ("due", "receipt")  # what a rung chases: a due (default), or an unacknowledged receipt
 TOP_KEYS = {
     "name",
     "title",
@@ -41,9 +50,8 @@ TOP_KEYS = {
 }
 STATE_KEYS = {"label", "label_en", "final", "reported", "overdue", "description"}
 TRANSITION_KEYS = {"trigger", "source", "dest", "by", "label", "label_en"}
-RUNG_KEYS = {"after", "to", "kind"}
+RUNG_KEYS = {"after", "to", "kind", "waiting"}
 DEADLINE_KEYS = {"default", "grace", "ahead"}
-CHILDREN_ACTIONS = ("nothing", "implementing", "ready")
 
 
 @dataclass(frozen=True)
@@ -67,11 +75,18 @@ class Transition:
 
 @dataclass(frozen=True)
 class Rung:
-    """One step of the escalation ladder: ``after`` working days past due, to whom."""
+    """One step of the escalation ladder: ``after`` working days past due (negative: before
+    it), to whom. A rung ``waiting: receipt`` chases a task whose receipt is still not
+    acknowledged ``after`` working days after the directive was issued."""
 
     after: int
     to: str
     kind: str
+    waiting: str = "due"
+
+    @property
+    def before_due(self) -> bool:
+        return self.waiting == "due" and self.after < 0
 
 
 @dataclass(frozen=True)
@@ -109,27 +124,55 @@ class Template:
             (t.label for t in self.transitions if t.trigger == trigger and t.label), trigger
         )
 
+    def category(self, name: str) -> str:
+        """What a state means to every count in chidao: ``reported`` (the school's report is
+        in), ``overdue`` (open and past its due), ``closed`` (final, nothing more expected)
+        or ``open``. This is the one rule; nothing re-derives it from columns."""
+        try:
+            state = self.state(name)
+        except KeyError:
+            return "open"
+        if state.reported:
+            return "reported"
+        if state.overdue:
+            return "overdue"
+        return "closed" if state.final else "open"
+
+    def states_in(self, *categories: str) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states if self.category(s.name) in categories)
+
     @property
     def final_states(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.states if s.final)
 
     @property
     def reported_states(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.states if s.reported)
+        return self.states_in("reported")
+
+    @property
+    def closed_states(self) -> tuple[str, ...]:
+        """Reported or final: nothing is chased, extended or counted late there."""
+        return tuple(s.name for s in self.states if s.reported or s.final)
 
     @property
     def overdue_state(self) -> str | None:
         return next((s.name for s in self.states if s.overdue), None)
 
     @property
-    def overdue_sources(self) -> tuple[str, ...]:
-        """States the sweep may move to overdue: sources of the system's overdue trigger."""
-        target = self.overdue_state
+    def overdue_triggers(self) -> tuple[str, ...]:
+        """The system's triggers into the overdue state: what the sweep fires."""
         return tuple(
-            source
-            for t in self.transitions
-            if t.dest == target and "system" in t.by
-            for source in t.sources
+            dict.fromkeys(
+                t.trigger
+                for t in self.transitions
+                if t.dest == self.overdue_state and "system" in t.by
+            )
+        )
+
+    def system_trigger_to(self, state: str) -> str | None:
+        """The system trigger that moves a task to ``state`` (on_children_reported)."""
+        return next(
+            (t.trigger for t in self.transitions if t.dest == state and "system" in t.by), None
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -219,6 +262,11 @@ def _read_states(doc: Any, problems: _Problems) -> list[State]:
     for name, spec in raw.items():
         spec = spec if isinstance(spec, dict) else {"label": spec} if spec else {}
         _check_keys(spec, STATE_KEYS, f"state {name!r}", problems)
+        if name == PREVIOUS:
+            problems.add(
+                yamlio.line_of(raw, name),
+                f"{PREVIOUS!r} is reserved (dest: {PREVIOUS} sends a task back); rename the state",
+            )
         label = spec.get("label") or name
         states.append(
             State(
@@ -261,7 +309,7 @@ def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Tr
         if not sources:
             problems.add(line, f"transition {trigger!r} has no 'source'")
         dest = spec.get("dest")
-        for state in [*sources, dest]:
+        for state in [*sources, *([] if dest == PREVIOUS else [dest])]:
             if state not in names:
                 problems.add(line, f"transition {trigger!r} names unknown state {state!r}")
         by = [str(b) for b in _as_list(spec.get("by"))]
@@ -289,17 +337,28 @@ def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Tr
     return out
 
 
+def _edges(names: set[str], transitions: list[Transition]) -> dict[str, set[str]]:
+    """Where each state may lead; ``dest: previous`` leads back to any state that has a
+    move into its source."""
+    edges: dict[str, set[str]] = {name: set() for name in names}
+    pairs = [(source, t.dest) for t in transitions for source in t.sources if source in edges]
+    for source, dest in pairs:
+        if dest in names:
+            edges[source].add(dest)
+    into = {name: {s for s, ds in edges.items() if name in ds} for name in names}
+    for source, dest in pairs:
+        if dest == PREVIOUS:
+            edges[source] |= into[source] or {source}
+    return edges
+
+
 def _check_graph(
     doc: Any, states: list[State], initial: str, transitions: list[Transition], problems: _Problems
 ) -> None:
     names = {s.name for s in states}
     if initial not in names:
         return
-    edges: dict[str, set[str]] = {name: set() for name in names}
-    for t in transitions:
-        for source in t.sources:
-            if source in edges and t.dest in names:
-                edges[source].add(t.dest)
+    edges = _edges(names, transitions)
     reached, todo = {initial}, [initial]
     while todo:
         for nxt in edges[todo.pop()] - reached:
@@ -325,6 +384,35 @@ def _read_duration(node: Any, key: str, default: str, problems: _Problems) -> Du
         return parse_duration(default)
 
 
+def _read_rung(spec: Any, number: int, line: int, problems: _Problems) -> Rung | None:
+    _check_keys(spec, RUNG_KEYS, f"escalation rung {number}", problems)
+    after = spec.get("after")
+    waiting = str(spec.get("waiting", "due"))
+    if waiting not in WAITING:
+        problems.add(
+            yamlio.line_of(spec, "waiting"),
+            f"escalation rung {number}: 'waiting' must be one of {', '.join(WAITING)}",
+        )
+        return None
+    floor = 0 if waiting == "receipt" else -60
+    if not isinstance(after, int) or isinstance(after, bool) or not floor <= after <= 366:
+        problems.add(
+            line,
+            f"escalation rung {number}: 'after' must be whole working days"
+            + (" ≥ 0 after issue" if waiting == "receipt" else " (negative: before the due)"),
+        )
+        return None
+    target = spec.get("to")
+    if target not in TARGETS:
+        problems.add(
+            yamlio.line_of(spec, "to"),
+            f"escalation rung {number}: unknown target {target!r} "
+            f"(expected one of: {', '.join(TARGETS)})",
+        )
+        return None
+    return Rung(after=after, to=target, kind=str(spec.get("kind") or "nhắc nhở"), waiting=waiting)
+
+
 def _read_ladder(doc: Any, problems: _Problems) -> list[Rung]:
     raw = doc.get("escalation")
     if raw is None:
@@ -338,41 +426,31 @@ def _read_ladder(doc: Any, problems: _Problems) -> list[Rung]:
         if not isinstance(spec, dict):
             problems.add(line, f"escalation rung {number} must be a mapping")
             continue
-        _check_keys(spec, RUNG_KEYS, f"escalation rung {number}", problems)
-        after = spec.get("after")
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            problems.add(line, f"escalation rung {number}: 'after' must be whole working days ≥ 0")
+        rung = _read_rung(spec, number, line, problems)
+        if rung is None:
             continue
-        target = spec.get("to")
-        if target not in TARGETS:
-            problems.add(
-                yamlio.line_of(spec, "to"),
-                f"escalation rung {number}: unknown target {target!r} "
-                f"(expected one of: {', '.join(TARGETS)})",
-            )
-            continue
-        if rungs and after < rungs[-1].after:
+        earlier = [r for r in rungs if r.waiting == rung.waiting]
+        if earlier and rung.after < earlier[-1].after:
             problems.add(
                 line,
-                f"escalation rung {number} (after {after}) comes after a later rung "
-                f"(after {rungs[-1].after}); list rungs in order",
+                f"escalation rung {number} (after {rung.after}) comes after a later rung "
+                f"(after {earlier[-1].after}); list rungs in order",
             )
-        rungs.append(Rung(after=after, to=target, kind=str(spec.get("kind") or "nhắc nhở")))
+        rungs.append(rung)
     return rungs
 
 
-def _read_children(doc: Any, names: set[str], problems: _Problems) -> str:
-    """``on_children_reported``: nothing, or a state of this template to move to."""
+def _read_children(doc: Any, transitions: list[Transition], problems: _Problems) -> str:
+    """``on_children_reported``: nothing, or a state that a system transition reaches."""
     children = str(doc.get("on_children_reported", "nothing"))
-    if children not in CHILDREN_ACTIONS:
+    if children == "nothing":
+        return children
+    if not any(t.dest == children and "system" in t.by for t in transitions):
         problems.add(
             yamlio.line_of(doc, "on_children_reported"),
-            f"on_children_reported must be one of {', '.join(CHILDREN_ACTIONS)}",
-        )
-    if children in CHILDREN_ACTIONS and children != "nothing" and children not in names:
-        problems.add(
-            yamlio.line_of(doc, "on_children_reported"),
-            f"on_children_reported: {children!r} is not a state of this template",
+            f"on_children_reported: no transition 'by: system' reaches {children!r}; "
+            "declare one (e.g. {trigger: collect, source: [...], dest: "
+            f"{children}, by: system}}) or say 'nothing'",
         )
     return children
 
@@ -402,7 +480,7 @@ def template_from_yaml(doc: Any, source: str) -> Template:
             yamlio.line_of(doc, "receipt"),
             f"receipt must be 'automatic' or a trigger of this template, not {receipt!r}",
         )
-    children = _read_children(doc, names, problems)
+    children = _read_children(doc, transitions, problems)
     deadline = doc.get("deadline") or {}
     if isinstance(deadline, dict):
         _check_keys(deadline, DEADLINE_KEYS, "deadline", problems)
@@ -410,6 +488,11 @@ def template_from_yaml(doc: Any, source: str) -> Template:
     grace = _read_duration(deadline, "grace", "0 days", problems)
     ahead = _read_duration(deadline, "ahead", "7 days", problems)
     ladder = _read_ladder(doc, problems)
+    if receipt == "automatic" and any(r.waiting == "receipt" for r in ladder):
+        problems.add(
+            yamlio.line_of(doc, "escalation"),
+            "a rung 'waiting: receipt' needs 'receipt: <trigger>' (receipt is automatic here)",
+        )
     if problems.items:
         raise TemplateError(problems.items[0], problems.items)
     return Template(
@@ -462,7 +545,14 @@ class _Cursor:
 
 
 class Workflow:
-    """A template with its single ``transitions.Machine``."""
+    """A template with its single ``transitions.Machine``.
+
+    The machine decides every move of every task: one at a time through ``apply`` (a
+    trigger fired on some tasks), or compiled into ``moves`` (source → dest for a trigger
+    and role) that the store turns into one set-based ``CASE`` over many tasks. A ``dest:
+    previous`` transition is an internal one in the machine; the task's ``prev_state``
+    column supplies the state it returns to.
+    """
 
     def __init__(self, template: Template) -> None:
         self.template = template
@@ -473,13 +563,20 @@ class Workflow:
             states=[s.name for s in template.states],
             initial=template.initial,
             transitions=[
-                {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.sources),
+                    "dest": None if t.dest == PREVIOUS else t.dest,
+                }
                 for t in template.transitions
             ],
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
         self._by = {(t.trigger, source): t.by for t in template.transitions for source in t.sources}
+        self._dest = {
+            (t.trigger, source): t.dest for t in template.transitions for source in t.sources
+        }
 
     def allowed(self, state: str, role: str | None = None) -> list[str]:
         """Triggers that may fire from ``state`` (by ``role`` when given)."""
@@ -492,34 +589,80 @@ class Workflow:
     def who_may(self, trigger: str, state: str) -> tuple[str, ...]:
         return self._by.get((trigger, state), ())
 
-    def apply(self, state: str, trigger: str, role: str, what: str = "task") -> str:
-        """The state after ``trigger`` fires from ``state`` for ``role``; or refuse."""
-        label = self.template.label(state)
+    def triggers_for(self, role: str) -> list[str]:
+        """Every trigger ``role`` may fire from some state."""
+        return list(dict.fromkeys(t.trigger for t in self.template.transitions if role in t.by))
+
+    def moves(self, trigger: str, role: str) -> dict[str, str]:
+        """``trigger`` fired by ``role``, compiled: source state → dest (or ``previous``).
+
+        Each pair is checked by the machine itself, so the set-based statements built
+        from it move tasks exactly as ``apply`` would, one by one."""
+        found = {}
+        for (name, source), dest in self._dest.items():
+            if name == trigger and role in self._by[(name, source)]:
+                self.apply(source, trigger, role)  # the machine agrees, or this raises
+                found[source] = dest
+        return found
+
+    def apply(
+        self,
+        state: str,
+        trigger: str,
+        role: str,
+        what: str = "task",
+        previous: str | None = None,
+    ) -> str:
+        """The state after ``trigger`` fires from ``state`` for ``role``; or refuse.
+
+        ``previous`` is the state the task was in before ``state`` (its ``prev_state``),
+        for a ``dest: previous`` transition; without it such a move returns ``previous``.
+        """
         if trigger not in self.machine.events:
             known = ", ".join(sorted(self.machine.events)) or "none"
             raise TransitionRefused(
                 f"{what}: workflow {self.template.name!r} has no trigger {trigger!r} "
-                f"(it has: {known})"
+                f"(it has: {known})",
+                state=state,
+                trigger=trigger,
+                role=role,
             )
         with self._lock:
             self._cursor.state = state
             try:
                 self._cursor.trigger(trigger)
             except MachineError as err:
-                allowed = ", ".join(self.allowed(state, role)) or "none"
-                raise TransitionRefused(
-                    f"{what} is «{label}» ({state}): {trigger!r} is not allowed from here; "
-                    f"allowed for {role}: {allowed}"
-                ) from err
+                raise self._refused(what, state, trigger, role, "") from err
             dest = self._cursor.state
         if role not in self.who_may(trigger, state):
-            allowed = ", ".join(self.allowed(state, role)) or "none"
-            raise TransitionRefused(
-                f"{what} is «{label}» ({state}): {trigger!r} is for the "
-                f"{' or '.join(self.who_may(trigger, state))}, not the {role}; "
-                f"allowed for {role}: {allowed}"
-            )
+            return self._raise_role(what, state, trigger, role)
+        if self._dest.get((trigger, state)) == PREVIOUS:
+            return previous or PREVIOUS
         return dest
+
+    def _refused(
+        self, what: str, state: str, trigger: str, role: str, why: str
+    ) -> TransitionRefused:
+        allowed = self.allowed(state, role)
+        label = self.template.label(state)
+        return TransitionRefused(
+            f"{what} is «{label}» ({state}): "
+            + (why or f"{trigger!r} is not allowed from here")
+            + f"; allowed for {role}: {', '.join(allowed) or 'none'}",
+            state=state,
+            trigger=trigger,
+            role=role,
+            allowed=tuple(allowed),
+        )
+
+    def _raise_role(self, what: str, state: str, trigger: str, role: str) -> str:
+        raise self._refused(
+            what,
+            state,
+            trigger,
+            role,
+            f"{trigger!r} is for the {' or '.join(self.who_may(trigger, state))}, not the {role}",
+        )
 
 
 @lru_cache(maxsize=64)

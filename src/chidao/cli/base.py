@@ -149,7 +149,4 @@ def task_id_arg(value: str) -> int:
 
 def due_arg(value: str, what: str = "--to"):
     """A deadline given as a date means the end of that day ("chậm nhất ngày …")."""
-    moment = clock.parse_moment(value, what)
-    if ":" not in value and "T" not in value:
-        moment = moment.replace(hour=23, minute=59, second=59)
-    return moment
+    return clock.parse_due(value, what, run_settings().moment().year)

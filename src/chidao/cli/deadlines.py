@@ -250,10 +250,14 @@ def directive_extend(ref: str, to: str, note: str) -> None:
         chidao directive extend 746/SGDĐT-GDCN --to 20/04/2024 --note "Theo CV của Sở" --as tung-nt
     """
     settings = run_settings()
-    label, changed = extensions.extend_directive(
-        settings.store(), ref, due_arg(to), settings.who(), settings.moment(), note
+    due = due_arg(to)
+    label, changed, skipped = extensions.extend_directive(
+        settings.store(), ref, due, settings.who(), settings.moment(), note
     )
-    click.echo(f"{label}: {changed} open task(s) now due {due_arg(to).format('DD/MM/YYYY HH:mm')}")
+    click.echo(
+        f"{label}: {changed} open task(s) now due {due.format('DD/MM/YYYY HH:mm')}"
+        + (f"; {skipped} already due later (or then) were left as they are" if skipped else "")
+    )
 
 
 @command(task_group, "extend")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy import Connection, case, func, literal, select
 
 from chidao.store.schema import deliverables, directives, tasks, units
 
@@ -99,35 +99,52 @@ def parents_of(conn: Connection, task_ids: Sequence[int]) -> list[int]:
     return sorted(found)
 
 
-def children_counts(conn: Connection, parent_task_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+ReportedRule = Callable[[int, str], bool]  # (template id, state) → counts as reported
+
+
+def _rolled_up(rows, reported: ReportedRule) -> dict[int, tuple[int, int]]:
+    """(key, template, state, n) rows → per key: (tasks, reported) by the template's rule."""
+    out: dict[int, tuple[int, int]] = {}
+    for key, template_id, state, n in rows:
+        total, done = out.get(key, (0, 0))
+        out[key] = (total + n, done + (n if reported(template_id, state) else 0))
+    return out
+
+
+def children_counts(
+    conn: Connection, parent_task_ids: Sequence[int], reported: ReportedRule
+) -> dict[int, tuple[int, int]]:
     """Per upstream task: (tasks, reported) over every directive answering it."""
     if not parent_task_ids:
         return {}
     rows = conn.execute(
-        select(directives.c.parent_task_id, func.count(), func.count(tasks.c.reported_at))
+        select(directives.c.parent_task_id, directives.c.template_id, tasks.c.state, func.count())
         .join(tasks, tasks.c.directive_id == directives.c.id)
         .where(directives.c.parent_task_id.in_(list(parent_task_ids)))
-        .group_by(directives.c.parent_task_id)
+        .group_by(directives.c.parent_task_id, directives.c.template_id, tasks.c.state)
     ).all()
-    return {parent: (total, reported) for parent, total, reported in rows}
+    return _rolled_up(rows, reported)
 
 
 def children_by_directive(
-    conn: Connection, directive_ids: Sequence[int]
+    conn: Connection, directive_ids: Sequence[int], reported: ReportedRule
 ) -> dict[int, tuple[int, int]]:
     """Per upstream directive: (tasks, reported) of everything answering its tasks."""
     if not directive_ids:
         return {}
     parent = tasks.alias("parent")
-    rows = conn.execute(
-        select(parent.c.directive_id, func.count(), func.count(tasks.c.reported_at))
-        .select_from(directives)
+    answering = (
+        select(directives.c.id, directives.c.template_id, parent.c.directive_id.label("up"))
         .join(parent, parent.c.id == directives.c.parent_task_id)
-        .join(tasks, tasks.c.directive_id == directives.c.id)
         .where(parent.c.directive_id.in_(list(directive_ids)))
-        .group_by(parent.c.directive_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(answering.c.up, answering.c.template_id, tasks.c.state, func.count())
+        .join(tasks, tasks.c.directive_id == answering.c.id)
+        .group_by(answering.c.up, answering.c.template_id, tasks.c.state)
     ).all()
-    return {d: (total, reported) for d, total, reported in rows}
+    return _rolled_up(rows, reported)
 
 
 def links(conn: Connection) -> list[dict[str, Any]]:
@@ -149,22 +166,21 @@ def links(conn: Connection) -> list[dict[str, Any]]:
 
 def progress(
     conn: Connection, directive_ids: Sequence[int], now: dt.datetime
-) -> dict[int, dict[str, Any]]:
-    """Per directive: tasks, reported, open past due, and the nearest and last due."""
+) -> list[dict[str, Any]]:
+    """Per directive and state: tasks, how many are past their due, and the last due; the
+    caller counts reported and late by the directive's template."""
     if not directive_ids:
-        return {}
+        return []
     at = literal(now, type_=tasks.c.due_at.type)
     rows = conn.execute(
         select(
             tasks.c.directive_id,
-            func.count().label("total"),
-            func.count(tasks.c.reported_at).label("reported"),
-            func.sum(
-                case((and_(tasks.c.reported_at.is_(None), tasks.c.due_at < at), 1), else_=0)
-            ).label("late"),
+            tasks.c.state,
+            func.count().label("n"),
+            func.sum(case((tasks.c.due_at < at, 1), else_=0)).label("past_due"),
             func.max(tasks.c.due_at).label("due"),
         )
         .where(tasks.c.directive_id.in_(list(directive_ids)))
-        .group_by(tasks.c.directive_id)
+        .group_by(tasks.c.directive_id, tasks.c.state)
     ).mappings()
-    return {r["directive_id"]: dict(r) for r in rows}
+    return [dict(r) for r in rows]

@@ -5,13 +5,15 @@ fan-out that turns one directive into a task per recipient unit per deliverable.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 
-from chidao.errors import NotFound
+from chidao.errors import DuplicateDirective, NotFound
 from chidao.store.schema import deliverables, directives, tasks, templates, unit_levels, units
 from chidao.workflow import Template, Workflow, from_snapshot
 
@@ -56,6 +58,19 @@ def workflow_of(conn: Connection, template_id: int) -> Workflow:
     return from_snapshot(row.content_hash, row.spec)
 
 
+def reported_rule(conn: Connection) -> Callable[[int, str], bool]:
+    """Whether a task of template ``template_id`` in ``state`` counts as reported: asked of
+    that template (``Template.category``), each template read once."""
+    seen: dict[int, Template] = {}
+
+    def reported(template_id: int, state: str) -> bool:
+        if template_id not in seen:
+            seen[template_id] = workflow_of(conn, template_id).template
+        return seen[template_id].category(state) == "reported"
+
+    return reported
+
+
 def template_info(conn: Connection, template_id: int) -> dict[str, Any]:
     row = conn.execute(
         select(templates.c.name, templates.c.version, templates.c.content_hash).where(
@@ -92,8 +107,41 @@ def find_same(
     return conn.execute(query.order_by(directives.c.id.desc())).scalar()
 
 
-def insert_directive(conn: Connection, row: dict[str, Any]) -> int:
-    return conn.execute(insert(directives).values(**row)).inserted_primary_key[0]
+def identity(row: dict[str, Any], again: int = 0) -> str:
+    """The directive's identity key: what makes two issues the same document."""
+    parts = [row["office_code"], row["number"] or "", row["symbol"] or "", str(row["date"] or "")]
+    if not row["number"]:
+        parts.append(row["subject"])
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"{digest}#{again}" if again else digest
+
+
+def issues_of_identity(conn: Connection, row: dict[str, Any]) -> int:
+    """How many times this document was issued already (with --again)."""
+    digest = identity(row)
+    return conn.execute(
+        select(func.count()).where(
+            or_(directives.c.identity == digest, directives.c.identity.like(f"{digest}#%"))
+        )
+    ).scalar_one()
+
+
+def insert_directive(conn: Connection, row: dict[str, Any], again: int = 0) -> int:
+    """Insert the directive; a second one with the same identity is refused by the database
+    (so two processes issuing it at once cannot both succeed)."""
+    try:
+        with conn.begin_nested():
+            return conn.execute(
+                insert(directives).values(**row, identity=identity(row, again))
+            ).inserted_primary_key[0]
+    except IntegrityError as exc:
+        if "identity" not in str(exc.orig):
+            raise
+        raise DuplicateDirective(
+            f"directive {row['code'] or row['symbol'] or row['subject'][:40]!r} of "
+            f"{row['office_code']} was issued at the same moment by someone else; "
+            "nothing was written"
+        ) from exc
 
 
 def insert_deliverables(

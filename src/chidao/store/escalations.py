@@ -22,15 +22,18 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     delete,
     exists,
     func,
     insert,
     literal,
     select,
+    union,
     update,
 )
 
+from chidao.escalation import RungPlan
 from chidao.store.database import dialect_insert
 from chidao.store.schema import (
     deliverables,
@@ -101,9 +104,9 @@ def reached(column, open_only: bool = True):
     )
 
 
-def overdue_directives(conn: Connection, template_id: int, state: str) -> list[dict[str, Any]]:
-    """Directives of this template with at least one task in the overdue state."""
-    having = exists().where(tasks.c.directive_id == directives.c.id, tasks.c.state == state)
+def directives_in(conn: Connection, template_id: int, ids: tuple[int, int]) -> list[dict[str, Any]]:
+    """Directives of this template with a task in the batch ``ids``."""
+    having = exists().where(tasks.c.directive_id == directives.c.id, tasks.c.id.between(*ids))
     rows = conn.execute(
         select(directives.c.id, directives.c.office_code, directives.c.document).where(
             directives.c.template_id == template_id, having
@@ -125,87 +128,95 @@ def load_targets(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(targets), rows[start : start + 5_000])
 
 
+def candidates(
+    conn: Connection,
+    *,
+    template_id: int,
+    office: str,
+    overdue_from: Sequence[str],
+    plans: Sequence[RungPlan],
+    now: dt.datetime,
+) -> list[int]:
+    """Ids of the tasks of this template and office that the sweep has work for today
+    (turning overdue, or reaching a rung), read through the state indexes, in id order: the
+    sweep cuts them into short write transactions."""
+    mine = tasks.c.directive_id.in_(
+        select(directives.c.id).where(
+            directives.c.template_id == template_id, directives.c.office_code == office
+        )
+    )
+    at = literal(now, type_=tasks.c.late_at.type)
+    selects = []
+    if overdue_from:
+        selects.append(
+            select(tasks.c.id).where(
+                mine,
+                tasks.c.state.in_(list(overdue_from)),
+                tasks.c.late_at.is_not(None),
+                tasks.c.late_at < at,
+            )
+        )
+    for plan in plans:
+        states = set(plan.states) | (set(overdue_from) if plan.late else set())
+        selects.append(
+            select(tasks.c.id).where(
+                mine,
+                tasks.c.state.in_(sorted(states)),
+                tasks.c.rung < plan.number,
+                *_reached(plan, now),
+            )
+        )
+    if not selects:
+        return []
+    return sorted(set(conn.scalars(union(*selects))))
+
+
 def escalate(
     conn: Connection,
     *,
     template_id: int,
     office: str,
-    state: str,
-    rung: int,
-    kind: str,
-    per_level: bool,
-    seq_limit: int | None,
+    plan: RungPlan,
+    ids: tuple[int, int],
     now: dt.datetime,
 ) -> int:
-    """Create rung ``rung`` for every task of the template and office that has reached it.
+    """Create rung ``plan.number`` for every task of the template and office (with an id in
+    ``ids``, the sweep's batch) that has reached it, as ``plan`` (the pure policy) says.
 
-    A task has reached the rung when it is in the overdue state and either the rung is at
-    due (``seq_limit`` None) or its last day on time is at least ``after`` working days
-    before yesterday (``due_seq <= seq_limit``). The round counts escalations of the same
-    kind this task has already had ("lần 2" after an extension ran out again).
+    The round counts escalations of the same kind this task has already had ("lần 2" after
+    an extension ran out again). The unique key (task, rung, due) and NOT EXISTS make a
+    second sweep, or a concurrent one, create nothing twice.
     """
+    rung = plan.number
     now_value = literal(now, type_=escalations.c.created_at.type)
+    chased = func.coalesce(tasks.c.due_at, tasks.c.created_at)  # unreceived: no due yet
     conditions = [
-        tasks.c.state == state,
+        tasks.c.id.between(*ids),
+        tasks.c.state.in_(list(plan.states)),
         tasks.c.rung < rung,  # a task that reached this rung for its due is done with it
-        tasks.c.late_at.is_not(None),
-        tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
         directives.c.template_id == template_id,
         directives.c.office_code == office,
         ~exists().where(
             escalations.c.task_id == tasks.c.id,
             escalations.c.rung == rung,
-            escalations.c.due_at == tasks.c.due_at,
+            escalations.c.due_at == chased,
         ),
+        *_reached(plan, now),
     ]
-    if seq_limit is not None:
-        conditions.append(tasks.c.due_seq <= seq_limit)
     earlier = (
         select(func.count())
         .select_from(escalations)
-        .where(escalations.c.task_id == tasks.c.id, escalations.c.kind == kind)
+        .where(escalations.c.task_id == tasks.c.id, escalations.c.kind == plan.rung.kind)
         .scalar_subquery()
     )
-    source = (
+    source = _with_targets(
+        plan,
         select(
-            tasks.c.id,
-            tasks.c.directive_id,
-            literal(rung),
-            literal(kind),
-            earlier + 1,
-            targets.c.target,
-            targets.c.person_id,
-            targets.c.target_name,
-            targets.c.note,
-            tasks.c.due_at,
-            now_value,
+            tasks.c.id, tasks.c.directive_id, literal(rung), literal(plan.rung.kind), earlier + 1
         )
         .select_from(tasks)
-        .join(directives, directives.c.id == tasks.c.directive_id)
-    )
-    if per_level:
-        first_level = (
-            select(unit_levels.c.unit_code, func.min(unit_levels.c.level).label("level"))
-            .group_by(unit_levels.c.unit_code)
-            .subquery()
-        )
-        source = source.join(first_level, first_level.c.unit_code == tasks.c.unit_code).join(
-            targets,
-            and_(
-                targets.c.directive_id == tasks.c.directive_id,
-                targets.c.rung == rung,
-                targets.c.level == first_level.c.level,
-            ),
-        )
-    else:
-        source = source.join(
-            targets,
-            and_(
-                targets.c.directive_id == tasks.c.directive_id,
-                targets.c.rung == rung,
-                targets.c.level == "",
-            ),
-        )
+        .join(directives, directives.c.id == tasks.c.directive_id),
+    ).add_columns(chased, now_value)
     statement = (
         dialect_insert(conn, escalations)
         .from_select(
@@ -233,9 +244,58 @@ def escalate(
             escalations.c.created_at == now_value, escalations.c.rung == rung
         )
         conn.execute(
-            update(tasks).where(tasks.c.id.in_(reached), tasks.c.rung < rung).values(rung=rung)
+            update(tasks)
+            .where(tasks.c.id.between(*ids), tasks.c.id.in_(reached), tasks.c.rung < rung)
+            .values(rung=rung)
         )
     return made
+
+
+def _reached(plan: RungPlan, now: dt.datetime) -> list:
+    """The conditions on the task's due, overdue moment and receipt that the rung needs."""
+    at = literal(now, type_=tasks.c.late_at.type)
+    out = []
+    if plan.rung.waiting == "receipt":
+        out += [
+            tasks.c.received_at.is_(None),
+            tasks.c.created_at < literal(plan.issued_before, type_=tasks.c.created_at.type),
+        ]
+    if plan.late is True:
+        out += [tasks.c.late_at.is_not(None), tasks.c.late_at < at]
+    elif plan.late is False:
+        out += [tasks.c.late_at.is_not(None), tasks.c.late_at >= at]
+    if plan.seq_limit is not None:
+        out += [tasks.c.due_seq.is_not(None), tasks.c.due_seq <= plan.seq_limit]
+    return out
+
+
+def _with_targets(plan: RungPlan, source):
+    """Whom the rung reaches: the unit itself, or the target resolved for its directive
+    (and level) in this sweep's target table."""
+    if plan.rung.to == "recipient":
+        return source.join(units, units.c.code == tasks.c.unit_code).add_columns(
+            literal("recipient"),
+            literal(None, String),
+            units.c.name + literal(" (") + units.c.code + literal(")"),
+            literal(""),
+        )
+    level = literal("")
+    if plan.per_level:
+        first_level = (
+            select(unit_levels.c.unit_code, func.min(unit_levels.c.level).label("level"))
+            .group_by(unit_levels.c.unit_code)
+            .subquery()
+        )
+        source = source.join(first_level, first_level.c.unit_code == tasks.c.unit_code)
+        level = first_level.c.level
+    return source.join(
+        targets,
+        and_(
+            targets.c.directive_id == tasks.c.directive_id,
+            targets.c.rung == plan.number,
+            targets.c.level == level,
+        ),
+    ).add_columns(targets.c.target, targets.c.person_id, targets.c.target_name, targets.c.note)
 
 
 def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
@@ -263,7 +323,10 @@ def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
             directives.c.code,
             directives.c.date,
             directives.c.subject,
-            func.max(people.c.email).label("email"),
+            func.coalesce(
+                func.max(people.c.email),
+                func.max(case((escalations.c.target == "recipient", units.c.email), else_=None)),
+            ).label("email"),
         )
         .join(tasks, tasks.c.id == escalations.c.task_id)
         .join(units, units.c.code == tasks.c.unit_code)

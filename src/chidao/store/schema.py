@@ -32,7 +32,7 @@ from sqlalchemy.types import TypeDecorator
 
 from chidao.clock import TZ
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _OFFSET = dt.timedelta(hours=7)  # Asia/Ho_Chi_Minh has had no daylight saving since 1975
 
 
@@ -170,6 +170,10 @@ directives = Table(
     Column("parent_task_id", Integer, nullable=True),
     Column("issued_at", AwareDateTime, nullable=False),
     Column("issued_by", String(64), nullable=False),
+    # issuer, number, symbol and date (the subject too without a number), hashed; "#n" for
+    # the n-th issue made on purpose with --again: two processes cannot issue it twice
+    Column("identity", String(80), nullable=False),
+    UniqueConstraint("identity", name="uq_directive_identity"),
     Index("ix_directives_code", "code"),
     Index("ix_directives_identity", "office_code", "number", "symbol", "date"),
 )
@@ -199,6 +203,8 @@ tasks = Table(
     # a recurring deliverable has one task per unit per period (its due, "2024-10-25")
     Column("period", String(16), nullable=False, server_default=""),
     Column("state", String(64), nullable=False),
+    # the state before the last move: where a ``dest: previous`` transition returns
+    Column("prev_state", String(64), nullable=True),
     Column("version", Integer, nullable=False, default=1),
     Column("due_at", AwareDateTime, nullable=True),
     # when it turns overdue: the due plus the template's grace period
@@ -292,9 +298,26 @@ events = Table(
     Column("to_state", String(64), nullable=False),
     Column("trigger", String(64), nullable=False),
     Column("actor", String(64), nullable=False),
+    # the unit a person of the office recorded this for ("ghi nhận thay"), else NULL
+    Column("on_behalf_of", String(64), nullable=True),
     Column("at", AwareDateTime, nullable=False),
     Column("note", Text, nullable=False, default=""),
     Index("ix_events_task", "task_id", "id"),
+)
+
+# Events a directive's relative deadlines count from ("kể từ khi kết thúc hội thi"): when
+# the office records one, the tasks waiting for it get their dues.
+occurrences = Table(
+    "occurrences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("directive_id", Integer, ForeignKey("directives.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("name_key", String(255), nullable=False),
+    Column("at", AwareDateTime, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", AwareDateTime, nullable=False),
+    UniqueConstraint("directive_id", "name_key", name="uq_occurrence"),
 )
 
 # Events are history: refuse UPDATE and DELETE in the database itself.

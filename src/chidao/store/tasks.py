@@ -5,12 +5,13 @@ the set-based overdue sweep.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Connection,
+    String,
     and_,
     bindparam,
     case,
@@ -36,6 +37,7 @@ from chidao.store.schema import (
     unit_levels,
     units,
 )
+from chidao.workflow import PREVIOUS
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class TaskRow:
     late_at: dt.datetime | None
     due_seq: int | None
     days_late: int | None
+    prev_state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ _LOAD_COLUMNS = select(
     tasks.c.late_at,
     tasks.c.due_seq,
     tasks.c.days_late,
+    tasks.c.prev_state,
     select(people.c.office_code)
     .where(people.c.id == bindparam("actor"))
     .scalar_subquery()
@@ -108,7 +112,7 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
     )
     for statement, params in batches:
         for r in conn.execute(statement, params):
-            rows.append(TaskRow(*r[:13]))
+            rows.append(TaskRow(*r[:14]))
             who = Actor(actor, r.actor_office, r.actor_unit)
     found = {r.id for r in rows}
     missing = [i for i in ids if i not in found]
@@ -123,6 +127,7 @@ _UPDATE = (
     .where(tasks.c.id == bindparam("b_id"), tasks.c.version == bindparam("b_version"))
     .values(
         state=bindparam("b_dest"),
+        prev_state=bindparam("b_prev"),
         version=tasks.c.version + 1,
         updated_at=bindparam("b_now", type_=tasks.c.updated_at.type),
         received_at=bindparam("b_received", type_=tasks.c.received_at.type),
@@ -148,6 +153,7 @@ class Change:
     late_at: dt.datetime | None
     due_seq: int | None
     days_late: int | None
+    on_behalf_of: str | None = None  # the unit an office person recorded this for
 
 
 def apply_change(
@@ -170,6 +176,8 @@ def apply_change(
             "b_id": c.row.id,
             "b_version": c.row.version,
             "b_dest": c.dest,
+            # a move keeps where it came from; staying put keeps the earlier one
+            "b_prev": c.row.prev_state if c.dest == c.row.state else c.row.state,
             "b_now": now,
             "b_received": c.received_at,
             "b_due": c.due_at,
@@ -196,6 +204,7 @@ def apply_change(
             "to_state": c.dest,
             "trigger": trigger,
             "actor": actor,
+            "on_behalf_of": c.on_behalf_of,
             "at": now,
             "note": note,
         }
@@ -304,28 +313,14 @@ def history(conn: Connection, task_id: int) -> list[Event]:
     ]
 
 
-def sweep_overdue(
-    conn: Connection,
-    template_id: int,
-    sources: Sequence[str],
-    dest: str,
-    trigger: str,
-    now: dt.datetime,
-) -> int:
-    """Mark overdue every task of this template past its due (and grace) and still open."""
-    late = and_(
-        tasks.c.state.in_(list(sources)),
-        tasks.c.late_at.is_not(None),
-        tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
-        tasks.c.directive_id.in_(
-            select(directives.c.id).where(directives.c.template_id == template_id)
-        ),
+def templates_in_use(conn: Connection) -> list[tuple[int, str]]:
+    """Every (template, issuing office) pair that has directives."""
+    rows = conn.execute(
+        select(directives.c.template_id, directives.c.office_code)
+        .distinct()
+        .order_by(directives.c.template_id, directives.c.office_code)
     )
-    return _move(conn, late, literal(dest), trigger, "system", "", now)
-
-
-def templates_in_use(conn: Connection) -> list[int]:
-    return list(conn.scalars(select(directives.c.template_id).distinct()))
+    return [(t, o) for t, o in rows]
 
 
 def count_by_state(conn: Connection, directive_id: int) -> dict[str, int]:
@@ -337,88 +332,165 @@ def count_by_state(conn: Connection, directive_id: int) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
-def extend(
+def _dest(moves: Mapping[str, str], initial: str):
+    """The compiled moves of a trigger as one SQL ``CASE`` over the task's state."""
+    whens = [
+        (
+            tasks.c.state == source,
+            func.coalesce(tasks.c.prev_state, literal(initial))
+            if dest == PREVIOUS
+            else literal(dest),
+        )
+        for source, dest in moves.items()
+    ]
+    return case(*whens, else_=tasks.c.state)
+
+
+def move_where(
     conn: Connection,
     where,
-    schedule: dict[str, Any],
-    overdue_state: str | None,
+    moves: Mapping[str, str],
     initial: str,
+    *,
     trigger: str,
     actor: str,
     note: str,
     now: dt.datetime,
+    on_behalf: bool = False,
+    **values: Any,
 ) -> int:
-    """Give the tasks matching ``where`` a new due: one INSERT of events, one UPDATE.
+    """Move every task matching ``where`` as the template's compiled ``moves`` (source →
+    dest, as ``Workflow.moves`` gives them) say; each task that changes gets one event.
 
-    An overdue task goes back to the state it was in before it turned overdue (read from
-    its last move into overdue).
+    Tasks in a state the moves do not name are left alone; so is a ``previous`` that would
+    lead back to the state the task is in.
     """
-    before_overdue = (
-        select(events.c.from_state)
-        .where(events.c.task_id == tasks.c.id, events.c.to_state == overdue_state)
-        .order_by(events.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    new_state = case(
-        (tasks.c.state == (overdue_state or ""), func.coalesce(before_overdue, initial)),
-        else_=tasks.c.state,
-    )
-    return _move(
+    moving = {s: d for s, d in moves.items() if s != d}
+    if not moving:
+        return 0
+    dest = _dest(moving, initial)
+    pred = and_(where, tasks.c.state.in_(list(moving)), dest != tasks.c.state)
+    return _write(
         conn,
-        where,
-        new_state,
-        trigger,
-        actor,
-        note,
-        now,
-        due_at=literal(schedule["due_at"], type_=tasks.c.due_at.type),
-        late_at=literal(schedule["late_at"], type_=tasks.c.late_at.type),
-        due_seq=literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
-        rung=0,
+        pred,
+        {"prev_state": tasks.c.state, "state": dest, **values},
+        (tasks.c.state, dest),
+        trigger=trigger,
+        actor=actor,
+        note=note,
+        now=now,
+        on_behalf=on_behalf,
     )
 
 
-def _move(
+def record_where(
     conn: Connection,
     where,
-    to_state,
+    *,
     trigger: str,
     actor: str,
     note: str,
     now: dt.datetime,
     **values: Any,
 ) -> int:
-    """Move every task matching ``where`` to ``to_state`` (a value or a SQL expression).
+    """Change what ``values`` says of the tasks matching ``where`` without moving them (a
+    new due); each task still gets its event, so its history says who did it and when."""
+    return _write(
+        conn,
+        where,
+        values,
+        (tasks.c.state, tasks.c.state),
+        trigger=trigger,
+        actor=actor,
+        note=note,
+        now=now,
+        on_behalf=False,
+    )
 
-    The events are written first, from the very rows the UPDATE then changes (same
-    transaction, same predicate), so each change has exactly one event: two statements
-    whatever the number of tasks.
+
+_EVENT_COLUMNS = [
+    "task_id",
+    "from_state",
+    "to_state",
+    "trigger",
+    "actor",
+    "on_behalf_of",
+    "at",
+    "note",
+]
+
+
+def _write(
+    conn: Connection,
+    pred,
+    values: dict[str, Any],
+    states: tuple[Any, Any],
+    *,
+    trigger: str,
+    actor: str,
+    note: str,
+    now: dt.datetime,
+    on_behalf: bool,
+) -> int:
+    """One UPDATE and the events of exactly the rows it changed, race-free on both backends.
+
+    PostgreSQL: one statement, ``WITH moved AS (UPDATE … RETURNING) INSERT INTO events
+    SELECT … FROM moved``: a row another transaction changed meanwhile is re-checked by the
+    UPDATE and, if it no longer matches, is neither moved nor given an event. SQLite: the
+    write transaction holds the database's only write lock (``BEGIN IMMEDIATE``), so the
+    events INSERT … SELECT and the UPDATE with the same predicate see the same rows.
     """
+    changes = {
+        "version": tasks.c.version + 1,
+        "updated_at": literal(now, type_=tasks.c.updated_at.type),
+        **values,
+    }
+    moves = states[0] is not states[1]
+
+    def constants(unit_code):
+        return [
+            literal(trigger),
+            literal(actor),
+            unit_code if on_behalf else literal(None, String),
+            literal(now, type_=events.c.at.type),
+            literal(note),
+        ]
+
+    if conn.dialect.name == "postgresql":
+        moved = (
+            update(tasks)
+            .where(pred)
+            .values(**changes)
+            .returning(
+                tasks.c.id,
+                (tasks.c.prev_state if moves else tasks.c.state).label("from_state"),
+                tasks.c.state,
+                tasks.c.unit_code,
+            )
+            .cte("moved")
+        )
+        source = select(
+            moved.c.id, moved.c.from_state, moved.c.state, *constants(moved.c.unit_code)
+        )
+        statement = insert(events).from_select(_EVENT_COLUMNS, source)
+        return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
     conn.execute(
         insert(events).from_select(
-            ["task_id", "from_state", "to_state", "trigger", "actor", "at", "note"],
-            select(
-                tasks.c.id,
-                tasks.c.state,
-                to_state,
-                literal(trigger),
-                literal(actor),
-                literal(now, type_=events.c.at.type),
-                literal(note),
-            ).where(where),
+            _EVENT_COLUMNS,
+            select(tasks.c.id, states[0], states[1], *constants(tasks.c.unit_code)).where(pred),
         )
     )
-    return conn.execute(
-        update(tasks)
-        .where(where)
-        .values(
-            state=to_state,
-            version=tasks.c.version + 1,
-            updated_at=literal(now, type_=tasks.c.updated_at.type),
-            **values,
-        )
-    ).rowcount
+    return conn.execute(update(tasks).where(pred).values(**changes)).rowcount
+
+
+def schedule_values(schedule: Mapping[str, Any]) -> dict[str, Any]:
+    """A new due, overdue moment and ladder origin, as UPDATE values (the ladder restarts)."""
+    return {
+        "due_at": literal(schedule["due_at"], type_=tasks.c.due_at.type),
+        "late_at": literal(schedule["late_at"], type_=tasks.c.late_at.type),
+        "due_seq": literal(schedule["due_seq"], type_=tasks.c.due_seq.type),
+        "rung": 0,
+    }
 
 
 def record(
@@ -430,18 +502,9 @@ def record(
     note: str,
     now: dt.datetime,
 ) -> None:
-    """An event that changes no state (an extension asked for, granted or refused)."""
-    conn.execute(
-        insert(events).values(
-            task_id=task_id,
-            from_state=state,
-            to_state=state,
-            trigger=trigger,
-            actor=actor,
-            at=now,
-            note=note,
-        )
-    )
+    """An event that changes no state (an extension asked for or refused); the task's
+    version still counts it, so every event is one version."""
+    record_where(conn, tasks.c.id == task_id, trigger=trigger, actor=actor, note=note, now=now)
 
 
 def with_ids(ids: Sequence[int]):
@@ -504,3 +567,38 @@ def decide_request(
             decision_note=note,
         )
     )
+
+
+def late_in(ids: tuple[int, int], template_id: int, office: str, now: dt.datetime):
+    """Tasks of a batch (ids between), of this template and office, past their overdue
+    moment (due plus grace): which of them move is the template's compiled moves' say."""
+    return and_(
+        tasks.c.id.between(*ids),
+        tasks.c.late_at.is_not(None),
+        tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
+        tasks.c.directive_id.in_(
+            select(directives.c.id).where(
+                directives.c.template_id == template_id, directives.c.office_code == office
+            )
+        ),
+    )
+
+
+def all_of(*clauses):
+    """Task filters combined (each a WHERE clause on ``tasks``)."""
+    return and_(*clauses)
+
+
+def state_not_in(states: Sequence[str]):
+    return tasks.c.state.not_in(list(states))
+
+
+def due_not_before(due: dt.datetime):
+    """Tasks already due at or after ``due`` (an extension to it would shorten theirs)."""
+    return and_(
+        tasks.c.due_at.is_not(None), tasks.c.due_at >= literal(due, type_=tasks.c.due_at.type)
+    )
+
+
+def count_where(conn: Connection, where) -> int:
+    return conn.execute(select(func.count()).select_from(tasks).where(where)).scalar_one()
