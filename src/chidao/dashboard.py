@@ -74,6 +74,12 @@ WORDS = {
         "no_due": "chưa có hạn",
         "period": "kỳ {p}",
         "below": "cấp dưới",
+        "waiting": "Chờ sự kiện / chưa có hạn",
+        "wait_event": "chờ sự kiện «{e}»",
+        "wait_receipt": "chờ xác nhận đã nhận",
+        "pending": "Chờ duyệt gia hạn ({n})",
+        "asked": "Xin đến",
+        "asked_on": "Gửi lúc",
     },
     "en": {
         "title": "chidao · directives being followed",
@@ -117,6 +123,12 @@ WORDS = {
         "no_due": "no due yet",
         "period": "period {p}",
         "below": "below",
+        "waiting": "Waiting for an event / no due yet",
+        "wait_event": "waiting for «{e}»",
+        "wait_receipt": "receipt not acknowledged",
+        "pending": "Extension requests awaiting decision ({n})",
+        "asked": "Asked until",
+        "asked_on": "Asked at",
     },
 }
 URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
@@ -132,18 +144,8 @@ class Options:
 
 
 def _categories(template: Template) -> dict[str, str]:
-    """Each state of a template as the dashboard counts it: reported, overdue, closed, open."""
-    out = {}
-    for state in template.states:
-        if state.reported:
-            out[state.name] = "reported"
-        elif state.overdue:
-            out[state.name] = "overdue"
-        elif state.final:
-            out[state.name] = "closed"
-        else:
-            out[state.name] = "open"
-    return out
+    """Each state of a template as the dashboard counts it: the template's own rule."""
+    return {state.name: template.category(state.name) for state in template.states}
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -201,6 +203,8 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             else (0, [])
         )
         levels = q.level_states(conn, where)
+        waiting = q.waiting(conn, where)
+        pending_total, pending = q.pending_extensions(conn, where, options.limit)
         below = cstore.children_by_directive(conn, sorted(info), dstore.reported_rule(conn))
         has_any = bool(info) or dstore.directive_count(conn) > 0
     data = _assemble(grouped, info, templates, levels, now)
@@ -237,6 +241,21 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         }
         for r in late_rows
     ]
+    data["waiting"] = _waiting(waiting, info, templates)
+    data["pending_extensions_total"] = pending_total
+    data["pending_extensions"] = [
+        {
+            "task": r["task"],
+            "unit": r["unit_code"],
+            "unit_name": r["unit_name"],
+            "directive": r["code"] or f"#{r['directive_id']}",
+            "due": _iso(r["due_at"]),
+            "requested_to": _iso(r["requested_to"]),
+            "requested_at": _iso(r["requested_at"]),
+            "note": r["note"],
+        }
+        for r in pending
+    ]
     data["due_soon_total"] = soon_total
     data["due_soon"] = [
         {
@@ -258,6 +277,28 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         for r in soon_rows
     ]
     return data
+
+
+def _waiting(rows, info, templates) -> list[dict[str, Any]]:
+    """Open tasks without a due, per directive and what they wait for (an event, receipt)."""
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for r in rows:
+        d = info.get(r["directive_id"])
+        if d is None or templates[d["template_id"]].category(r["state"]) not in ("open",):
+            continue
+        relative = r["relative"] or {}
+        event = relative.get("event") if relative.get("from") == "event" else None
+        key = (r["directive_id"], event or "")
+        entry = out.setdefault(
+            key,
+            {
+                "directive": d["code"] or f"#{d['id']}",
+                "event": event,
+                "tasks": 0,
+            },
+        )
+        entry["tasks"] += r["n"]
+    return list(out.values())
 
 
 def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
@@ -402,7 +443,39 @@ def render(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Renderab
         parts.extend(side)
     parts.append(_overdue(data, lang, width))
     parts.append(_soon(data, lang, width))
+    if data["waiting"]:
+        parts.append(_waiting_text(data, lang))
+    if data["pending_extensions"]:
+        parts.append(_pending(data, lang, width))
     return Group(*parts)
+
+
+def _waiting_text(data: dict[str, Any], lang: str) -> Text:
+    w = WORDS[lang]
+    text = Text(f"{w['waiting']}: ", style="bold")
+    for n, entry in enumerate(data["waiting"]):
+        what = w["wait_event"].format(e=entry["event"]) if entry["event"] else w["wait_receipt"]
+        text.append(("; " if n else "") + f"{entry['directive']} {what} ({entry['tasks']})")
+    return text
+
+
+def _pending(data: dict[str, Any], lang: str, width: int) -> RenderableType:
+    w = WORDS[lang]
+    table = _table(w["pending"].format(n=data["pending_extensions_total"]))
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
+    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column(w["due"], no_wrap=True)
+    table.add_column(w["asked"], no_wrap=True)
+    for r in data["pending_extensions"]:
+        table.add_row(
+            str(r["task"]),
+            r["unit_name"],
+            r["directive"],
+            _due_text(r["due"]) if r["due"] else "—",
+            _due_text(r["requested_to"]),
+        )
+    return table
 
 
 def _header(data: dict[str, Any], lang: str, width: int) -> Panel:
@@ -647,6 +720,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
                     for t in wf.allowed(r["state"], "recipient")
                 ],
                 "escalation": f"{r['kind']} → {r['reached']}" if r["kind"] else None,
+                "waiting_for": (r["relative"] or {}).get("event") if due is None else None,
             }
         )
     tasks.sort(key=lambda t: (t["due"] is None, t["due"] or ""))
@@ -686,7 +760,11 @@ def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Ren
         left = t["working_days_left"]
         late = left is not None and left < 0
         when = Text(
-            _due_text(t["due"]) if t["due"] else w["no_due"],
+            _due_text(t["due"])
+            if t["due"]
+            else w["wait_event"].format(e=t["waiting_for"])
+            if t["waiting_for"]
+            else w["no_due"],
             style="red" if late else ("dim" if left is None else ""),
         )
         if left is not None:

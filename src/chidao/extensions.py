@@ -262,3 +262,9 @@ def decide_extension(
             note or f"đồng ý gia hạn đến {due.format('DD/MM/YYYY')}",
         )
         return due
+
+
+def pending(store: Store, task_id: int) -> dict | None:
+    """The extension request of a task that waits for the office's decision, if any."""
+    with store.read() as conn:
+        return tstore.pending_request(conn, task_id)

@@ -212,6 +212,14 @@ class Event:
     actor: str
     at: dt.datetime
     note: str = ""
+    on_behalf_of: str | None = None  # the unit a person of the office recorded this for
+    actor_name: str | None = None  # the person's name, when the actor is a person
+
+    @property
+    def who(self) -> str:
+        """ "Nguyễn Thanh Tùng (tung-nt), ghi nhận thay mn-hoa-ban" — who typed it, for whom."""
+        name = f"{self.actor_name} ({self.actor})" if self.actor_name else self.actor
+        return f"{name}, ghi nhận thay {self.on_behalf_of}" if self.on_behalf_of else name
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -221,6 +229,8 @@ class Event:
             "to": self.to_state,
             "trigger": self.trigger,
             "actor": self.actor,
+            "actor_name": self.actor_name,
+            "on_behalf_of": self.on_behalf_of,
             "at": self.at.isoformat(),
             "note": self.note,
         }

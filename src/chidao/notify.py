@@ -88,6 +88,9 @@ class SmtpSettings:
     timeout: float = 20.0
 
 
+SHOWN = ("id", "person_id", "recipient", "address", "rung", "tasks", "subject", "body")
+
+
 class SendFailed(Exception):
     """One message could not be delivered; it stays queued."""
 

@@ -75,12 +75,11 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
                 "office_name": ostore.office_row(conn, parent["office_code"])["name"],
                 "task": row["parent_task_id"],
             }
-    reported_states = set(template.reported_states)
     several = len({(t["seq"], t["period"]) for t in tasks}) > 1
     rows = []
     for n, t in enumerate(tasks, start=1):
         due = t["due_at"]
-        if t["state"] in reported_states:
+        if template.category(t["state"]) == "reported":
             late = bool(due and t["reported_at"] and t["reported_at"] > due)
             category = "late" if late else "on_time"
             days_late = t["days_late"] if late else 0
@@ -112,7 +111,15 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
                 "category": category,
                 "category_label": CATEGORIES[category],
                 "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
-                "note": (f"{part}; " if several and part else "") + (t["note"] or ""),
+                "note": "; ".join(
+                    x
+                    for x in (
+                        part if several else "",
+                        f"ghi nhận thay: {t['recorded_by']}" if t["recorded_by"] else "",
+                        t["note"] or "",
+                    )
+                    if x
+                ),
             }
         )
     by_level: dict[str, dict[str, int]] = {}

@@ -236,6 +236,12 @@ def deliver(
     return Delivered(sent, len(errors), tuple(errors))
 
 
+def outbox(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
+    """The queued notifications, oldest first, as they would be sent."""
+    with store.read() as conn:
+        return estore.pending_messages(conn, limit)
+
+
 def outbox_size(store: Store) -> int:
     """How many notifications wait to be delivered."""
     with store.read() as conn:

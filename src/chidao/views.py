@@ -57,6 +57,7 @@ def task_panel(
     allowed: Sequence[str],
     escalations: Sequence[dict[str, Any]] = (),
     children: tuple[int, int] | None = None,
+    request: dict[str, Any] | None = None,
 ) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -75,6 +76,17 @@ def task_panel(
         ("Trễ hạn", f"{view.days_late} ngày làm việc" if view.days_late else None),
         ("Cấp dưới", f"{children[1]}/{children[0]} nhiệm vụ đã báo cáo" if children else None),
         ("Có thể làm", ", ".join(allowed) or "không còn thao tác nào"),
+        (
+            "Chờ duyệt gia hạn",
+            Text(
+                f"đến {format_moment(request['requested_to'])}, {request['requested_by']} "
+                f"đề nghị lúc {format_moment(request['requested_at'])}"
+                + (f": {request['note']}" if request["note"] else ""),
+                style="yellow",
+            )
+            if request
+            else None,
+        ),
     ]
     rows += [
         (
@@ -104,7 +116,7 @@ def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> T
     table.add_row(format_moment(created.received_at), "issue", "→ received", "—", "giao việc")
     for e in events:
         table.add_row(
-            format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}", e.actor, e.note
+            format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}", e.who, e.note
         )
     return table
 

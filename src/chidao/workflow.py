@@ -296,45 +296,50 @@ def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Tr
         if not isinstance(spec, dict):
             problems.add(line or raw.line, "each transition must be a mapping")
             continue
-        _check_keys(spec, TRANSITION_KEYS, "transition", problems)
-        trigger = spec.get("trigger")
-        if not trigger or not isinstance(trigger, str) or not trigger.isidentifier():
-            problems.add(
-                line, f"transition needs a 'trigger' that is a plain name, not {trigger!r}"
-            )
+        found = _read_transition(spec, line, names, problems)
+        if found is None:
             continue
-        sources = [str(s) for s in _as_list(spec.get("source"))]
-        if sources == ["*"]:
-            sources = sorted(names)
-        if not sources:
-            problems.add(line, f"transition {trigger!r} has no 'source'")
-        dest = spec.get("dest")
-        for state in [*sources, *([] if dest == PREVIOUS else [dest])]:
-            if state not in names:
-                problems.add(line, f"transition {trigger!r} names unknown state {state!r}")
-        by = [str(b) for b in _as_list(spec.get("by"))]
-        if not by or any(b not in ROLES for b in by):
-            problems.add(
-                line, f"transition {trigger!r}: 'by' must be among {', '.join(ROLES)}, not {by}"
-            )
-        for source in sources:
-            if (trigger, source) in seen:
+        for source in found.sources:
+            if (found.trigger, source) in seen:
                 problems.add(
                     line,
-                    f"duplicate trigger {trigger!r} from state {source!r} "
-                    f"(already at line {seen[(trigger, source)]})",
+                    f"duplicate trigger {found.trigger!r} from state {source!r} "
+                    f"(already at line {seen[(found.trigger, source)]})",
                 )
-            seen[(trigger, source)] = line
-        out.append(
-            Transition(
-                trigger=trigger,
-                sources=tuple(sources),
-                dest=str(dest),
-                by=tuple(by),
-                label=str(spec.get("label") or trigger),
-            )
-        )
+            seen[(found.trigger, source)] = line
+        out.append(found)
     return out
+
+
+def _read_transition(
+    spec: Any, line: int, names: set[str], problems: _Problems
+) -> Transition | None:
+    _check_keys(spec, TRANSITION_KEYS, "transition", problems)
+    trigger = spec.get("trigger")
+    if not trigger or not isinstance(trigger, str) or not trigger.isidentifier():
+        problems.add(line, f"transition needs a 'trigger' that is a plain name, not {trigger!r}")
+        return None
+    sources = [str(s) for s in _as_list(spec.get("source"))]
+    if sources == ["*"]:
+        sources = sorted(names)
+    if not sources:
+        problems.add(line, f"transition {trigger!r} has no 'source'")
+    dest = spec.get("dest")
+    for state in [*sources, *([] if dest == PREVIOUS else [dest])]:
+        if state not in names:
+            problems.add(line, f"transition {trigger!r} names unknown state {state!r}")
+    by = [str(b) for b in _as_list(spec.get("by"))]
+    if not by or any(b not in ROLES for b in by):
+        problems.add(
+            line, f"transition {trigger!r}: 'by' must be among {', '.join(ROLES)}, not {by}"
+        )
+    return Transition(
+        trigger=trigger,
+        sources=tuple(sources),
+        dest=str(dest),
+        by=tuple(by),
+        label=str(spec.get("label") or trigger),
+    )
 
 
 def _edges(names: set[str], transitions: list[Transition]) -> dict[str, set[str]]:

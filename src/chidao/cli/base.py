@@ -38,6 +38,11 @@ class Settings:
 
     def who(self, default: str | None = None) -> str:
         actor = self.actor or os.environ.get("CHIDAO_USER") or default
+        if actor == "system":
+            raise InputError(
+                "--as system: 'system' is the sweep's own name and cannot act from the command "
+                "line (run 'chidao sweep')"
+            )
         if not actor:
             raise InputError(
                 "who is acting? give --as ID (a person id or unit code) or CHIDAO_USER"

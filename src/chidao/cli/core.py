@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from chidao import chains, clock, engine, sweeper, views
+from chidao import chains, clock, engine, extensions, sweeper, views
 from chidao.cli.base import (
     BIG_FAN_OUT,
     cli,
@@ -342,6 +342,11 @@ cli.add_command(task_group)
 @click.option("--level", help="Only units at this level (MN, TH, THCS …).")
 @click.option("--state", help="Only tasks in this state.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option(
+    "--pending-extension",
+    is_flag=True,
+    help="Only tasks whose extension request awaits a decision.",
+)
 @json_option
 def task_list(
     directive: str | None,
@@ -349,6 +354,7 @@ def task_list(
     level: str | None,
     state: str | None,
     limit: int | None,
+    pending_extension: bool,
     as_json: bool,
 ) -> None:
     """List tasks, filtered by directive, unit, level and state.
@@ -366,6 +372,7 @@ def task_list(
         level=level.upper() if level else None,
         state=state,
         limit=limit,
+        pending_extension=pending_extension,
     )
     if as_json:
         emit_json([v.to_json() for v in found])
@@ -387,6 +394,7 @@ def task_show(task_id: str, as_json: bool) -> None:
     view, directive, allowed, events = engine.task_detail(store, task_id_arg(task_id))
     climbed = sweeper.task_escalations(store, view.id)
     below = chains.task_children(store, view.id)
+    request = extensions.pending(store, view.id)
     if as_json:
         emit_json(
             {
@@ -398,10 +406,18 @@ def task_show(task_id: str, as_json: bool) -> None:
                     for e in climbed
                 ],
                 "children": {"tasks": below[0], "reported": below[1]} if below else None,
+                "pending_extension": {
+                    "to": request["requested_to"].isoformat(),
+                    "by": request["requested_by"],
+                    "at": request["requested_at"].isoformat(),
+                    "note": request["note"],
+                }
+                if request
+                else None,
             }
         )
         return
-    console().print(views.task_panel(view, directive, allowed, climbed, below))
+    console().print(views.task_panel(view, directive, allowed, climbed, below, request))
 
 
 @command(task_group, "fire")

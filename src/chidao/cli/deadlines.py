@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import click
 
-from chidao import clock, engine, extensions, notify, sweeper, views
+from chidao import clock, engine, extensions, notify, occurrences, sweeper, views
 from chidao.calendar import DAYS, WORKING_DAYS, Duration, WorkCalendar
 from chidao.cli.base import (
     cli,
@@ -102,6 +102,7 @@ def escalations_command(
 @click.option("--starttls", is_flag=True, envvar="CHIDAO_SMTP_STARTTLS", help="Use STARTTLS.")
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
 @json_option
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
 def notify_command(
     channel: str,
     smtp_host: str | None,
@@ -111,15 +112,29 @@ def notify_command(
     smtp_password: str | None,
     starttls: bool,
     limit: int | None,
+    dry_run: bool,
     as_json: bool,
 ) -> None:
     """Deliver the queued notifications; failed ones stay queued and are retried next time.
 
+    With --dry-run, show what would be sent (recipient, address, subject, body) and send
+    nothing: the outbox is left as it is.
+
     Example:
 
         chidao notify --channel smtp --smtp-host mail.pgd.edu.vn --smtp-from pgd@pgd.edu.vn
+        chidao notify --dry-run
     """
     settings = run_settings()
+    if dry_run:
+        waiting = sweeper.outbox(settings.store(), limit)
+        if as_json:
+            emit_json([{k: v for k, v in m.items() if k in notify.SHOWN} for m in waiting])
+            return
+        for message in waiting:
+            notify.console_sender(click.echo)(message)
+        click.echo(f"{len(waiting)} notification(s) would be sent; nothing was sent")
+        return
     if channel == "smtp":
         sender = notify.SmtpSender(
             notify.smtp_settings(
@@ -340,3 +355,34 @@ def task_refuse(task_id: str, note: str) -> None:
         settings.store(), task_id_arg(task_id), False, settings.who(), settings.moment(), note
     )
     click.echo(f"Task {task_id}: extension refused")
+
+
+@command(directive_group, "event")
+@click.argument("ref", metavar="CODE|ID")
+@click.argument("name")
+@click.option("--at", "at", required=True, metavar="WHEN", help="When it happened.")
+@json_option
+def directive_event(ref: str, name: str, at: str, as_json: bool) -> None:
+    """Record that an event a deadline counts from has happened (office only); the tasks
+    waiting for it ("chờ sự kiện") get their dues, counted from it.
+
+    Example:
+
+        chidao directive event 12/PGDĐT "kết thúc hội thi" --at "20/04/2024 16h00" --as tung-nt
+    """
+    settings = run_settings()
+    done = occurrences.record(
+        settings.store(),
+        ref,
+        name,
+        clock.parse_moment(at, "--at", settings.moment().year),
+        settings.who(),
+        settings.moment(),
+    )
+    if as_json:
+        emit_json({**done.__dict__, "at": done.at.isoformat()})
+        return
+    click.echo(
+        f"{done.directive}: sự kiện «{done.name}» lúc {clock.format_moment(done.at)}; "
+        f"{done.tasks} task(s) now have a due"
+    )

@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
 
 from chidao.store.escalations import reached
-from chidao.store.schema import directives, escalations, people, tasks, unit_levels, units
+from chidao.store.schema import (
+    deliverables,
+    directives,
+    escalations,
+    extension_requests,
+    people,
+    tasks,
+    unit_levels,
+    units,
+)
 
 
 def scope(
@@ -202,8 +211,10 @@ def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
             directives.c.office_code,
             reached(escalations.c.kind).label("kind"),
             reached(escalations.c.target_name).label("reached"),
+            deliverables.c.relative,
         )
         .join(directives, directives.c.id == tasks.c.directive_id)
+        .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)
         .where(tasks.c.unit_code == unit)
         .order_by(tasks.c.due_at, tasks.c.id)
     ).mappings()
@@ -213,3 +224,54 @@ def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
 def person_row(conn: Connection, person_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(people).where(people.c.id == person_id)).mappings().first()
     return dict(row) if row else None
+
+
+def waiting(conn: Connection, where: Sequence) -> list[dict[str, Any]]:
+    """Tasks with no due yet, per directive and deliverable: they wait for the school's
+    receipt or for an event the office has not recorded ("chờ sự kiện")."""
+    rows = conn.execute(
+        select(
+            tasks.c.directive_id,
+            tasks.c.state,
+            deliverables.c.relative,
+            func.count().label("n"),
+        )
+        .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)
+        .where(tasks.c.due_at.is_(None), *where)
+        .group_by(tasks.c.directive_id, tasks.c.state, deliverables.c.id, deliverables.c.relative)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def pending_extensions(
+    conn: Connection, where: Sequence, limit: int | None
+) -> tuple[int, list[dict[str, Any]]]:
+    """Extension requests waiting for the office's decision, oldest first."""
+    pending = [extension_requests.c.status == "pending", *where]
+    total = conn.execute(
+        select(func.count())
+        .select_from(extension_requests)
+        .join(tasks, tasks.c.id == extension_requests.c.task_id)
+        .where(*pending)
+    ).scalar_one()
+    query = (
+        select(
+            extension_requests.c.task_id.label("task"),
+            extension_requests.c.requested_to,
+            extension_requests.c.requested_at,
+            extension_requests.c.note,
+            tasks.c.unit_code,
+            tasks.c.due_at,
+            units.c.name.label("unit_name"),
+            tasks.c.directive_id,
+            directives.c.code,
+        )
+        .join(tasks, tasks.c.id == extension_requests.c.task_id)
+        .join(units, units.c.code == tasks.c.unit_code)
+        .join(directives, directives.c.id == tasks.c.directive_id)
+        .where(*pending)
+        .order_by(extension_requests.c.requested_at, extension_requests.c.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return total, [dict(r) for r in conn.execute(query).mappings()]

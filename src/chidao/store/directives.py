@@ -14,7 +14,16 @@ from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, sel
 from sqlalchemy.exc import IntegrityError
 
 from chidao.errors import DuplicateDirective, NotFound
-from chidao.store.schema import deliverables, directives, tasks, templates, unit_levels, units
+from chidao.store.database import dialect_insert
+from chidao.store.schema import (
+    deliverables,
+    directives,
+    occurrences,
+    tasks,
+    templates,
+    unit_levels,
+    units,
+)
 from chidao.workflow import Template, Workflow, from_snapshot
 
 FAN_OUT_CHUNK = 10_000
@@ -341,3 +350,29 @@ def deliverables_of(conn: Connection, directive_id: int) -> list[dict[str, Any]]
 
 def directive_count(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(directives)).scalar()
+
+
+def add_occurrence(
+    conn: Connection,
+    directive_id: int,
+    name: str,
+    key: str,
+    at: dt.datetime,
+    actor: str,
+    now: dt.datetime,
+) -> bool:
+    """Record an event of a directive; False when it was recorded already."""
+    result = conn.execute(
+        dialect_insert(conn, occurrences)
+        .values(
+            directive_id=directive_id,
+            name=name,
+            name_key=key,
+            at=at,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)
+    )
+    return result.rowcount == 1

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from chidao.store.escalations import reached
-from chidao.store.schema import deliverables, escalations, events, tasks, units
+from chidao.store.schema import deliverables, escalations, events, people, tasks, units
 
 
-def _latest(column, where):
-    return select(column).where(*where).order_by(events.c.id.desc()).limit(1).scalar_subquery()
+def _latest(column, where, people_too=None):
+    query = select(column)
+    if people_too is not None:
+        query = query.select_from(events).join(
+            people_too, people_too.c.id == events.c.actor, isouter=True
+        )
+    return query.where(*where).order_by(events.c.id.desc()).limit(1).scalar_subquery()
 
 
 def task_rows(conn: Connection, directive_id: int) -> list[dict[str, Any]]:
@@ -38,6 +43,15 @@ def task_rows(conn: Connection, directive_id: int) -> list[dict[str, Any]]:
             _latest(events.c.note, (events.c.task_id == tasks.c.id, events.c.note != "")).label(
                 "note"
             ),
+            _latest(
+                func.coalesce(people.c.name, events.c.actor),
+                (
+                    events.c.task_id == tasks.c.id,
+                    events.c.on_behalf_of.is_not(None),
+                    events.c.to_state == tasks.c.state,
+                ),
+                people,
+            ).label("recorded_by"),
         )
         .join(units, units.c.code == tasks.c.unit_code)
         .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)

@@ -225,6 +225,7 @@ def list_tasks(
     state: str | None = None,
     ids: Sequence[int] | None = None,
     limit: int | None = None,
+    pending_extension: bool = False,
 ) -> list[dict[str, Any]]:
     query = (
         select(
@@ -266,6 +267,13 @@ def list_tasks(
         )
     if ids is not None:
         query = query.where(tasks.c.id.in_(list(ids)))
+    if pending_extension:
+        query = query.where(
+            exists().where(
+                extension_requests.c.task_id == tasks.c.id,
+                extension_requests.c.status == "pending",
+            )
+        )
     if limit:
         query = query.limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
@@ -296,7 +304,10 @@ def history(conn: Connection, task_id: int) -> list[Event]:
     if conn.execute(select(tasks.c.id).where(tasks.c.id == task_id)).scalar() is None:
         raise NotFound(f"task {task_id} does not exist")
     rows = conn.execute(
-        select(events).where(events.c.task_id == task_id).order_by(events.c.id)
+        select(events, people.c.name.label("actor_name"))
+        .join(people, people.c.id == events.c.actor, isouter=True)
+        .where(events.c.task_id == task_id)
+        .order_by(events.c.id)
     ).mappings()
     return [
         Event(
@@ -308,6 +319,8 @@ def history(conn: Connection, task_id: int) -> list[Event]:
             actor=r["actor"],
             at=r["at"],
             note=r["note"],
+            on_behalf_of=r["on_behalf_of"],
+            actor_name=r["actor_name"],
         )
         for r in rows
     ]
@@ -602,3 +615,12 @@ def due_not_before(due: dt.datetime):
 
 def count_where(conn: Connection, where) -> int:
     return conn.execute(select(func.count()).select_from(tasks).where(where)).scalar_one()
+
+
+def waiting_of(deliverable_id: int, closed: Sequence[str]):
+    """Open tasks of a deliverable that have no due yet (waiting for an event)."""
+    return and_(
+        tasks.c.deliverable_id == deliverable_id,
+        tasks.c.due_at.is_(None),
+        tasks.c.state.not_in(list(closed)),
+    )
