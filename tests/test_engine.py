@@ -104,7 +104,8 @@ def test_allowed_and_refused_transitions(dien_bien, issued):
     assert [(f.from_state, f.to_state) for f in fired] == [("received", "implementing")]
     with pytest.raises(
         TransitionRefused,
-        match=r"«Đang thực hiện» \(implementing\): 'start' is not allowed from here; allowed for recipient: report",
+        match=r"«Đang thực hiện» \(implementing\): 'start' is not allowed from here; "
+        "allowed for recipient: report",
     ):
         engine.fire(dien_bien, "start", [task.id], "mn-hoa-ban", later)
     with pytest.raises(

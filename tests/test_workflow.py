@@ -97,12 +97,14 @@ def test_one_machine_per_template_and_refusals():
     assert len(first.machine.models) == 1  # one cursor, whatever the number of tasks
     with pytest.raises(
         TransitionRefused,
-        match=r"«Đã báo cáo» \(reported\): 'start' is not allowed from here; allowed for recipient: none",
+        match=r"«Đã báo cáo» \(reported\): 'start' is not allowed from here; "
+        "allowed for recipient: none",
     ):
         first.apply("reported", "start", "recipient")
     with pytest.raises(
         TransitionRefused,
-        match="'mark_overdue' is for the system, not the recipient; allowed for recipient: start, report",
+        match="'mark_overdue' is for the system, not the recipient; "
+        "allowed for recipient: start, report",
     ):
         first.apply("received", "mark_overdue", "recipient")
     with pytest.raises(TransitionRefused, match="has no trigger 'launch'"):

@@ -19,7 +19,8 @@ TZ = pendulum.timezone("Asia/Ho_Chi_Minh")
 
 _DMY = re.compile(
     r"^\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?"  # dd/mm or dd/mm/yyyy
-    r"(?:(?:\s+|\s*,\s*|T)(\d{1,2})(?:\s*[:hH]\s*(\d{2})?)?(?::(\d{2}))?)?\s*$"  # 16h00 16h 16:00
+    # then a time: 16h00, 16h, 16:00, 16:00:30
+    r"(?:(?:\s+|\s*,\s*|T)(\d{1,2})(?:\s*[:hH]\s*(\d{2})?)?(?::(\d{2}))?)?\s*$"
 )
 YEARS = (1900, 2200)
 
