@@ -31,9 +31,9 @@ def read_moment(
     """Read a moment as people type it, and whether it named a time of day.
 
     ``dd/mm/yyyy``, ``dd/mm`` (``year``, else this year as of ``now()``), each optionally
-    followed by a time ``16h00``, ``16h``, ``16:00`` or ``16:00:30``; or ISO 8601. A value without an
-    offset is Vietnamese time. This is the one reader of dates and times on the command
-    line and in files, so the same text means the same moment everywhere.
+    followed by a time ``16h00``, ``16h``, ``16:00`` or ``16:00:30``; or ISO 8601. A value
+    without an offset is Vietnamese time. This is the one reader of dates and times on the
+    command line and in files, so the same text means the same moment everywhere.
     """
     match = _DMY.match(text)
     try:
