@@ -155,6 +155,7 @@ def test_unknown_level_and_missing_field(run, tmp_path):
     assert len(tasks) == 46
 
 
+@pytest.mark.sqlite_only
 def test_not_a_chidao_database(run, tmp_path):
     junk = tmp_path / "notes.db"
     junk.write_text("ghi chú, không phải cơ sở dữ liệu " * 50, encoding="utf-8")
@@ -176,7 +177,7 @@ def test_workflow_validate_cli(run):
     assert all(line.startswith(f"Error: {broken}:") for line in bad.output.strip().splitlines())
 
 
-def test_options_before_and_after_the_command(run, db_path, tmp_path):
+def test_options_before_and_after_the_command(run, tmp_path):
     other = tmp_path / "other.db"
     assert (
         run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--db", str(other)).exit_code == 0
@@ -205,6 +206,7 @@ def test_help_with_h(run):
     assert result.exit_code == 0 and "Fire TRIGGER" in result.output
 
 
+@pytest.mark.sqlite_only  # the demo always works on a throwaway SQLite file
 def test_demo_runs_and_ends_on_the_dashboard(run, tmp_path):
     kept = tmp_path / "demo.db"
     result = run("demo", "--keep", str(kept))
@@ -223,10 +225,10 @@ def test_demo_runs_and_ends_on_the_dashboard(run, tmp_path):
         assert re.search(rf"{label}\s+{data['quality'][key]}\b", board), (label, board)
 
 
-def test_real_subprocess(tmp_path):
+def test_real_subprocess(db_url):
     env = {
         **os.environ,
-        "CHIDAO_DB": str(tmp_path / "sub.db"),
+        "CHIDAO_DB": db_url,
         "CHIDAO_NOW": "25/03/2024 08:00",
         "CHIDAO_USER": "tung-nt",
         "PYTHONIOENCODING": "utf-8",

@@ -222,10 +222,10 @@ def test_empty_database(run, tmp_path):
     assert result.output == "no directives yet — try chidao demo\n"
 
 
-def test_watch_stops_cleanly_on_ctrl_c(dien_bien, lived, db_path):
+def test_watch_stops_cleanly_on_ctrl_c(dien_bien, lived, db_url):
     env = {
         **os.environ,
-        "CHIDAO_DB": f"sqlite:///{db_path}",
+        "CHIDAO_DB": db_url,
         "PYTHONIOENCODING": "utf-8",
         "COLUMNS": "100",
     }

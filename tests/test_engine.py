@@ -1,4 +1,4 @@
-"""The engine on a real SQLite file: fan-out, transitions, events, versions, snapshots."""
+"""The engine on a real database (each backend): fan-out, transitions, events, snapshots."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pendulum
 import pytest
 import yaml
 from conftest import EXAMPLES, ISSUED
+from sqlalchemy.exc import DBAPIError
 
 from chidao import engine, sweeper
 from chidao.clock import TZ
@@ -154,37 +155,45 @@ def test_many_tasks_fire_all_or_nothing(dien_bien, issued):
     assert after[mn[1]] == before[mn[1]]
 
 
-def test_event_failure_rolls_back_the_change(dien_bien, issued, db_path):
-    task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
-    raw = sqlite3.connect(db_path)
-    raw.execute(
+BOOM = {
+    "sqlite": [
         "CREATE TRIGGER boom BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-    )
-    raw.commit()
+    ],
+    "postgresql": [
+        "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
+        "CREATE TRIGGER boom BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION boom()",
+    ],
+}
+
+
+def test_event_failure_rolls_back_the_change(dien_bien, issued, backend):
+    task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
+    with dien_bien.engine.begin() as raw:
+        for statement in BOOM[backend]:
+            raw.exec_driver_sql(statement)
     with pytest.raises(DatabaseError, match="disk full"):
         engine.fire(dien_bien, "start", [task.id], "mn-hoa-ban", ISSUED.add(days=1))
-    raw.execute("DROP TRIGGER boom")
-    raw.commit()
-    raw.close()
+    with dien_bien.engine.begin() as raw:
+        raw.exec_driver_sql("DROP TRIGGER boom" + (" ON events" if backend != "sqlite" else ""))
     view = engine.task_views(dien_bien, ids=[task.id])[0]
     assert (view.state, view.version) == ("received", 1)
     assert engine.task_detail(dien_bien, task.id)[3] == []
 
 
-def test_events_cannot_be_edited(dien_bien, issued, db_path):
+def test_events_cannot_be_edited(dien_bien, issued):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
     engine.fire(dien_bien, "start", [task.id], "mn-hoa-ban", ISSUED.add(days=1))
-    raw = sqlite3.connect(db_path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        raw.execute("UPDATE events SET note = 'sửa'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        raw.execute("DELETE FROM events")
-    raw.close()
+    before = engine.task_detail(dien_bien, task.id)[3]
+    for statement in ("UPDATE events SET note = 'sửa'", "DELETE FROM events"):
+        with pytest.raises(DBAPIError, match="append-only"), dien_bien.engine.begin() as raw:
+            raw.exec_driver_sql(statement)
+    assert engine.task_detail(dien_bien, task.id)[3] == before != []
 
 
-def test_two_sessions_second_is_refused(dien_bien, issued, db_path):
+def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
     task = engine.task_views(dien_bien, unit="mn-hoa-ban")[0]
-    other = Store.open(f"sqlite:///{db_path}")
+    other = Store.open(db_url)
     with dien_bien.read() as conn:
         mine = tstore.load_for_fire(conn, [task.id], "mn-hoa-ban")[0][0]
     with other.read() as conn:

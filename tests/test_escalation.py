@@ -171,8 +171,10 @@ def test_sweep_twice_creates_nothing_twice(dien_bien, issued, run):
     assert len(escalations(dien_bien)) == 46 * 3
 
 
-def test_two_sweeps_at_once(dien_bien, issued, db_path):
-    env = {**os.environ, "CHIDAO_DB": f"sqlite:///{db_path}", "CHIDAO_NOW": "06/04/2024 08:00"}
+def test_two_sweeps_at_once(dien_bien, issued, db_url, backend, request):
+    if backend == "postgresql":
+        request.applymarker(pytest.mark.xfail(reason="lead: race-free moves", strict=False))
+    env = {**os.environ, "CHIDAO_DB": db_url, "CHIDAO_NOW": "06/04/2024 08:00"}
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "chidao", "sweep", "--json"],
