@@ -171,9 +171,7 @@ def test_sweep_twice_creates_nothing_twice(dien_bien, issued, run):
     assert len(escalations(dien_bien)) == 46 * 3
 
 
-def test_two_sweeps_at_once(dien_bien, issued, db_url, backend, request):
-    if backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(reason="lead: race-free moves", strict=False))
+def test_two_sweeps_at_once(dien_bien, issued, db_url):
     env = {**os.environ, "CHIDAO_DB": db_url, "CHIDAO_NOW": "06/04/2024 08:00"}
     procs = [
         subprocess.Popen(
@@ -187,8 +185,9 @@ def test_two_sweeps_at_once(dien_bien, issued, db_url, backend, request):
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
-    results = sorted((json.loads(out) for out, _err in outputs), key=lambda r: r["overdue"])
-    assert results[0]["overdue"] == 0 and results[1]["overdue"] == 46
+    results = [json.loads(out) for out, _err in outputs]
+    # the two share the work (a task moved by one is skipped by the other), never double it
+    assert sum(r["overdue"] for r in results) == 46
     assert len(escalations(dien_bien)) == 46 * 3
     with dien_bien.read() as conn:
         from sqlalchemy import func, select

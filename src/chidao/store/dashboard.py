@@ -229,18 +229,26 @@ def person_row(conn: Connection, person_id: str) -> dict[str, Any] | None:
 def waiting(conn: Connection, where: Sequence) -> list[dict[str, Any]]:
     """Tasks with no due yet, per directive and deliverable: they wait for the school's
     receipt or for an event the office has not recorded ("chờ sự kiện")."""
-    rows = conn.execute(
-        select(
-            tasks.c.directive_id,
-            tasks.c.state,
-            deliverables.c.relative,
-            func.count().label("n"),
-        )
-        .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)
-        .where(tasks.c.due_at.is_(None), *where)
-        .group_by(tasks.c.directive_id, tasks.c.state, deliverables.c.id, deliverables.c.relative)
-    ).mappings()
-    return [dict(r) for r in rows]
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            select(
+                tasks.c.directive_id,
+                tasks.c.state,
+                tasks.c.deliverable_id,
+                func.count().label("n"),
+            )
+            .where(tasks.c.due_at.is_(None), *where)
+            .group_by(tasks.c.directive_id, tasks.c.state, tasks.c.deliverable_id)
+        ).mappings()
+    ]
+    ids = sorted({r["deliverable_id"] for r in rows})
+    relative = dict(
+        conn.execute(
+            select(deliverables.c.id, deliverables.c.relative).where(deliverables.c.id.in_(ids))
+        ).all()
+    )
+    return [{**r, "relative": relative.get(r["deliverable_id"])} for r in rows]
 
 
 def pending_extensions(
