@@ -82,7 +82,7 @@ def parse_lines(lines: list[str]) -> dict[str, Any]:
     header = parse_header(lines)
     code = f"{header.number}/{header.symbol}" if header.number and header.symbol else None
     year = header.year or (header.date.year if header.date else None)
-    body = parse_body(lines, header.end, year, code)
+    body = parse_body(lines, header.end, year, code, header.date)
     footer = parse_footer(lines, body.end, header.end)
     subject_refs = find_references(header.subject or "", year, code)
     result: dict[str, Any] = {
@@ -114,7 +114,7 @@ def parse_lines(lines: list[str]) -> dict[str, Any]:
         "signer": footer.signer,
         "distribution": footer.distribution,
     }
-    result["warnings"] = _warnings(result, bool(body.items or body.references))
+    result["warnings"] = _warnings(result, bool(body.items or body.references)) + body.warnings
     return {key: result[key] for key in KEYS}
 
 

@@ -66,8 +66,8 @@ def _band(rows: list[list[Word]], left: float, right: float) -> tuple[float, flo
     size = statistics.median(w.size for row in rows for w in row)
     width = right - left
     candidates: list[tuple[float, float]] = []
-    for row in rows:
-        candidates += [g for g in _gaps(row) if g[1] - g[0] >= 0.9 * size]
+    for row in rows:  # a column gap is wide in some row, even if a long line narrows it
+        candidates += [g for g in _gaps(row) if g[1] - g[0] >= 1.5 * size]
     best: tuple[float, float] | None = None
     for start, end in candidates:
         for row in rows:
@@ -78,7 +78,7 @@ def _band(rows: list[list[Word]], left: float, right: float) -> tuple[float, flo
                         (max(start, w.x1), end),
                         key=lambda band: band[1] - band[0],
                     )
-            if end - start < 0.9 * size:
+            if end - start < 0.4 * size:
                 break
         else:
             centre = (start + end) / 2
@@ -100,18 +100,24 @@ def _column_lines(rows: list[list[Word]], band: tuple[float, float]) -> list[str
     return [_row_text(r) for r in rows_of(left)] + [_row_text(r) for r in rows_of(right)]
 
 
+def _blank_before(previous: list[Word], row: list[Word]) -> bool:
+    """A blank line's worth of space between two rows."""
+    return row[0].top - max(w.bottom for w in previous) > 0.9 * row[0].height
+
+
 def _breaks_block(previous: list[Word], row: list[Word]) -> bool:
-    """A blank line's worth of space, or a row that opens Kính gửi / Nơi nhận."""
-    space = row[0].top - max(w.bottom for w in previous)
-    return space > 1.1 * row[0].height or bool(_OPENS_PART.match(_row_text(row)))
+    """A blank line, or a row that opens Kính gửi / Nơi nhận."""
+    return _blank_before(previous, row) or bool(_OPENS_PART.match(_row_text(row)))
 
 
 def page_lines(words: list[Word], page_left: float, page_right: float) -> list[str]:
-    """Reading-order lines of one page."""
+    """Reading-order lines of one page; an empty line where the page leaves one."""
     rows = rows_of(words)
     lines: list[str] = []
     index = 0
     while index < len(rows):
+        if index and _blank_before(rows[index - 1], rows[index]):
+            lines.append("")
         block = [rows[index]]
         band = _band(block, page_left, page_right)
         cursor = index + 1

@@ -131,7 +131,8 @@ def _chars(textpage, raw, height: float, hidden: set[int]) -> list[_Char]:
     chars: list[_Char] = []
     for index in range(count):
         code = raw.FPDFText_GetUnicode(textpage, index)
-        text = chr(code) if 0 < code < 0x110000 else " "
+        # PDFium reports a hyphen that ends a line as U+0002
+        text = "-" if code == 2 else chr(code) if 31 < code < 0x110000 else " "
         obj = raw.FPDFText_GetTextObject(textpage, index)
         if obj and (ctypes.cast(obj, ctypes.c_void_p).value or 0) in hidden:
             continue

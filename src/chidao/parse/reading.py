@@ -89,7 +89,7 @@ def _text_lines(path: Path) -> list[str]:
         raise ParseError(f"{path}: tệp quá lớn cho một công văn (tối đa 20 MB)")
     data = path.read_bytes()
     if data.startswith(b"%PDF-"):
-        raise ParseError(f"{path}: đây là tệp PDF; hãy đặt đuôi .pdf")
+        raise ParseError(f"{path}: không phải tệp văn bản mà là PDF: hãy đặt đuôi .pdf")
     if b"\x00" in data[:4096]:
         raise ParseError(f"{path}: không phải tệp văn bản (not a text file)")
     try:

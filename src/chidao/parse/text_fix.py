@@ -16,7 +16,13 @@ import re
 import unicodedata
 
 _OI = str.maketrans({"\u01a2": "Ư", "\u01a3": "ư"})
-_LOOSE_MARK = re.compile(r"[ \t]+(?=[\u0300-\u036f])")
+_MARKS = "\u0300-\u036f"
+# "ho ̣c", "hoc ̣", "Nghi ̣quyết": a tone mark cut from its syllable by a space.
+_LOOSE_MARK = re.compile(rf"(?P<word>(?:[^\W\d_][{_MARKS}]*)+)[ \t]+(?P<marks>[{_MARKS}]+)")
+# "quố c": a final consonant cut from a syllable that carries a tone mark.
+_LOOSE_FINAL = re.compile(rf"(?<=[{_MARKS}])[ \t]+(?P<final>ch|c|ng|nh|m|n|p|t)(?=[\s,.;:)]|$)")
+_VOWELS = "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY"
+_FINALS = re.compile(r"^(ch|c|ng|nh|m|n|p|t|i|o|u|y)(?![^\W\d_])")
 
 # TCVN3 byte → Unicode letter (lower case; upper-case forms use the separate .VnTimeH
 # fonts, which reuse these codes and cannot be told apart from the bytes alone).
@@ -72,10 +78,37 @@ def _tcvn3_line(line: str) -> str:
     return " ".join(out)
 
 
+def _place_mark(match: re.Match[str]) -> str:
+    """Put a loose tone mark back on the last vowel of the syllable before it."""
+    word, marks = match["word"], match["marks"]
+    end = len(word)
+    while end and not unicodedata.combining(word[end - 1]) and word[end - 1] not in _VOWELS:
+        end -= 1
+    if end == 0:
+        return word + marks
+    while end < len(word) and unicodedata.combining(word[end]):
+        end += 1
+    return word[:end] + marks + word[end:] + "\u2060"
+
+
+def _rejoin_marks(text: str) -> str:
+    text = _LOOSE_MARK.sub(_place_mark, text)
+    # after a mark placed on a syllable ending in a vowel, a following final belongs to
+    # it ("ho ̣c" → "học"), anything else starts the next word ("Nghi ̣quyết")
+    text = re.sub(
+        "\u2060(?P<next>\\S*)",
+        lambda m: m["next"] if _FINALS.match(m["next"]) else (" " + m["next"]).rstrip(),
+        text,
+    )
+    return _LOOSE_FINAL.sub(lambda m: m["final"], text)
+
+
 def repair_text(text: str) -> str:
     """One line or a whole text, repaired and NFC."""
     text = unicodedata.normalize("NFD", text.translate(_OI))
-    text = unicodedata.normalize("NFC", _LOOSE_MARK.sub("", text))
+    if any(unicodedata.combining(c) for c in text):
+        text = _rejoin_marks(text)
+    text = unicodedata.normalize("NFC", text)
     if any(c in _TCVN3_MARKS for c in text):
         text = "\n".join(_tcvn3_line(line) for line in text.split("\n"))
     return text
