@@ -152,7 +152,7 @@ def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
 @click.argument("file", type=click.Path(dir_okay=False))
 @json_option
 def directive_parse(file: str, as_json: bool) -> None:
-    """Read a công văn (.txt or .docx) and show what chidao understood.
+    """Read a công văn (.txt, .docx or .pdf, scans through OCR) and show what chidao understood.
 
     Example:
 
@@ -170,8 +170,8 @@ def _read_directive(path: Path, yes: bool) -> Directive:
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml", ".json"):
         return load_directive(path)
-    if suffix not in (".txt", ".docx"):
-        raise InputError(f"{path}: expected .yaml, .yml, .json, .txt or .docx")
+    if suffix not in (".txt", ".docx", ".pdf"):
+        raise InputError(f"{path}: expected .yaml, .yml, .json, .txt, .docx or .pdf")
     data = parse_file(path)
     if not data["subject"]:
         first = data["items"][0]["text"] if data["items"] else path.stem

@@ -1,6 +1,8 @@
 """Read a công văn as the office wrote it: dispatch text → the parser's JSON object.
 
-``parse_lines`` is pure (lines in, a dict out); ``parse_file`` reads .txt or .docx first.
+``parse_lines`` is pure (lines in, a dict out); ``parse_file`` reads .txt, .docx or .pdf
+first (``reading``), and adds the reader's warnings: pages read by OCR, and each field
+whose text came from OCR, to be checked against the page.
 Every key is always present (null or [] when absent), and what was expected but not found
 is said in ``warnings``. The parts live in ``header``, ``body`` and ``signature``.
 """
@@ -15,7 +17,7 @@ import pendulum
 from chidao.clock import TZ
 from chidao.parse.body import find_references, parse_body
 from chidao.parse.header import parse_header
-from chidao.parse.reading import read_document
+from chidao.parse.reading import Source, read_source
 from chidao.parse.signature import parse_footer
 
 KEYS = (
@@ -80,7 +82,7 @@ def parse_lines(lines: list[str]) -> dict[str, Any]:
     header = parse_header(lines)
     code = f"{header.number}/{header.symbol}" if header.number and header.symbol else None
     year = header.year or (header.date.year if header.date else None)
-    body = parse_body(lines, header.end, year, code)
+    body = parse_body(lines, header.end, year, code, header.date)
     footer = parse_footer(lines, body.end, header.end)
     subject_refs = find_references(header.subject or "", year, code)
     result: dict[str, Any] = {
@@ -112,9 +114,56 @@ def parse_lines(lines: list[str]) -> dict[str, Any]:
         "signer": footer.signer,
         "distribution": footer.distribution,
     }
-    result["warnings"] = _warnings(result, bool(body.items or body.references))
+    result["warnings"] = _warnings(result, bool(body.items or body.references)) + body.warnings
     return {key: result[key] for key in KEYS}
 
 
+# Fields a clerk checks against the page when they came from OCR, with their names.
+OCR_FIELDS = {
+    "number": "số văn bản",
+    "symbol": "ký hiệu",
+    "date": "ngày ban hành",
+    "issuer": "cơ quan ban hành",
+    "place": "địa danh",
+    "subject": "trích yếu",
+    "recipients": "nơi nhận (Kính gửi)",
+    "references": "văn bản được dẫn",
+    "items": "các mục công việc",
+    "deadlines": "hạn",
+    "contacts": "người liên hệ",
+    "signer": "người ký",
+    "distribution": "nơi nhận (phân phối)",
+}
+
+
+def _field_text(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _field_text(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _field_text(v)]
+    return [str(value)] if isinstance(value, str) and value else []
+
+
+def _ocr_warnings(result: dict[str, Any], source: Source) -> list[str]:
+    """One warning per field read from OCR: every found field when every page was a scan,
+    else the fields whose text is on a scanned page."""
+    if not source.ocr_lines:
+        return []
+    ocr_text = " ".join(source.ocr_lines)
+    flagged = []
+    for key, name in OCR_FIELDS.items():
+        value = result[key]
+        if not value:
+            continue
+        texts = _field_text(value) if key != "date" else []
+        if source.all_ocr or any(t in ocr_text for t in texts):
+            flagged.append(f"{name} đọc bằng OCR từ ảnh quét: cần đối chiếu với bản gốc")
+    return flagged
+
+
 def parse_file(path: str | Path) -> dict[str, Any]:
-    return parse_lines(read_document(path))
+    """Read and parse a dispatch file (.txt, .docx, .pdf)."""
+    source = read_source(path)
+    result = parse_lines(source.lines)
+    result["warnings"] = source.warnings + result["warnings"] + _ocr_warnings(result, source)
+    return result

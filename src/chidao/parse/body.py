@@ -14,6 +14,8 @@ from chidao.parse.words import CODE, DATE, HONORIFIC, digits, levels_in, make_da
 
 RECIPIENTS = re.compile(r"^Kính gửi\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 BULLET = re.compile(r"^[-–—+•*]\s*")
+# "Kính gửi: ………": a blank left for the clerk, no recipient
+PLACEHOLDER = re.compile(r"^[\s.…_-]*$")
 KINDS = {
     "công văn": "Công văn",
     "quyết định": "Quyết định",
@@ -56,21 +58,36 @@ REF_ISSUER = re.compile(
 )
 
 ROMAN = re.compile(r"^(?P<n>(?:X{0,3})(?:IX|IV|V?I{0,3}))\.\s+(?P<text>\S.*)$")
-ARABIC = re.compile(r"^(?P<n>\d{1,2})[.)]\s+(?P<text>\D.*)$")
+ARABIC = re.compile(r"^(?P<n>\d{1,2})[.)]\s*(?P<text>[^\d\s.)/].*)$")
 LETTER = re.compile(r"^(?P<n>[a-zđ])[).]\s+(?P<text>\S.*)$")
 CLOSING = re.compile(r"\./\.\s*$|^Nơi nhận", re.IGNORECASE)
+# Where the body ends: the distribution list, labelled or not ("- Như trên;").
+BODY_END = re.compile(r"^(Nơi nhận|[-–•+]\s*(Như trên|Như Điều \d+|Như kính gửi)\b)", re.IGNORECASE)
+# Lines after which "Kính gửi" can no longer open the recipients: the body has begun.
+BODY_OPENS = re.compile(r"^(Căn cứ|Thực hiện|Theo|Nhằm|I\.\s|1[.)]\s?\D)", re.IGNORECASE)
 
 TIME_DEADLINE = re.compile(
-    r"(?:trước|chậm nhất(?: là| vào)?|hạn chót|không quá)\s+(?:lúc\s+)?"
+    r"(?:trước|chậm nhất(?: là| vào)?(?: trước)?|hạn chót|không quá|đến)\s+(?:lúc\s+)?"
     r"(?P<h>\d{1,2})\s*(?:giờ|h|g)\s*"
     r"(?P<min>\d{2})?\s*(?:phút)?\s*,?\s*(?:ngày\s+)?" + DATE.replace("(?P<", "(?P<t"),
     re.IGNORECASE,
 )
 DAY_DEADLINE = re.compile(
     r"(?P<word>trước|chậm nhất(?: là| vào)?|trong|hạn chót(?: là)?|hạn cuối(?: là)?|"
-    r"hạn(?: nộp| gửi| báo cáo)?(?: là)?|không quá|muộn nhất(?: là)?)\s*:?\s*ngày\s+" + DATE,
+    r"hạn(?: nộp| gửi| báo cáo)?(?: là)?|không quá|muộn nhất(?: là)?|đến hết|"
+    r"từ\s+(?:ngày\s+)?\d{1,2}\s*[/.-]\s*\d{1,2}(?:\s*[/.-]\s*\d{4})?\s+đến)\s*:?\s*"
+    r"(?:ngày\s+|(?=\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}))" + DATE,
     re.IGNORECASE,
 )
+DAILY = re.compile(
+    r"trước\s+(?P<h>\d{1,2})\s*(?:giờ|h)\s*(?P<min>\d{2})?\s*(?:phút\s*)?,?\s*h[ằà]ng ngày",
+    re.IGNORECASE,
+)
+# "đã hoàn thành xong trước ngày …", "được tổ chức … trước ngày …": a condition on the
+# past, not a task's deadline.
+CONDITION = re.compile(r"\b(đã|được)\b[^.;:]*$", re.IGNORECASE)
+WEEKDAY = re.compile(r"^\s*\(?\s*(?P<day>thứ\s+(?:hai|ba|tư|năm|sáu|bảy)|chủ nhật)", re.IGNORECASE)
+WEEKDAYS = ("thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy", "chủ nhật")
 MONTH_DEADLINE = re.compile(r"trong tháng\s+(?P<m>\d{1,2})\s*/\s*(?P<y>\d{4})", re.IGNORECASE)
 RELATIVE = re.compile(
     r"(?:trong\s+(?:thời hạn|vòng|thời gian)?\s*|sau\s+|chậm nhất\s+(?:là\s+)?)?(?P<n>\d{1,3})\s+"
@@ -103,6 +120,7 @@ class Body:
     items: list[dict[str, Any]] = field(default_factory=list)
     deadlines: list[dict[str, Any]] = field(default_factory=list)
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     end: int = 0
 
 
@@ -111,10 +129,13 @@ def _strip_entry(text: str) -> str:
 
 
 def read_recipients(lines: list[str], start: int) -> tuple[list[str], int]:
-    """The "Kính gửi" entries and the index of the line after them."""
+    """The "Kính gửi" entries and the index of the line after them; a "Kính gửi" after
+    the body has begun (in a form appended after the signature) is not the letter's."""
     for index in range(start, len(lines)):
         match = RECIPIENTS.match(lines[index])
         if not match:
+            if BODY_OPENS.match(lines[index]) or BODY_END.match(lines[index]):
+                break
             continue
         entries = [_strip_entry(match["rest"])] if match["rest"].strip() else []
         after = index + 1
@@ -140,7 +161,7 @@ def read_recipients(lines: list[str], start: int) -> tuple[list[str], int]:
                 after = cursor
                 continue
             break
-        return [e for e in entries if e], after
+        return [e for e in entries if e and not PLACEHOLDER.match(e)], after
     return [], start
 
 
@@ -151,9 +172,14 @@ def _code_kind(code: str) -> str:
     return "Công văn"
 
 
-def find_references(text: str, year: int | None, own: str | None) -> list[dict[str, Any]]:
+def find_references(
+    text: str, year: int | None, own: str | None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The documents cited in ``text`` whose mention starts before ``limit``."""
     refs: list[dict[str, Any]] = []
     for match in REFERENCE.finditer(text):
+        if limit is not None and match.start() >= limit:
+            break
         code = match["code"].rstrip(".")
         if own and code == own:
             continue
@@ -194,33 +220,69 @@ def _end_of(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 23, 59, 59)
 
 
-def _deadlines_in(text: str, year: int | None) -> list[tuple[str, _Moment]]:
-    found: list[tuple[int, str, _Moment]] = []
-    taken: list[tuple[int, int]] = []
+class _Found:
+    """Deadlines found in one stretch of text, kept in order and never overlapping."""
 
-    def free(span: tuple[int, int]) -> bool:
-        return all(span[1] <= a or span[0] >= b for a, b in taken)
+    def __init__(self, text: str, limit: int, issued: dt.date | None) -> None:
+        self.text, self.limit, self.issued = text, limit, issued
+        self.found: list[tuple[int, str, _Moment]] = []
+        self.taken: list[tuple[int, int]] = []
+        self.warnings: list[str] = []
 
-    def add(match: re.Match, moment: _Moment) -> None:
-        taken.append(match.span())
-        found.append((match.start(), match.group(0).strip(), moment))
+    def free(self, span: tuple[int, int]) -> bool:
+        return span[0] < self.limit and all(span[1] <= a or span[0] >= b for a, b in self.taken)
 
+    def add(self, match: re.Match, moment: _Moment) -> None:
+        self.taken.append(match.span())
+        self.found.append((match.start(), match.group(0).strip(), moment))
+
+    def add_due(self, match: re.Match, day: dt.date, due: dt.datetime) -> None:
+        """An absolute deadline, unless it is a condition on the past."""
+        if not self.free(match.span()):
+            return
+        before = self.text[max(0, match.start() - 120) : match.start()]
+        if CONDITION.search(before) or (self.issued and day < self.issued):
+            self.taken.append(match.span())
+            return
+        self._check_weekday(match, day)
+        self.add(match, _Moment(due=due))
+
+    def _check_weekday(self, match: re.Match, day: dt.date) -> None:
+        said = WEEKDAY.match(self.text[match.end() : match.end() + 20])
+        if said and " ".join(said["day"].lower().split()) != WEEKDAYS[day.weekday()]:
+            self.warnings.append(
+                f"hạn «{match.group(0).strip()}»: ngày {day:%d/%m/%Y} là "
+                f"{WEEKDAYS[day.weekday()]}, văn bản ghi {said['day']}: cần kiểm tra lại"
+            )
+
+
+def _recurring_in(found: _Found) -> None:
+    text = found.text
     recurring = RECURRING.search(text)
-    if recurring:
+    if recurring and recurring.start() < found.limit:
         every = "quarter" if "quý" in recurring["every"].lower() else "month"
         day = RECURRING_DAY.search(text)
         if day:
-            taken.append(day.span())
+            found.taken.append(day.span())
             start, end = min(recurring.start(), day.start()), max(recurring.end(), day.end())
             tail = re.match(r"[^.;]*", text[end:]).group(0)
-            found.append(
+            found.found.append(
                 (
                     start,
                     (text[start:end] + tail).strip(" ,"),
                     _Moment(recurring={"every": every, "day": int(day["d"])}),
                 )
             )
-    for match in RELATIVE.finditer(text):
+    for match in DAILY.finditer(text):
+        if found.free(match.span()):
+            time = f"{int(match['h']):02d}:{match['min'] or '00'}"
+            found.add(match, _Moment(recurring={"every": "day", "day": None, "time": time}))
+
+
+def _relative_in(found: _Found) -> None:
+    for match in RELATIVE.finditer(found.text):
+        if not found.free(match.span()):
+            continue
         source = match["from"].lower()
         origin = (
             "receipt"
@@ -229,39 +291,46 @@ def _deadlines_in(text: str, year: int | None) -> list[tuple[str, _Moment]]:
             if any(w in source for w in ("ban hành", "ký", "văn bản này"))
             else "event"
         )
-        add(
-            match,
-            _Moment(
-                relative={
-                    "amount": int(match["n"]),
-                    "unit": "working_days" if match["work"] else "days",
-                    "from": origin,
-                }
-            ),
+        unit = "working_days" if match["work"] else "days"
+        found.add(
+            match, _Moment(relative={"amount": int(match["n"]), "unit": unit, "from": origin})
         )
+
+
+def _absolute_in(found: _Found, year: int | None) -> None:
+    text = found.text
     for match in TIME_DEADLINE.finditer(text):
         day = make_date(match["td"], match["tm"], match["ty"], year)
-        if day and free(match.span()):
-            add(
-                match,
-                _Moment(
-                    due=dt.datetime(
-                        day.year, day.month, day.day, int(match["h"]), int(match["min"] or 0)
-                    )
-                ),
+        if day:
+            moment = dt.datetime(
+                day.year, day.month, day.day, int(match["h"]) % 24, int(match["min"] or 0) % 60
             )
+            found.add_due(match, day, moment)
     for match in DAY_DEADLINE.finditer(text):
         day = make_date(match["d"], match["m"], match["y"], year)
-        if day and free(match.span()):
+        if day:
             strict = match["word"].lower() == "trước"
-            due = dt.datetime(day.year, day.month, day.day) if strict else _end_of(day)
-            add(match, _Moment(due=due))
+            found.add_due(
+                match, day, dt.datetime(day.year, day.month, day.day) if strict else _end_of(day)
+            )
     for match in MONTH_DEADLINE.finditer(text):
-        if free(match.span()):
-            y, m = int(match["y"]), int(match["m"])
-            if 1 <= m <= 12:
-                add(match, _Moment(due=_end_of(dt.date(y, m, _calendar.monthrange(y, m)[1]))))
-    return [(t, m) for _, t, m in sorted(found, key=lambda f: f[0])]
+        y, m = int(match["y"]), int(match["m"])
+        if 1 <= m <= 12:
+            last = dt.date(y, m, _calendar.monthrange(y, m)[1])
+            found.add_due(match, last, _end_of(last))
+
+
+def _deadlines_in(
+    text: str, year: int | None, limit: int | None = None, issued: dt.date | None = None
+) -> tuple[list[tuple[str, _Moment]], list[str]]:
+    """Deadlines that start before ``limit`` (the rest of ``text`` is the next line, joined
+    so a deadline wrapped over two lines is read whole), and warnings about them."""
+    found = _Found(text, len(text) if limit is None else limit, issued)
+    _recurring_in(found)
+    _relative_in(found)
+    _absolute_in(found, year)
+    ordered = [(t, m) for start, t, m in sorted(found.found, key=lambda f: f[0])]
+    return ordered, found.warnings
 
 
 def _contacts_in(text: str, known: dict[str, dict[str, Any]]) -> None:
@@ -300,43 +369,89 @@ def _contacts_in(text: str, known: dict[str, dict[str, Any]]) -> None:
         }
 
 
-def parse_body(lines: list[str], start: int, year: int | None, own_code: str | None) -> Body:
+def _joined(lines: list[str], index: int) -> str:
+    """A line and the next non-empty one: what a wrap split ("Công văn số" / "123/…",
+    "616/SGDĐT-" / "KTKĐCLGD") is matched whole."""
+    line = lines[index]
+    for after in lines[index + 1 : index + 3]:
+        if BODY_END.match(after):
+            break
+        if after:
+            glue = "" if line.endswith(("-", "/")) else " "
+            return f"{line}{glue}{after}"
+    return line
+
+
+def _is_next(kinds: list[str], path: dict[str, str], item: tuple[str, str, str]) -> bool:
+    """Whether an item continues the numbering after a "./." (then the body goes on)."""
+    kind, number, _ = item
+    if kind not in path or not number.isdigit() or not path[kind].isdigit():
+        return False
+    return int(number) == int(path[kind]) + 1
+
+
+class _Items:
+    """The tree of numbered tasks as the lines reveal it."""
+
+    def __init__(self, body: Body) -> None:
+        self.body = body
+        self.kinds: list[str] = []
+        self.path: dict[str, str] = {}
+        self.stack: list[dict[str, Any]] = []
+        self.closed = False
+
+    def read(self, line: str) -> str | None:
+        """Take one line; the item path ("II.5") it belongs to, None after the closing."""
+        item = _item_match(line, self.kinds) if line else None
+        if item and self.closed and not _is_next(self.kinds, self.path, item):
+            item = None
+        if item:
+            self.closed = False
+            kind, number, text = item
+            depth = self.kinds.index(kind)
+            node = {"number": number, "text": text, "items": []}
+            for deeper in self.kinds[depth:]:
+                self.path.pop(deeper, None)
+            self.path[kind] = number
+            del self.stack[depth:]
+            (self.stack[-1]["items"] if self.stack else self.body.items).append(node)
+            self.stack.append(node)
+        elif CLOSING.search(line):
+            self.closed = True
+        if self.closed:
+            return None
+        return ".".join(self.path[k] for k in self.kinds if k in self.path) or None
+
+
+def parse_body(
+    lines: list[str],
+    start: int,
+    year: int | None,
+    own_code: str | None,
+    issued: dt.date | None = None,
+) -> Body:
     body = Body()
     body.recipients, index = read_recipients(lines, start)
     levels: set[str] = set()
     for entry in body.recipients:
         levels |= levels_in(entry)
     body.recipient_levels = sorted(levels)
-    kinds: list[str] = []
-    path: dict[str, str] = {}
-    stack: list[dict[str, Any]] = []
+    items = _Items(body)
     contacts: dict[str, dict[str, Any]] = {}
-    closed = False
     while index < len(lines):
         line = lines[index]
-        if re.match(r"^Nơi nhận", line, re.IGNORECASE):
+        if BODY_END.match(line):
             break
+        joined = _joined(lines, index)
         index += 1
         if not line:
             continue
-        for ref in find_references(line, year, own_code):
-            body.references.append(ref)
-        _contacts_in(line, contacts)
-        item = None if closed else _item_match(line, kinds)
-        if item:
-            kind, number, text = item
-            depth = kinds.index(kind)
-            node = {"number": number, "text": text, "items": []}
-            for deeper in kinds[depth:]:
-                path.pop(deeper, None)
-            path[kind] = number
-            del stack[depth:]
-            (stack[-1]["items"] if stack else body.items).append(node)
-            stack.append(node)
-        where = ".".join(path[k] for k in kinds if k in path) or None
-        if CLOSING.search(line) and not item:
-            closed, where = True, None
-        for text, moment in _deadlines_in(line, year):
+        body.references += find_references(joined, year, own_code, limit=len(line))
+        _contacts_in(joined, contacts)
+        where = items.read(line)
+        found, warnings = _deadlines_in(joined, year, limit=len(line), issued=issued)
+        body.warnings += warnings
+        for text, moment in found:
             body.deadlines.append({"text": text, "item": where, "moment": moment})
     body.contacts = list(contacts.values())
     body.end = index

@@ -11,12 +11,22 @@ from dataclasses import dataclass, field
 from chidao.parse.words import is_upper_line, make_date
 
 MOTTO = re.compile(r"^(CỘNG HO?[ÀOÁ]A|CỘNG HÒA|CỘNG HOÀ)|^Độc lập\s*[-–]\s*Tự do", re.IGNORECASE)
-NUMBER = re.compile(r"^Số\s*:?\s*(?P<number>\d*)\s*/\s*(?P<symbol>[^\s,;]*)", re.IGNORECASE)
+# "Số: 4144 /GDĐT – VP", "Số:12 /KH- PGD&ĐT": spaces and dashes inside a symbol
+NUMBER = re.compile(
+    r"^Số\s*:?\s*(?P<number>\d*)\s*/\s*"
+    r"(?P<symbol>[^\s,;/–-]*(?:\s*[/–-]\s*[^\s,;/–-]+)*)",
+    re.IGNORECASE,
+)
 PLACE_DATE = re.compile(
     r"^(?P<place>[^,\d]{2,60}),\s*ngày\s*(?P<d>\d{0,2})\s*tháng\s*(?P<m>\d{0,2})\s*năm\s*(?P<y>\d{4})",
     re.IGNORECASE,
 )
-SUBJECT = re.compile(r"^V/v\.?\s*:?\s*(?P<text>.*)$", re.IGNORECASE)
+SUBJECT = re.compile(r"^(?:V/v|Về việc|Về\s*:)\.?\s*:?\s*(?P<text>.*)$", re.IGNORECASE)
+# The name of a document type printed as its title, the subject on the lines below it.
+TITLE = re.compile(
+    r"^(KẾ HOẠCH|QUYẾT ĐỊNH|HƯỚNG DẪN|THÔNG BÁO|CHỈ THỊ|BÁO CÁO|TỜ TRÌNH|CÔNG ĐIỆN|"
+    r"CHƯƠNG TRÌNH|GIẤY MỜI|THÔNG TRI|NGHỊ QUYẾT|QUY CHẾ|QUY ĐỊNH)$"
+)
 URGENCY = {"KHẨN": "Khẩn", "THƯỢNG KHẨN": "Thượng khẩn", "HỎA TỐC": "Hỏa tốc", "HOẢ TỐC": "Hỏa tốc"}
 SECRECY = {"MẬT": "Mật", "TỐI MẬT": "Tối mật", "TUYỆT MẬT": "Tuyệt mật"}
 BODY_WORDS = (
@@ -80,8 +90,14 @@ def _bodies(lines: list[str], header: Header) -> None:
     header.issuer_parent = " ".join(groups[:-1]) or None
 
 
-def _subject(lines: list[str], start: int, header: Header) -> int:
-    parts = [SUBJECT.match(lines[start])["text"]]
+def _symbol(text: str) -> str | None:
+    return re.sub(r"\s+", "", text).replace("–", "-") or None
+
+
+def _subject(lines: list[str], start: int, header: Header, first: str | None = None) -> int:
+    """The subject from ``start``; ``first``: its first line, when it opens with no
+    "V/v" (the line under a title) and may start like a body sentence ("Thực hiện …")."""
+    parts = [first if first is not None else SUBJECT.match(lines[start])["text"]]
     index = start + 1
     while index < len(lines):
         line = lines[index]
@@ -93,12 +109,22 @@ def _subject(lines: list[str], start: int, header: Header) -> int:
             or line in URGENCY
             or line in SECRECY
             or STARTS_BODY.match(line)
+            or is_upper_line(line)
         ):
             break
         parts.append(line)
         index += 1
-    header.subject = " ".join(p for p in parts if p).strip() or None
+    subject = " ".join(p for p in parts if p).strip()
+    header.subject = SUBJECT.sub(r"\g<text>", subject).strip() or None
     return index
+
+
+def _titled_subject(lines: list[str], index: int, header: Header) -> int:
+    """After a title line ("KẾ HOẠCH"), the subject is the text up to the next gap."""
+    following = index + 1
+    if following < len(lines) and lines[following] and not is_upper_line(lines[following]):
+        return _subject(lines, following, header, first=lines[following])
+    return following
 
 
 def parse_header(lines: list[str]) -> Header:
@@ -112,7 +138,7 @@ def parse_header(lines: list[str]) -> Header:
             break
         if (number := NUMBER.match(line)) and "number" not in header.found:
             header.number = number["number"] or None
-            header.symbol = number["symbol"] or None
+            header.symbol = _symbol(number["symbol"])
             header.found.add("number")
         elif (when := PLACE_DATE.match(line)) and "date" not in header.found:
             header.place = when["place"].strip()
@@ -122,6 +148,9 @@ def parse_header(lines: list[str]) -> Header:
             header.found.add("date")
         elif SUBJECT.match(line) and header.subject is None:
             index = _subject(lines, index, header)
+            continue
+        elif TITLE.match(line) and header.subject is None:
+            index = _titled_subject(lines, index, header)
             continue
         elif line.upper() in URGENCY and is_upper_line(line):
             header.urgency = URGENCY[line.upper()]

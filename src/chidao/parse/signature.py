@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from chidao.parse.body import BULLET
+from chidao.parse.body import BODY_END, BULLET
 from chidao.parse.words import is_upper_line
 
 DISTRIBUTION = re.compile(r"^Nơi nhận\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
+SUB_LABEL = re.compile(r"^[^\W\d][^:]{0,30}:$")
 AUTHORITY = re.compile(r"^(?P<auth>K/T|KT|TM|TL|TUQ|Q)\s*\.?\s+(?P<title>\S.*)$")
 POSITIONS = re.compile(
     r"^(PHÓ\s+)?(TRƯỞNG PHÒNG|GIÁM ĐỐC|CHỦ TỊCH|HIỆU TRƯỞNG|CHÁNH VĂN PHÒNG|TRƯỞNG BAN|"
@@ -25,14 +26,22 @@ class Footer:
 
 
 def _distribution(lines: list[str], start: int) -> tuple[list[str], int]:
+    """The "Nơi nhận" list; its label may be missing ("- Như trên;" opens it then), and
+    sub-labels such as "Bản điện tử:" group entries without being one."""
     for index in range(start, len(lines)):
         match = DISTRIBUTION.match(lines[index])
-        if not match:
+        if match:
+            entries = [match["rest"].strip()] if match["rest"].strip() else []
+            cursor = index + 1
+        elif BODY_END.match(lines[index]):
+            entries, cursor = [], index
+        else:
             continue
-        entries = [match["rest"].strip()] if match["rest"].strip() else []
-        cursor = index + 1
         while cursor < len(lines):
             line = lines[cursor]
+            if line and SUB_LABEL.match(line):
+                cursor += 1
+                continue
             if line and not BULLET.match(line):
                 break
             if line:
