@@ -13,13 +13,16 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
 import pendulum
 
 from chidao.clock import TZ, aware
 from chidao.errors import InputError
+
+if TYPE_CHECKING:
+    import holidays
 
 WORKING_DAYS = "working_days"
 DAYS = "days"
@@ -72,23 +75,19 @@ class WorkCalendar:
     days_off: frozenset[dt.date] = field(default_factory=frozenset)
     working_days: frozenset[dt.date] = field(default_factory=frozenset)
 
-    @cached_property
-    def _holidays(self) -> holidays.HolidayBase:
-        return holidays.country_holidays("VN", language="vi")
-
     def holiday_name(self, day: dt.date) -> str | None:
         if day in self.working_days:
             return None
         if day in self.days_off:
             return "Nghỉ theo thông báo của cơ quan"
-        return self._holidays.get(day)
+        return _package_holidays().get(day)
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.working_days:
             return True
         if day in self.days_off:
             return False
-        return self._holidays.is_working_day(day)
+        return _package_year(day.year)[day.timetuple().tm_yday - 1]
 
     def days_off_in(self, year: int) -> list[tuple[dt.date, str]]:
         """Every day off in ``year`` other than a plain weekend, and the Saturdays worked."""
@@ -171,6 +170,41 @@ class WorkCalendar:
 
 
 EPOCH_YEAR = 2000
+# Working days per year from the ``holidays`` package alone (no office overrides), 2000 to
+# 2024: the ordinal of a recent day starts from their sum instead of building 25 years of
+# holidays on first use. tests/test_calendar.py checks them against the package.
+PACKAGE_WORKING_DAYS = (252, 253, 253, 253, 254, 252, 252, 252, 253, 252, 252, 251, 252) + (
+    251,
+    252,
+    250,
+    251,
+    250,
+    250,
+    252,
+    252,
+    250,
+    249,
+    249,
+    251,
+)
+_PACKAGE_BASE = tuple(sum(PACKAGE_WORKING_DAYS[:n]) for n in range(len(PACKAGE_WORKING_DAYS) + 1))
+
+
+@lru_cache(maxsize=1)
+def _package_holidays() -> holidays.HolidayBase:
+    """Vietnam's public holidays in Vietnamese; imported on first use (it costs ~0.1 s)."""
+    import holidays
+
+    return holidays.country_holidays("VN", language="vi")
+
+
+@lru_cache(maxsize=64)
+def _package_year(year: int) -> tuple[bool, ...]:
+    """Whether each day of ``year`` is a working day by the package (index 0 = 1 January)."""
+    package = _package_holidays()
+    return tuple(
+        package.is_working_day(day) for day in _days(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    )
 
 
 @lru_cache(maxsize=512)
@@ -185,11 +219,22 @@ def _year_prefix(calendar: WorkCalendar, year: int) -> tuple[int, ...]:
 @lru_cache(maxsize=512)
 def _year_base(calendar: WorkCalendar, year: int) -> int:
     """Working days from 01/01/2000 up to the end of the year before ``year``."""
-    if year == EPOCH_YEAR:
-        return 0
+    if EPOCH_YEAR <= year < EPOCH_YEAR + len(_PACKAGE_BASE):
+        return _PACKAGE_BASE[year - EPOCH_YEAR] + _override_shift(calendar, year)
     if year > EPOCH_YEAR:
         return _year_base(calendar, year - 1) + _year_prefix(calendar, year - 1)[-1]
     return _year_base(calendar, year + 1) - _year_prefix(calendar, year)[-1]
+
+
+def _override_shift(calendar: WorkCalendar, year: int) -> int:
+    """What the office's own days off and working days change in the count from 01/01/2000
+    to the end of the year before ``year``, against the package alone."""
+    first, end = dt.date(EPOCH_YEAR, 1, 1), dt.date(year, 1, 1)
+    return sum(
+        calendar.is_working_day(day) - _package_year(day.year)[day.timetuple().tm_yday - 1]
+        for day in calendar.days_off | calendar.working_days
+        if first <= day < end
+    )
 
 
 def _days(first: dt.date, last: dt.date) -> Iterable[dt.date]:

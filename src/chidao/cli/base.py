@@ -6,19 +6,27 @@ The only place that turns a ``ChidaoError`` into ``Error: …`` on stderr and ex
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from chidao import clock
 from chidao.errors import ChidaoError, InputError
-from chidao.store import Store
-from chidao.store.database import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from chidao.store import Store
+
+# chidao.store.database.DEFAULT_URL, repeated so that help needs no SQLAlchemy
+# (tests/test_startup.py checks that they agree)
+DEFAULT_URL = "sqlite:///chidao.db"
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BIG_FAN_OUT = 2_000
@@ -31,6 +39,8 @@ class Settings:
     actor: str | None = None
 
     def store(self) -> Store:
+        from chidao.store import Store
+
         return Store.open(self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL)
 
     def moment(self):
@@ -103,7 +113,37 @@ def emit_json(data: Any) -> None:
 
 
 def console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
+
+
+class _LazyModule:
+    """A module imported on first use, so that commands which need no database start
+    without SQLAlchemy, the engine or rich (``chidao --help`` in a few tens of ms)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+def lazy(name: str) -> Any:
+    """Module ``name``, imported when one of its attributes is first read."""
+    return _LazyModule(name)
+
+
+def missing_database_file(url: str) -> bool:
+    """``Store.missing_file`` without importing SQLAlchemy for the plain SQLite cases."""
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    plain = url.startswith("sqlite:///") and "?" not in url and url != "sqlite:///:memory:"
+    if plain and len(url) > len("sqlite:///"):
+        return not Path(url[len("sqlite:///") :]).expanduser().exists()
+    from chidao.store import Store
+
+    return Store.missing_file(url)
 
 
 class ChidaoGroup(click.Group):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from chidao import chains, clock, engine, extensions, sweeper, views
+from chidao import clock
 from chidao.cli.base import (
     BIG_FAN_OUT,
     cli,
@@ -19,14 +18,23 @@ from chidao.cli.base import (
     emit_json,
     group,
     json_option,
+    lazy,
     run_settings,
     task_id_arg,
 )
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import InputError
 from chidao.model import LEVELS, Directive
-from chidao.parse import parse_file
-from chidao.workflow import validate_files
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from chidao import chains, engine, extensions, sweeper, views
+else:
+    chains, engine, extensions, sweeper, views = (
+        lazy(f"chidao.{name}") for name in ("chains", "engine", "extensions", "sweeper", "views")
+    )
 
 # ------------------------------------------------------------------------------ org
 
@@ -95,6 +103,8 @@ def workflow_validate(files: tuple[str, ...]) -> None:
 
         chidao workflow validate workflows/*.yaml
     """
+    from chidao.workflow import validate_files
+
     problems = validate_files(files)
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
@@ -132,6 +142,8 @@ cli.add_command(directive_group)
 
 
 def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     bar = Progress(
         TextColumn("Giao việc"), BarColumn(), MofNCompleteColumn(), console=con, transient=True
     )
@@ -158,6 +170,8 @@ def directive_parse(file: str, as_json: bool) -> None:
 
         chidao directive parse cong-van.docx --json
     """
+    from chidao.parse import parse_file
+
     data = parse_file(file)
     if as_json:
         emit_json(data)
@@ -172,6 +186,8 @@ def _read_directive(path: Path, yes: bool) -> Directive:
         return load_directive(path)
     if suffix not in (".txt", ".docx", ".pdf"):
         raise InputError(f"{path}: expected .yaml, .yml, .json, .txt, .docx or .pdf")
+    from chidao.parse import parse_file
+
     data = parse_file(path)
     if not data["subject"]:
         first = data["items"][0]["text"] if data["items"] else path.stem
@@ -221,6 +237,8 @@ def directive_issue(
     settings = run_settings()
     directive = _read_directive(Path(file), yes or as_json)
     store = settings.store()
+    from rich.console import Console
+
     err = Console(stderr=True)
     bar, advance = _progress_bar(err)
     try:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from chidao import clock, engine, extensions, notify, occurrences, sweeper, views
+from chidao import clock
 from chidao.calendar import DAYS, WORKING_DAYS, Duration, WorkCalendar
 from chidao.cli.base import (
+    DEFAULT_URL,
     cli,
     command,
     console,
@@ -18,12 +20,20 @@ from chidao.cli.base import (
     emit_json,
     group,
     json_option,
+    lazy,
+    missing_database_file,
     run_settings,
     task_id_arg,
 )
 from chidao.cli.core import directive_group, task_group
-from chidao.store import Store
-from chidao.store.database import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from chidao import engine, extensions, notify, occurrences, sweeper, views
+else:
+    engine, extensions, notify, occurrences, sweeper, views = (
+        lazy(f"chidao.{name}")
+        for name in ("engine", "extensions", "notify", "occurrences", "sweeper", "views")
+    )
 
 # ------------------------------------------------------------------------------ sweep
 
@@ -175,7 +185,7 @@ def _calendar(office: str | None, org: str | None):
         return engine.calendar_of_org_file(org)
     settings = run_settings()
     url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
-    if office is None and Store.missing_file(url):
+    if office is None and missing_database_file(url):
         return WorkCalendar()  # no database here: the package's holidays only
     return engine.database_calendar(settings.store(), office)
 

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from chidao import chains, report, sweeper, views
 from chidao.cli.base import (
+    DEFAULT_URL,
     cli,
     command,
     console,
     emit_json,
     group,
     json_option,
+    lazy,
+    missing_database_file,
     run_settings,
 )
 from chidao.errors import InputError
-from chidao.store import Store
-from chidao.store.database import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from chidao import chains, report, sweeper, views
+else:
+    chains, report, sweeper, views = (
+        lazy(f"chidao.{name}") for name in ("chains", "report", "sweeper", "views")
+    )
+
+# chidao.report.FORMATS, repeated so that help needs no SQLAlchemy
+# (tests/test_startup.py checks that they agree)
+REPORT_FORMATS = ("xlsx", "csv", "json", "md", "docx")
 
 # ------------------------------------------------------------------------------ chain
 
@@ -116,8 +127,10 @@ def dashboard_command(
 
     settings = run_settings()
     url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+    from rich.console import Console
+
     out = Console(highlight=False, width=width) if width else console()
-    if Store.missing_file(url) and not unit:
+    if missing_database_file(url) and not unit:
         if as_json:
             emit_json({"empty": True})
         else:
@@ -167,7 +180,7 @@ def dashboard_command(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(report.FORMATS),
+    type=click.Choice(REPORT_FORMATS),
     default="xlsx",
     show_default=True,
     help="What to write.",
