@@ -21,6 +21,10 @@ PLACE_DATE = re.compile(
     r"^(?P<place>[^,\d]{2,60}),\s*ngày\s*(?P<d>\d{0,2})\s*tháng\s*(?P<m>\d{0,2})\s*năm\s*(?P<y>\d{4})",
     re.IGNORECASE,
 )
+# The day or month left blank or unreadable (handwritten on a scan): place and year only.
+PLACE_YEAR = re.compile(
+    r"^(?P<place>[^,\d]{2,40}),\s*(?:ngày|tháng)\b.{0,30}?năm\s*(?P<y>\d{4})", re.IGNORECASE
+)
 SUBJECT = re.compile(r"^(?:V/v|Về việc|Về\s*:)\.?\s*:?\s*(?P<text>.*)$", re.IGNORECASE)
 # The name of a document type printed as its title, the subject on the lines below it.
 TITLE = re.compile(
@@ -127,6 +131,26 @@ def _titled_subject(lines: list[str], index: int, header: Header) -> int:
     return following
 
 
+def _number_or_date(line: str, header: Header) -> bool:
+    """Read "Số: …/…" or "Place, ngày … năm …" once each; whether the line was one."""
+    if (number := NUMBER.match(line)) and "number" not in header.found:
+        header.number = number["number"] or None
+        header.symbol = _symbol(number["symbol"])
+        header.found.add("number")
+    elif (when := PLACE_DATE.match(line)) and "date" not in header.found:
+        header.place = when["place"].strip()
+        header.year = int(when["y"])
+        if when["d"] and when["m"]:
+            header.date = make_date(when["d"], when["m"], when["y"], None)
+        header.found.add("date")
+    elif (when := PLACE_YEAR.match(line)) and "date" not in header.found:
+        header.place, header.year = when["place"].strip(), int(when["y"])
+        header.found.add("date")
+    else:
+        return False
+    return True
+
+
 def parse_header(lines: list[str]) -> Header:
     """Read the header; ``end`` is the index of the first line after it."""
     header = Header()
@@ -136,16 +160,8 @@ def parse_header(lines: list[str]) -> Header:
         line = lines[index]
         if STARTS_BODY.match(line):
             break
-        if (number := NUMBER.match(line)) and "number" not in header.found:
-            header.number = number["number"] or None
-            header.symbol = _symbol(number["symbol"])
-            header.found.add("number")
-        elif (when := PLACE_DATE.match(line)) and "date" not in header.found:
-            header.place = when["place"].strip()
-            header.year = int(when["y"])
-            if when["d"] and when["m"]:
-                header.date = make_date(when["d"], when["m"], when["y"], None)
-            header.found.add("date")
+        if _number_or_date(line, header):
+            pass
         elif SUBJECT.match(line) and header.subject is None:
             index = _subject(lines, index, header)
             continue

@@ -34,20 +34,26 @@ def page_words(page, path: Path, number: int) -> list[Word]:
     """The words Tesseract reads on ``page`` (a pypdfium2 page), in points."""
     pytesseract = _tesseract()
     scale = DPI / 72
-    image = page.render(scale=scale, grayscale=True).to_pil()
+    # Annotations are left out: an e-signature box drawn over a scan is not its text.
+    image = page.render(scale=scale, grayscale=True, draw_annots=False).to_pil()
+    where = f"{path}: OCR trang {number + 1}"
+    data = _read(pytesseract, image, "--psm 3", where)
+    return _words(data, scale)
+
+
+def _read(pytesseract, image, config: str, where: str) -> dict[str, list]:
     try:
-        data = pytesseract.image_to_data(
+        return pytesseract.image_to_data(
             image,
             lang="vie",
-            config="--psm 3",
+            config=config,
             output_type=pytesseract.Output.DICT,
             timeout=PAGE_SECONDS,
         )
     except RuntimeError as exc:  # pytesseract's timeout
-        raise ParseError(f"{path}: OCR trang {number + 1} quá {PAGE_SECONDS} giây") from exc
+        raise ParseError(f"{where} quá {PAGE_SECONDS} giây") from exc
     except pytesseract.TesseractError as exc:
-        raise ParseError(f"{path}: OCR trang {number + 1} lỗi: {exc.message}") from exc
-    return _words(data, scale)
+        raise ParseError(f"{where} lỗi: {exc.message}") from exc
 
 
 def _words(data: dict[str, list], scale: float) -> list[Word]:
