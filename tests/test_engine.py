@@ -329,20 +329,3 @@ def test_directive_file_missing_field(tmp_path):
     path.write_text("subject: Sai cấp\nrecipient_levels: [MN, DH]\n", encoding="utf-8")
     with pytest.raises(InputError, match="d.yaml:2: unknown level 'DH'"):
         load_directive(path)
-
-
-def test_a_database_of_another_schema_version_is_refused_untouched(tmp_path):
-    path = tmp_path / "old.db"
-    Store.open(f"sqlite:///{path}").close()
-    raw = sqlite3.connect(path)
-    raw.execute("UPDATE chidao_meta SET value = '1' WHERE key = 'schema_version'")
-    raw.commit()
-    raw.close()
-    before = path.read_bytes()
-    with pytest.raises(
-        DatabaseError,
-        match="schema version 1 is not the one this chidao "
-        "understands \\(3\\); it was left untouched",
-    ):
-        Store.open(f"sqlite:///{path}")
-    assert path.read_bytes() == before

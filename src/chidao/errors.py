@@ -68,6 +68,10 @@ class DatabaseError(ChidaoError):
     """The database cannot be used."""
 
 
+class DatabaseBusy(DatabaseError):
+    """The database stayed busy (other writers, or conflicting changes); nothing was written."""
+
+
 class BadRows(InputError):
     """A spreadsheet has rows that cannot be imported; nothing was written."""
 

@@ -9,21 +9,41 @@ refused rather than written to.
 from __future__ import annotations
 
 import contextlib
+import os
+import random
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, inspect, select
+from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
-from chidao.errors import DatabaseError
-from chidao.store import schema
+from chidao.errors import DatabaseBusy, DatabaseError
+from chidao.store import migrate, roles, schema
 
 DEFAULT_URL = "sqlite:///chidao.db"
+BUSY_SECONDS = 10.0  # how long a write waits for a busy database, in all (CHIDAO_BUSY_SECONDS)
+BUSY_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock timeout
+T = TypeVar("T")
+
+
+def _is_busy(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.OperationalError):
+        return "locked" in str(error) or "busy" in str(error)
+    return getattr(error, "sqlstate", None) in BUSY_SQLSTATES
+
+
+def _backoff() -> Iterator[float]:
+    """Pauses between attempts: 20 ms doubling to 0.5 s, jittered so writers spread out."""
+    pause = 0.02
+    while True:
+        yield pause * random.uniform(0.5, 1.5)
+        pause = min(pause * 2, 0.5)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -31,7 +51,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA busy_timeout = 1000")  # per attempt: Store.write retries
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
@@ -58,6 +78,7 @@ class Store:
         self.engine = engine
         self.label = label
         self.workflows: dict[int, Any] = {}  # template id → Workflow (snapshots are immutable)
+        self.busy_seconds = float(os.environ.get("CHIDAO_BUSY_SECONDS") or BUSY_SECONDS)
 
     @staticmethod
     def missing_file(url: str) -> bool:
@@ -75,7 +96,12 @@ class Store:
         )
 
     @classmethod
-    def open(cls, url: str | None = None, create: bool = True) -> Store:
+    def open(cls, url: str | None = None, create: bool = True, require_head: bool = True) -> Store:
+        """Open (and create, if empty and ``create``) the database at ``url``.
+
+        A database at an older schema revision is refused unless ``require_head`` is
+        False (``chidao db status`` and ``chidao db upgrade`` open it that way).
+        """
         url = url or DEFAULT_URL
         if "://" not in url:
             url = f"sqlite:///{url}"
@@ -92,69 +118,180 @@ class Store:
             folder = Path(parsed.database).expanduser().resolve().parent
             if not folder.is_dir():
                 raise DatabaseError(f"{parsed.database}: folder {folder} does not exist")
+        options: dict[str, Any] = {}
+        if parsed.drivername.startswith("postgresql"):
+            # a lock held longer than a write may wait fails as busy instead of hanging
+            wait_ms = int(1000 * float(os.environ.get("CHIDAO_BUSY_SECONDS") or BUSY_SECONDS))
+            options["connect_args"] = {"options": f"-c lock_timeout={wait_ms}"}
         try:
-            engine = create_engine(parsed)
+            engine = create_engine(parsed, **options)
         except Exception as exc:  # a missing driver or a malformed URL: say which
             raise DatabaseError(f"--db: cannot open {label}: {exc}") from exc
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
         store = cls(engine, str(label))
-        store._ensure_schema(create)
+        store._ensure_schema(create, require_head)
         return store
 
-    def _ensure_schema(self, create: bool) -> None:
+    def _ensure_schema(self, create: bool, require_head: bool) -> None:
         try:
-            with self.engine.connect() as conn:
-                names = set(inspect(conn.execution_options(readonly=True)).get_table_names())
-        except (SADatabaseError, sqlite3.DatabaseError) as exc:
+            with self.read() as conn:
+                names = set(inspect(conn).get_table_names())
+                status = migrate.revision_of(conn, names)
+        except DatabaseError as exc:
             raise DatabaseError(
                 f"{self.label} is not a chidao database (not an SQLite database file)"
                 if self.engine.dialect.name == "sqlite"
-                else f"cannot use {self.label}: {getattr(exc, 'orig', exc)}"
+                else f"cannot use {self.label}: {exc.message.removeprefix(self.label + ': ')}"
             ) from exc
         if names and schema.meta.name not in names:
             shown = ", ".join(sorted(names)[:4])
             raise DatabaseError(
                 f"{self.label} is not a chidao database (it holds other tables: {shown})"
             )
-        if not names:
+        if status.current is None:
             if not create:
                 raise DatabaseError(f"{self.label} holds no chidao data yet")
-            with self.write() as conn:
-                schema.metadata.create_all(conn)
-                conn.execute(
-                    schema.meta.insert(),
-                    [
-                        {"key": "schema_version", "value": schema.SCHEMA_VERSION},
-                        {"key": "application", "value": "chidao"},
-                    ],
-                )
+            self._create()
             return
-        with self.read() as conn:
-            version = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-            ).scalar()
-        if version != schema.SCHEMA_VERSION:
+        if status.newer:
             raise DatabaseError(
-                f"{self.label}: schema version {version} is not the one this chidao "
-                f"understands ({schema.SCHEMA_VERSION}); it was left untouched: open it with "
-                "the chidao that made it, or start a new database"
+                f"{self.label} is at schema {status.current}, newer than this chidao "
+                f"({status.head}); it was left untouched: use a newer chidao"
             )
+        if require_head and status.needs_upgrade:
+            raise DatabaseError(
+                f"{self.label} is at schema {status.current}, this chidao needs "
+                f"{status.head}: run 'chidao db upgrade'"
+            )
+
+    def _create(self) -> None:
+        """Create the schema; safe when several processes open a new database at once."""
+        with self.write() as conn:
+            migrate.lock(conn)  # SQLite: BEGIN IMMEDIATE already holds the write lock
+            names = set(inspect(conn).get_table_names())
+            if schema.meta.name not in names:  # else another process made it meanwhile
+                migrate.create(conn)
+
+    def grant(self, role: str) -> None:
+        """Grant the PostgreSQL app role ``role`` what chidao needs (see ``store.roles``)."""
+        with self.write() as conn:
+            roles.grant(conn, role)
+
+    def status(self) -> migrate.Status:
+        with self.read() as conn:
+            return migrate.revision_of(conn, set(inspect(conn).get_table_names()))
+
+    def upgrade(self) -> tuple[migrate.Status, migrate.Status]:
+        """Bring the database to this chidao's schema with its data, in one transaction.
+
+        Returns where it stood before and after. On SQLite the foreign keys are off while
+        tables are rebuilt (then checked), as ALTER TABLE there copies a table.
+        """
+        sqlite_db = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as outer:
+            raw = outer.connection.dbapi_connection
+            if sqlite_db:
+                raw.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with self._transaction(outer) as conn:
+                    migrate.lock(conn)
+                    before = migrate.revision_of(conn, set(inspect(conn).get_table_names()))
+                    if before.current is None:
+                        raise DatabaseError(f"{self.label} holds no chidao data yet")
+                    if before.newer:
+                        raise DatabaseError(
+                            f"{self.label} is at schema {before.current}, newer than this "
+                            f"chidao ({before.head}); it was left untouched"
+                        )
+                    if before.needs_upgrade or not before.stamped:
+                        migrate.upgrade(conn, before)
+                    if sqlite_db and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise DatabaseError(f"{self.label}: the upgrade broke a foreign key")
+                    if conn.dialect.name == "postgresql":
+                        for role in roles.granted(conn):
+                            roles.grant(conn, role)
+                    after = migrate.revision_of(conn, set(inspect(conn).get_table_names()))
+            finally:
+                if sqlite_db:
+                    raw.execute("PRAGMA foreign_keys = ON")
+        return before, after
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction: everything inside commits together or not at all."""
+        """One write transaction: everything inside commits together or not at all.
+
+        On SQLite the write lock is taken at BEGIN (IMMEDIATE): while another process
+        holds it, BEGIN is tried again with backoff for up to ``busy_seconds``, then
+        ``DatabaseBusy`` is raised with nothing written. A conflict met later in the body
+        (a PostgreSQL serialization failure, deadlock or lock timeout) rolls back and
+        raises ``DatabaseBusy`` too: the body cannot be re-run from here, so callers that
+        want it retried pass it to :meth:`transact` instead.
+        """
+        conn, trans = self._begin(self._deadline())
         try:
-            with self.engine.begin() as conn:
+            with self._errors():
                 yield conn
-        except OperationalError as exc:
-            if "locked" in str(exc.orig):
-                raise DatabaseError(f"{self.label} is busy (locked by another writer)") from exc
-            raise DatabaseError(f"{self.label}: {exc.orig}") from exc
-        except SQLAlchemyError as exc:
-            raise DatabaseError(
-                f"{self.label}: the database refused the change: {getattr(exc, 'orig', exc)}"
-            ) from exc
+                trans.commit()
+        finally:
+            if trans.is_active:
+                trans.rollback()
+            conn.close()
+
+    def transact(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in one write transaction, run again from the start (with
+        backoff, for up to ``busy_seconds``) when the database is busy or reports a
+        serialization failure or deadlock; ``DatabaseBusy`` if it never gets through."""
+        deadline = self._deadline()
+        for pause in _backoff():
+            try:
+                with self.write() as conn:
+                    return work(conn)
+            except DatabaseBusy:
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+        raise AssertionError("unreachable")  # _backoff never ends
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.busy_seconds
+
+    def _begin(self, deadline: float) -> tuple[Connection, Any]:
+        for pause in _backoff():
+            conn = self.engine.connect()
+            try:
+                return conn, conn.begin()
+            except (SQLAlchemyError, sqlite3.Error) as exc:
+                conn.close()
+                error = self._error(exc)
+                if not isinstance(error, DatabaseBusy) or time.monotonic() + pause > deadline:
+                    raise error from exc
+            time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: Connection) -> Iterator[Connection]:
+        """A transaction on a connection the caller opened (and prepared)."""
+        with self._errors(), conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: BaseException) -> DatabaseError:
+        orig = getattr(exc, "orig", None) or exc
+        if _is_busy(orig):
+            return DatabaseBusy(
+                f"{self.label} is busy (another chidao is writing to it); nothing was "
+                f"changed: try again in a moment"
+            )
+        if isinstance(exc, OperationalError | sqlite3.OperationalError):
+            return DatabaseError(f"{self.label}: {orig}")
+        return DatabaseError(f"{self.label}: the database refused the change: {orig}")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:

@@ -1,0 +1,105 @@
+"""``chidao db``: where the database stands, upgrading it, and granting the app role.
+
+``upgrade`` and ``grant`` change tables, so on PostgreSQL they connect as the owner role:
+``--owner-db URL`` or ``CHIDAO_DB_OWNER`` (else the ordinary ``--db``/``CHIDAO_DB``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from chidao.cli.base import cli, command, emit_json, group, json_option, run_settings
+from chidao.store import Store
+from chidao.store.database import DEFAULT_URL
+
+
+@group("db")
+def db_group() -> None:
+    """The database itself: schema revision, upgrade, roles (PostgreSQL)."""
+
+
+cli.add_command(db_group)
+
+
+def owner_option(func):
+    return click.option(
+        "--owner-db",
+        metavar="URL",
+        help="Connect as the role that owns the tables (env CHIDAO_DB_OWNER; default --db).",
+    )(func)
+
+
+def _owner_store(owner_db: str | None) -> Store:
+    settings = run_settings()
+    url = (
+        owner_db
+        or os.environ.get("CHIDAO_DB_OWNER")
+        or settings.db
+        or os.environ.get("CHIDAO_DB")
+        or DEFAULT_URL
+    )
+    return Store.open(url, require_head=False)
+
+
+@command(db_group, "status")
+@json_option
+def db_status(as_json: bool) -> None:
+    """Say which schema revision the database is at, this chidao's, and whether to upgrade.
+
+    Example:
+
+        chidao db status --json
+    """
+    settings = run_settings()
+    url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+    store = Store.open(url, create=False, require_head=False)
+    status = store.status()
+    if as_json:
+        emit_json({"database": store.label, **status.as_dict()})
+        return
+    made = "" if status.stamped else " (made before migrations)"
+    click.echo(f"database: {store.label}")
+    click.echo(f"schema:   {status.current}{made}")
+    click.echo(f"this chidao: {status.head}")
+    if status.newer:
+        click.echo("made by a newer chidao: use that one")
+    elif status.needs_upgrade:
+        click.echo("upgrade needed: run 'chidao db upgrade'")
+    else:
+        click.echo("up to date")
+
+
+@command(db_group, "upgrade")
+@owner_option
+def db_upgrade(owner_db: str | None) -> None:
+    """Bring the database to this chidao's schema with its data, in one transaction
+    (creating it if it is empty); app roles granted before are granted the new tables.
+
+    Example:
+
+        CHIDAO_DB_OWNER=postgresql+psycopg://chidao_owner@db.local/chidao chidao db upgrade
+    """
+    store = _owner_store(owner_db)
+    before, after = store.upgrade()
+    if before.current == after.current:
+        click.echo(f"{store.label}: already at schema {after.current}")
+    else:
+        click.echo(f"{store.label}: upgraded from schema {before.current} to {after.current}")
+
+
+@command(db_group, "grant")
+@click.argument("role")
+@owner_option
+def db_grant(role: str, owner_db: str | None) -> None:
+    """Let ROLE (the PostgreSQL role chidao runs as) read and write what the commands need,
+    events only SELECT and INSERT; run as the owner role.
+
+    Example:
+
+        chidao db grant chidao_app --owner-db postgresql+psycopg://chidao_owner@db.local/chidao
+    """
+    store = _owner_store(owner_db)
+    store.grant(role)
+    click.echo(f"{role} may now use {store.label} (events: read and append only)")
