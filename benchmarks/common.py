@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import statistics
 import sys
+from queue import Empty
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,13 @@ def in_child(side: Side, *args: Any) -> Run:
     queue = context.Queue()
     process = context.Process(target=_child, args=(side, args, queue))
     process.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=1)
+            break
+        except Empty:
+            if process.exitcode is not None:
+                raise RuntimeError(f"{side.__name__} failed in its child process") from None
     process.join()
     return Run(*result)
 
