@@ -17,10 +17,10 @@ import shutil
 import sqlite3
 import statistics
 import sys
-from queue import Empty
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 SRC = Path(__file__).resolve().parent.parent / "src"
