@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -74,7 +75,13 @@ def in_child(side: Side, *args: Any) -> Run:
     queue = context.Queue()
     process = context.Process(target=_child, args=(side, args, queue))
     process.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=1)
+            break
+        except Empty:
+            if process.exitcode is not None:
+                raise RuntimeError(f"{side.__name__} failed in its child process") from None
     process.join()
     return Run(*result)
 

@@ -1,187 +1,236 @@
-"""The sweep over a million tasks, beside the same statements through raw sqlite3.
+"""The sweep: the engine beside a hand-written raw sqlite3 sweep, on identical copies.
 
-    python benchmarks/sweep.py [--directives 2000] [--units 5000] [--per-directive 500]
+    python benchmarks/sweep.py [--quick] [--sizes 100000,300000,1000000] [--runs 5]
+                               [--data DIR] [--no-peers]
 
-Builds an office with 5,000 schools (MN, TH, THCS, some both TH and THCS) and 2,000
-directives of 500 recipients each (1,000,000 tasks) through ``engine.issue``, dues spread
-over five weeks, a fifth of the tasks already reported. The database file is then copied.
+Builds N tasks through ``engine.issue`` (5,000 schools of levels MN, TH, THCS and TH&THCS,
+directives of 500 schools, dues spread over five weeks, a fifth reported); ``--data`` keeps
+the built files for ``dashboard.py`` and later runs. Then, alternating on fresh copies:
 
-- engine: ``sweeper.sweep`` at a ``now`` when most dues have passed: overdue, the three
-  rungs of the ``bao-cao`` ladder (whom each reaches resolved per directive and level),
-  the notification batches, the recurring check; one transaction.
-- floor: every SQL statement that sweep sent to the database (recorded from SQLAlchemy's
-  cursor events, with their bound parameters), replayed through raw ``sqlite3`` on the
-  copy in one transaction. The ratio is the cost of everything chidao adds around the SQL.
+- backlog: ``sweeper.sweep`` at a ``now`` when most dues have passed (overdue, the three
+  rungs of the ``bao-cao`` ladder, the notifications) against the floor: one transaction of
+  the overdue event INSERT … SELECT and UPDATE, per rung an escalation INSERT … SELECT
+  (targets from a small table of who follows each level, the signer, the head; ON CONFLICT
+  DO NOTHING for idempotence) and the rung UPDATE, and one notification INSERT … SELECT …
+  GROUP BY. Goal ≤ 2×.
+- next morning: the same a day later, on the file the backlog sweep left. Goal ≤ 1.5×.
+- a second sweep at the same ``now`` must change nothing (both sides are checked).
 
-Goal: within 1.5× of the floor.
+Rows compared by digest: tasks (state, version, rung, updated_at), events, escalations
+(task, rung, kind, round, person, due, created) and notifications (directive, rung,
+person, count). The peer (``naive.py``) sweeps 200,000 tasks (overdue only).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import sqlite3
+import datetime as dt
 import tempfile
 import time
 from pathlib import Path
 
-import pendulum
-from sqlalchemy import event, text
+import common
+import data
 
-from chidao import engine, sweeper
-from chidao.clock import TZ
-from chidao.directive import directive_from_mapping
-from chidao.model import Office, Org, Person, Unit
-from chidao.store import Store
-from chidao.store import org as ostore
-
-ISSUED = pendulum.datetime(2024, 9, 3, 8, tz=TZ)
-NOW = pendulum.datetime(2024, 10, 7, 8, tz=TZ)
-LEVELS = (("MN",), ("TH",), ("THCS",), ("TH", "THCS"))
-
-
-def make_org(units: int) -> Org:
-    office = Office(code="pgd-bench", name="Phòng GD&ĐT (benchmark)", parent_body="UBND huyện")
-    people = (
-        Person(
-            id="head", name="Trưởng Phòng", position="Trưởng phòng", office=office.code, head=True
-        ),
-        Person(
-            id="deputy",
-            name="Phó Trưởng Phòng",
-            position="Phó trưởng phòng",
-            office=office.code,
-            reports_to="head",
-        ),
-        *(
-            Person(
-                id=f"cv-{lv}",
-                name=f"Chuyên viên {lv}",
-                position="Chuyên viên",
-                office=office.code,
-                reports_to="deputy",
-                levels=(lv,),
-            )
-            for lv in ("MN", "TH", "THCS")
-        ),
-    )
-    return Org(
-        offices=(office,),
-        people=people,
-        units=tuple(
-            Unit(code=f"u{i:05d}", name=f"Trường số {i}", levels=LEVELS[i % 4], office=office.code)
-            for i in range(units)
-        ),
-    )
+KINDS = ((1, "nhắc nhở", 0), (2, "phê bình", 2), (3, "kiểm điểm", 5))
+TARGETS = (
+    (1, "MN", "cv-MN"),
+    (1, "TH", "cv-TH"),
+    (1, "THCS", "cv-THCS"),
+    (2, "", "deputy"),
+    (3, "", "head"),
+)
+DIGEST = (
+    "SELECT 't', id, state, version, rung, updated_at FROM tasks",
+    "SELECT 'e', task_id, from_state, to_state, \"trigger\", actor, at FROM events",
+    "SELECT 'x', task_id, rung, kind, round, person_id, due_at, created_at FROM escalations",
+    "SELECT 'n', directive_id, rung, person_id, tasks FROM notifications",
+)
 
 
-def build(path: Path, directives: int, units: int, per: int) -> int:
+def digest(path: str) -> str:
+    db = common.raw(path)
+    try:
+        return "".join(common.digest_rows(db, f"{q} ORDER BY 2, 3, 4")[:6] for q in DIGEST)
+    finally:
+        db.close()
+
+
+def engine_sweep(path: str, now_iso: str) -> tuple[float, str]:
+    import pendulum
+
+    from chidao import sweeper
+    from chidao.store import Store
+
+    now = pendulum.parse(now_iso)
     store = Store.open(f"sqlite:///{path}")
-    with store.write() as conn:
-        ostore.save_org(conn, make_org(units))
-    total = 0
-    started = time.perf_counter()
-    for n in range(directives):
-        first = (n * per) % units
-        codes = [f"u{(first + k) % units:05d}" for k in range(per)]
-        due = ISSUED.add(days=2 + n % 35).replace(hour=0)
-        doc = {
-            "subject": f"Văn bản thử số {n}",
-            "number": str(n + 1),
-            "symbol": "PGDĐT-BENCH",
-            "date": "2024-09-03",
-            "units": codes,
-            "deadlines": [{"due": due.isoformat()}],
-            "signer": {
-                "name": "Phó Trưởng Phòng",
-                "position": "PHÓ TRƯỞNG PHÒNG",
-                "chain": [{"authority": "KT", "title": "TRƯỞNG PHÒNG"}],
-            },
-        }
-        total += engine.issue(
-            store, directive_from_mapping(doc, "bench"), "bao-cao", ISSUED, "deputy"
-        ).tasks
-        if n % 200 == 199:
-            print(
-                f"  built {n + 1:,} directives, {total:,} tasks "
-                f"({time.perf_counter() - started:.0f} s)",
-                flush=True,
-            )
-    with store.write() as conn:  # a fifth already reported, on time
-        conn.execute(
-            text(
-                "UPDATE tasks SET state = 'reported', reported_at = received_at, "
-                "days_late = 0 WHERE id % 5 = 0"
-            )
-        )
-    store.close()
-    return total
-
-
-def time_engine(
-    path: Path, now: pendulum.DateTime = NOW
-) -> tuple[float, sweeper.Swept, list[tuple[str, object, bool]]]:
-    store = Store.open(f"sqlite:///{path}")
-    recorded: list[tuple[str, object, bool]] = []
-
-    @event.listens_for(store.engine, "before_cursor_execute")
-    def record(_conn, _cursor, statement, parameters, _context, executemany):
-        recorded.append((statement, parameters, executemany))
-
     start = time.perf_counter()
-    swept = sweeper.sweep(store, now)
+    sweeper.sweep(store, now)
     took = time.perf_counter() - start
+    again = sweeper.sweep(store, now)  # idempotent: nothing the second time
+    assert again.overdue == 0 and not again.escalations and not again.notifications, again
     store.close()
-    return took, swept, recorded
+    return took, digest(path)
 
 
-def time_floor(path: Path, statements: list[tuple[str, object, bool]]) -> float:
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA foreign_keys = ON")
+def floor_sweep(path: str, now_iso: str) -> tuple[float, str]:
+    from chidao.calendar import WorkCalendar
+    from chidao.clock import aware
+
+    now = aware(now_iso)
+    at = now.isoformat(timespec="microseconds")
+    yesterday = WorkCalendar().ordinal(now.date() - dt.timedelta(days=1))
+    db = common.raw(path)
     start = time.perf_counter()
-    db.execute("BEGIN IMMEDIATE")
-    for statement, parameters, many in statements:
-        if many:
-            db.executemany(statement, parameters)
-        else:
-            db.execute(statement, parameters).fetchall()
-    db.execute("COMMIT")
+    _floor_transaction(db, at, yesterday)
     took = time.perf_counter() - start
+    before = _written(db)
+    _floor_transaction(db, at, yesterday)  # idempotent: nothing the second time
+    assert _written(db) == before, "the floor is not idempotent"
     db.close()
-    return took
+    return took, digest(path)
+
+
+def _written(db) -> tuple[int, ...]:
+    tables = ("events", "escalations", "notifications")
+    return tuple(db.execute(f"SELECT count(*), max(id) FROM {t}").fetchone()[0] for t in tables)
+
+
+def _floor_transaction(db, at: str, yesterday: int) -> None:
+    late = "state IN ('received', 'implementing') AND late_at < :at"
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(
+        'INSERT INTO events (task_id, from_state, to_state, "trigger", actor, at, note)'
+        f" SELECT id, state, 'overdue', 'mark_overdue', 'system', :at, '' FROM tasks WHERE {late}",
+        {"at": at},
+    )
+    db.execute(
+        f"UPDATE tasks SET state = 'overdue', version = version + 1, updated_at = :at WHERE {late}",
+        {"at": at},
+    )
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS targets (rung, level, person_id, name)")
+    db.execute("DELETE FROM temp.targets")
+    db.executemany(
+        "INSERT INTO temp.targets SELECT ?, ?, id, name FROM people WHERE id = ?", TARGETS
+    )
+    for rung, kind, after in KINDS:
+        _floor_rung(db, rung, kind, None if not after else yesterday - after, at)
+    db.execute(
+        "INSERT INTO notifications (person_id, recipient, address, directive_id, rung, tasks,"
+        " subject, body, status, attempts, last_error, created_at)"
+        " SELECT person_id, target_name, '', directive_id, rung, count(*),"
+        " kind || ': ' || count(*) || ' trường chưa báo cáo', group_concat(task_id),"
+        " 'queued', 0, '', :at FROM escalations WHERE created_at = :at"
+        " GROUP BY directive_id, rung, target_name ON CONFLICT DO NOTHING",
+        {"at": at},
+    )
+    db.execute("COMMIT")
+
+
+def _floor_rung(db, rung: int, kind: str, limit: int | None, at: str) -> None:
+    reached = "t.state = 'overdue' AND t.rung < :rung" + (
+        " AND t.due_seq <= :limit" if limit is not None else ""
+    )
+    level = (
+        "(SELECT min(level) FROM unit_levels WHERE unit_code = t.unit_code)" if rung == 1 else "''"
+    )
+    params = {"rung": rung, "kind": kind, "limit": limit, "at": at}
+    db.execute(
+        "INSERT INTO escalations (task_id, directive_id, rung, kind, round, target, person_id,"
+        " target_name, note, due_at, created_at)"
+        " SELECT t.id, t.directive_id, :rung, :kind, 1 + (SELECT count(*) FROM escalations e"
+        " WHERE e.task_id = t.id AND e.kind = :kind), 'person', g.person_id, g.name, '',"
+        " t.due_at, :at FROM tasks t JOIN temp.targets g ON g.rung = :rung"
+        f" AND g.level = {level} WHERE {reached} ON CONFLICT DO NOTHING",
+        params,
+    )
+    db.execute(
+        f"UPDATE tasks AS t SET rung = :rung WHERE {reached}",
+        {k: v for k, v in params.items() if k in ("rung", "limit")},
+    )
+
+
+def built(folder: Path, tasks: int) -> Path:
+    """The task file for ``tasks`` (built once per --data folder)."""
+    path = folder / f"tasks-{tasks}.db"
+    if not path.exists():
+        print(f"building {tasks:,} tasks through engine.issue …", flush=True)
+        sub = folder / f"build-{tasks}"
+        sub.mkdir(exist_ok=True)
+        data.task_database(sub, tasks).rename(path)
+    return path
+
+
+def swept(folder: Path, tasks: int) -> Path:
+    """The task file after the backlog sweep (the engine's), for next morning and dashboard."""
+    path = folder / f"swept-{tasks}.db"
+    if not path.exists():
+        copy = common.copy_of(built(folder, tasks), f"swept-{tasks}.tmp")
+        engine_sweep(str(copy), data.NOW.isoformat())
+        copy.rename(path)
+    return path
+
+
+def bench(label: str, base: Path, now: str, runs: int, goal: float) -> None:
+    results = common.alternate(
+        {
+            "engine": (engine_sweep, lambda: (str(common.copy_of(base, "e.db")), now)),
+            "floor": (floor_sweep, lambda: (str(common.copy_of(base, "f.db")), now)),
+        },
+        runs,
+    )
+    same = common.check_same(results, ("engine", "floor"))
+    common.compare(f"{label} ({same})", results["engine"], results["floor"], goal, "floor")
+
+
+def bench_naive(folder: Path, tasks: int, runs: int) -> None:
+    import naive
+
+    base, now = built(folder, tasks), data.NOW.isoformat(timespec="microseconds")
+    results = common.alternate(
+        {
+            "engine": (engine_sweep, lambda: (str(common.copy_of(base, "e.db")), now)),
+            "naive": (naive.sweep, lambda: (str(common.copy_of(base, "n.db")), now)),
+        },
+        runs,
+    )
+    e, n = common.Stats.of(results["engine"]), common.Stats.of(results["naive"])
+    print(
+        f"peer: naive engine, backlog sweep of {tasks:,} tasks ({results['naive'][0].digest} "
+        f"moved to overdue)\n  naive: {n}\n  chidao: {e}\n  chidao/naive "
+        f"{e.median / n.median:.2f}× (the naive sweep writes no events, no escalations, no "
+        "notifications; chidao's time includes all three)",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--directives", type=int, default=2_000)
-    parser.add_argument("--units", type=int, default=5_000)
-    parser.add_argument("--per-directive", type=int, default=500)
+    parser.add_argument("--quick", action="store_true", help="Small sizes, 3 runs: a smoke run.")
+    parser.add_argument("--sizes", default="100000,300000,1000000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--data", type=Path, help="Keep (and reuse) built files here.")
+    parser.add_argument("--no-peers", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="chidao-sweep-") as folder:
-        engine_db, floor_db = Path(folder) / "engine.db", Path(folder) / "floor.db"
-        print(f"building {args.directives:,} directives × {args.per_directive} units …")
-        tasks = build(engine_db, args.directives, args.units, args.per_directive)
-        shutil.copy(engine_db, floor_db)
-        took, swept, statements = time_engine(engine_db)
-        floor = time_floor(floor_db, statements)
-        print(
-            f"sweep of {tasks:,} tasks: {swept.overdue:,} overdue, escalations "
-            f"{', '.join(f'{n:,} {k}' for k, n in swept.escalations.items())}, "
-            f"{swept.notifications:,} notifications; {len(statements)} SQL statements"
-        )
-        print(
-            f"engine {took:.2f} s, floor (same statements, raw sqlite3) {floor:.2f} s, "
-            f"ratio {took / floor:.2f}× (goal ≤ 1.5×)"
-        )
-        # the next morning: what a daily cron run costs once the backlog is handled
-        took, swept, statements = time_engine(engine_db, NOW.add(days=1))
-        floor = time_floor(floor_db, statements)
-        print(
-            f"next morning: {swept.overdue:,} overdue, "
-            f"{sum(swept.escalations.values()):,} escalations; engine {took:.2f} s, "
-            f"floor {floor:.2f} s, ratio {took / floor:.2f}×"
-        )
+    sizes, naive_tasks = [int(s) for s in args.sizes.split(",")], 200_000
+    if args.quick:
+        sizes, args.runs, naive_tasks = [10_000], 3, 10_000
+    with tempfile.TemporaryDirectory(prefix="chidao-sweep-") as temp:
+        folder = args.data or Path(temp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for tasks in sizes:
+            backlog = data.NOW.isoformat()
+            bench(f"backlog sweep of {tasks:,} tasks", built(folder, tasks), backlog, args.runs, 2)
+            morning = data.NOW.add(days=1).isoformat()
+            bench(
+                f"next-morning sweep, {tasks:,} tasks",
+                swept(folder, tasks),
+                morning,
+                args.runs,
+                1.5,
+            )
+        if not args.no_peers:
+            bench_naive(folder, naive_tasks, args.runs)
 
 
 if __name__ == "__main__":
