@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
-from chidao.cli.base import cli, command, emit_json, group, json_option, run_settings
-from chidao.store import Store
-from chidao.store.database import DEFAULT_URL
+from chidao.cli.base import DEFAULT_URL, cli, command, emit_json, group, json_option, run_settings
+
+if TYPE_CHECKING:
+    from chidao.store import Store
 
 
 @group("db")
@@ -32,6 +34,8 @@ def owner_option(func):
 
 
 def _owner_store(owner_db: str | None) -> Store:
+    from chidao.store import Store
+
     settings = run_settings()
     url = (
         owner_db
@@ -54,6 +58,8 @@ def db_status(as_json: bool) -> None:
     """
     settings = run_settings()
     url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+    from chidao.store import Store
+
     store = Store.open(url, create=False, require_head=False)
     status = store.status()
     if as_json:
