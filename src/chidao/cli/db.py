@@ -11,6 +11,7 @@ import os
 import click
 
 from chidao.cli.base import cli, command, emit_json, group, json_option, run_settings
+from chidao.errors import DatabaseError
 from chidao.store import Store
 from chidao.store.database import DEFAULT_URL
 
@@ -54,6 +55,8 @@ def db_status(as_json: bool) -> None:
     """
     settings = run_settings()
     url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+    if Store.missing_file(url):
+        raise DatabaseError(f"{url.removeprefix('sqlite:///')}: no such database file")
     store = Store.open(url, create=False, require_head=False)
     status = store.status()
     if as_json:
