@@ -60,8 +60,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+def pg_server(pytestconfig: pytest.Config) -> Iterator[PgServer]:
     """One PostgreSQL server for the whole session, stopped and removed at its end."""
+    if "postgresql" not in pytestconfig.chidao_backends:  # type: ignore[attr-defined]
+        pytest.skip("PostgreSQL is not among the backends under test (--backends)")
     try:
         server = PgServer()
     except PostgresMissing as exc:

@@ -100,6 +100,7 @@ class PgServer:
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
                 "-c max_connections=200",
+                "-c deadlock_timeout=200ms",
                 "-c shared_buffers=64MB",
             ]
         )

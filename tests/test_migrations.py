@@ -87,6 +87,8 @@ def test_an_old_database_upgrades_and_keeps_its_numbers(name, revision, tmp_path
         before["on_time"],
     )
     assert board["quality"]["open_overdue"] == before["totals"]["overdue"]
+    screen = run("dashboard", "--now", SWEPT, "--no-sweep").output
+    assert f"Quá hạn chưa báo cáo ({before['totals']['overdue']})" in screen
     overdue = json.loads(run("task", "list", "--state", "overdue", "--json").output)[0]
     fired = run("task", "fire", "report", str(overdue["id"]), "--as", overdue["unit"])
     assert fired.exit_code == 0, fired.output
@@ -208,3 +210,16 @@ def test_eight_processes_create_a_new_database_at_once(db_url):
     assert store.status().current == HEAD
     with store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.meta)).scalar() == 2
+
+
+def test_status_of_a_missing_or_empty_database_creates_nothing(run, tmp_path, backend):
+    missing = tmp_path / "none.db"
+    result = run("db", "status", "--db", str(missing))
+    assert (result.exit_code, result.output) == (1, f"Error: {missing}: no such database file\n")
+    assert not missing.exists()
+    empty = run("db", "status")  # SQLite: no file yet; PostgreSQL: an empty database
+    said = "no such database file" if backend == "sqlite" else "holds no chidao data yet"
+    assert empty.exit_code == 1 and empty.output.endswith(f"{said}\n")
+    created = run("db", "upgrade")
+    assert created.exit_code == 0 and f"already at schema {HEAD}" in created.output
+    assert "up to date" in run("db", "status").output

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from chidao.cli.base import DEFAULT_URL, cli, command, emit_json, group, json_option, run_settings
+from chidao.errors import DatabaseError
 
 if TYPE_CHECKING:
     from chidao.store import Store
@@ -60,6 +61,8 @@ def db_status(as_json: bool) -> None:
     url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
     from chidao.store import Store
 
+    if Store.missing_file(url):
+        raise DatabaseError(f"{url.removeprefix('sqlite:///')}: no such database file")
     store = Store.open(url, create=False, require_head=False)
     status = store.status()
     if as_json:

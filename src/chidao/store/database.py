@@ -190,7 +190,7 @@ class Store:
         """
         sqlite_db = self.engine.dialect.name == "sqlite"
         with self.engine.connect() as outer:
-            raw = outer.connection.dbapi_connection
+            raw: Any = outer.connection.dbapi_connection
             if sqlite_db:
                 raw.execute("PRAGMA foreign_keys = OFF")
             try:

@@ -61,4 +61,4 @@ def granted(conn: Connection) -> list[str]:
 
 def _schema(conn: Connection) -> str:
     name = conn.exec_driver_sql("SELECT current_schema()").scalar()
-    return conn.dialect.identifier_preparer.quote_identifier(name)
+    return conn.dialect.identifier_preparer.quote_identifier(str(name))

@@ -4,6 +4,10 @@ A directive row is also its workflow instance: it pins the exact template snapsh
 issued with (``template_id`` → ``templates``, which keeps the source and a content hash),
 so editing a YAML file later changes only new directives. Events are append-only: the
 database itself refuses to update or delete them.
+
+This is the one declaration of the current tables: new databases are created from it.
+Every change here needs a revision in ``chidao/migrations/versions`` that brings older
+databases to it (a test checks that the revisions end exactly here).
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from sqlalchemy.types import TypeDecorator
 
 from chidao.clock import TZ
 
-SCHEMA_VERSION = "3"
 _OFFSET = dt.timedelta(hours=7)  # Asia/Ho_Chi_Minh has had no daylight saving since 1975
 
 
