@@ -228,11 +228,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     )
     data["overdue"] = [
         {
-            "task": r["id"],
-            "unit": r["unit_code"],
-            "unit_name": r["unit_name"],
-            "directive": r["code"] or f"#{r['directive_id']}",
-            "due": _iso(r["due_at"]),
+            **_about(r["id"], r),
             "days_late": calendar.late_by(r["due_seq"], now.date()),
             "escalation": f"{r['kind']} lần {r['round']}" if r["kind"] else None,
             "reached": r["reached"],
@@ -245,11 +241,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["pending_extensions_total"] = pending_total
     data["pending_extensions"] = [
         {
-            "task": r["task"],
-            "unit": r["unit_code"],
-            "unit_name": r["unit_name"],
-            "directive": r["code"] or f"#{r['directive_id']}",
-            "due": _iso(r["due_at"]),
+            **_about(r["task"], r),
             "requested_to": _iso(r["requested_to"]),
             "requested_at": _iso(r["requested_at"]),
             "note": r["note"],
@@ -259,11 +251,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["due_soon_total"] = soon_total
     data["due_soon"] = [
         {
-            "task": r["id"],
-            "unit": r["unit_code"],
-            "unit_name": r["unit_name"],
-            "directive": r["code"] or f"#{r['directive_id']}",
-            "due": _iso(r["due_at"]),
+            **_about(r["id"], r),
             "state": r["state"],
             "state_label": next(
                 (
@@ -277,6 +265,18 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         for r in soon_rows
     ]
     return data
+
+
+def _about(task: int, r: dict[str, Any]) -> dict[str, Any]:
+    """What every task list on the dashboard says first: the task, its school, directive
+    and due."""
+    return {
+        "task": task,
+        "unit": r["unit_code"],
+        "unit_name": r["unit_name"],
+        "directive": r["code"] or f"#{r['directive_id']}",
+        "due": _iso(r["due_at"]),
+    }
 
 
 def _waiting(rows, info, templates) -> list[dict[str, Any]]:

@@ -429,7 +429,7 @@ def fire(
         tstore.apply_change(conn, changes, trigger, actor, note, now)
         if newly_reported:
             estore.resolve(conn, newly_reported, now)
-            _children_reported(store, conn, [r.id for r in rows], now)
+            _children_reported(store, conn, newly_reported, calendars, now)
     return fired
 
 
@@ -475,7 +475,9 @@ def _change(
     )
 
 
-def _children_reported(store: Store, conn, changed: Sequence[int], now) -> None:
+def _children_reported(
+    store: Store, conn, changed: Sequence[int], calendars: OfficeCalendars, now
+) -> None:
     """When every task answering an upstream task is reported, do what its template says
     (``on_children_reported``): nothing, or fire the system transition to the named state,
     through the same machine and role check as any other move."""
@@ -494,9 +496,7 @@ def _children_reported(store: Store, conn, changed: Sequence[int], now) -> None:
         if trigger is None or row.state == target or trigger not in wf.allowed(row.state, SYSTEM):
             continue
         dest = wf.apply(row.state, trigger, SYSTEM, f"task {row.id}", row.prev_state)
-        change = _change(
-            conn, row, wf.template, trigger, dest, OfficeCalendars(conn)[row.office_code], now
-        )
+        change = _change(conn, row, wf.template, trigger, dest, calendars[row.office_code], now)
         tstore.apply_change(
             conn,
             [change],

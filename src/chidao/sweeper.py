@@ -60,6 +60,7 @@ class _Work:
     moves: dict[str, dict[str, str]]  # overdue trigger → its compiled source → dest
     plans: list[RungPlan]
     ids: list[int]
+    resolver: Resolver  # whom each rung reaches in this office (read once per sweep)
 
 
 def sweep(
@@ -96,6 +97,7 @@ def sweep(
 
 def _plan_work(store: Store, conn, now, calendars: engine.OfficeCalendars) -> list[_Work]:
     work = []
+    office_rows, people_rows = estore.offices_and_people(conn)
     for template_id, office in tstore.templates_in_use(conn):
         wf = engine.workflow_of(store, conn, template_id)
         moves = {t: wf.moves(t, engine.SYSTEM) for t in wf.template.overdue_triggers}
@@ -109,7 +111,8 @@ def _plan_work(store: Store, conn, now, calendars: engine.OfficeCalendars) -> li
             now=now,
         )
         if ids:
-            work.append(_Work(template_id, office, moves, plans, ids))
+            resolver = Resolver(office_rows[office], people_rows)
+            work.append(_Work(template_id, office, moves, plans, ids, resolver))
     return work
 
 
@@ -161,15 +164,13 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
     found = estore.directives_in(conn, item.template_id, ids)
     if not found:
         return
-    office_rows, people_rows = estore.offices_and_people(conn)
-    resolver = Resolver(office_rows[item.office], people_rows)
     rows = []
     for directive in found:
         for plan in item.plans:
             if plan.rung.to == "recipient":
                 continue
             for level in LEVELS if plan.per_level else ("",):
-                reached = resolver.resolve(directive["document"], plan.rung.to, level)
+                reached = item.resolver.resolve(directive["document"], plan.rung.to, level)
                 rows.append(
                     {
                         "directive_id": directive["id"],

@@ -142,10 +142,6 @@ class Template:
         return tuple(s.name for s in self.states if self.category(s.name) in categories)
 
     @property
-    def final_states(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.states if s.final)
-
-    @property
     def reported_states(self) -> tuple[str, ...]:
         return self.states_in("reported")
 
