@@ -30,6 +30,10 @@ WORKFLOWS = ROOT / "workflows"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ISSUED = pendulum.datetime(2024, 3, 25, 8, tz=TZ)
 
+# Every database the tests make is a simulation (writes take --now); processes the tests
+# start inherit it. Tests of live databases say simulation=False or unset it.
+os.environ["CHIDAO_SIMULATION"] = "1"
+
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -104,7 +108,7 @@ def store(db_url: str) -> Iterator[Store]:
 
 @pytest.fixture
 def dien_bien(store: Store) -> Store:
-    engine.load_org_file(store, EXAMPLES / "org-dien-bien.yaml")
+    engine.load_org_file(store, EXAMPLES / "org-dien-bien.yaml", "tp-dien-bien")
     return store
 
 

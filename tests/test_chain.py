@@ -24,8 +24,8 @@ SO_746 = EXAMPLES / "directives" / "so-746-2024.yaml"
 @pytest.fixture
 def chain(run):
     """The Sở issues 746; the Phòng issues seed 000 (the real dispatch text) in answer."""
-    assert run("org", "load", str(EXAMPLES / "org-so-dien-bien.yaml")).exit_code == 0
-    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml")).exit_code == 0
+    assert run("org", "load", str(EXAMPLES / "org-so-dien-bien.yaml"), "--as", "gd-so-dien-bien").exit_code == 0
+    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code == 0
     so = run(
         "directive",
         "issue",
@@ -347,7 +347,7 @@ def test_import_xlsx_with_vietnamese_headers(dien_bien, run, tmp_path):
             [3, "th-thanh-an", "Trường Tiểu học Thanh An", "Tiểu học", "Người Mới", "", ""],
         ],
     )
-    dry = run("units", "import", str(path), "--dry-run")
+    dry = run("units", "import", str(path), "--as", "tung-nt", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "+ ththcs-moi: Trường PTDTBT TH&THCS Mới (TH, THCS)" in dry.output
     assert "~ mn-hoa-ban: email: — → hoaban@pgd.example; phone: — → 912345678" in dry.output
@@ -357,14 +357,14 @@ def test_import_xlsx_with_vietnamese_headers(dien_bien, run, tmp_path):
         from chidao.store import org as ostore
 
         assert ostore.get_unit(conn, "ththcs-moi") is None
-    assert run("units", "import", str(path)).exit_code == 0
+    assert run("units", "import", str(path), "--as", "tung-nt").exit_code == 0
     with dien_bien.read() as conn:
         added = ostore.get_unit(conn, "ththcs-moi")
         changed = ostore.get_unit(conn, "th-thanh-an")
     assert added.levels == ("TH", "THCS") and added.office == "pgddt-dien-bien"
     assert changed.principal == "Người Mới"
     assert len(engine.task_views(dien_bien)) == 0  # importing never issues anything
-    again = run("units", "import", str(path))
+    again = run("units", "import", str(path), "--as", "tung-nt")
     assert "0 new, 0 changed, 3 unchanged" in again.output
 
 
@@ -379,7 +379,7 @@ def test_import_refuses_duplicates_and_bad_rows_and_writes_nothing(dien_bien, ru
             [4, "mn-moi-3", "Trường Mầm non Mới 3", "Nhà trẻ", "", "khong-phai-email", ""],
         ],
     )
-    result = run("units", "import", str(path))
+    result = run("units", "import", str(path), "--as", "tung-nt")
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"Error: {path}: row 3, column 'Tên đơn vị': is empty",
@@ -399,21 +399,21 @@ def test_import_csv_semicolons_and_bom(dien_bien, run, tmp_path):
     path.write_bytes(
         "Mã đơn vị;Tên đơn vị;Cấp học\nmn-csv;Trường Mầm non Bản Phủ;MN\n".encode("utf-8-sig")
     )
-    result = run("units", "import", str(path))
+    result = run("units", "import", str(path), "--as", "tung-nt")
     assert result.exit_code == 0 and "1 new, 0 changed, 0 unchanged" in result.output
     missing = tmp_path / "x.csv"
     missing.write_text("Tên đơn vị,Cấp học\nA,MN\n", encoding="utf-8")
-    bad = run("units", "import", str(missing))
+    bad = run("units", "import", str(missing), "--as", "tung-nt")
     assert bad.exit_code == 1 and "row 1 has no column for code" in bad.output
 
 
 def test_import_refuses_a_file_that_is_not_a_table(dien_bien, run, tmp_path):
     junk = tmp_path / "junk.csv"
     junk.write_bytes(bytes(range(128, 256)) * 4)
-    result = run("units", "import", str(junk))
+    result = run("units", "import", str(junk), "--as", "tung-nt")
     assert result.exit_code == 1
     assert result.output == f"Error: {junk}: not a text file in UTF-8 or Windows-1258 (byte 1)\n"
     fake = tmp_path / "fake.xlsx"
     fake.write_text("not a workbook", encoding="utf-8")
-    result = run("units", "import", str(fake))
+    result = run("units", "import", str(fake), "--as", "tung-nt")
     assert result.exit_code == 1 and "not an Excel .xlsx workbook" in result.output

@@ -19,7 +19,7 @@ CTXH = str(EXAMPLES / "directives" / "ctxh-2024.yaml")
 
 
 def _setup(run):
-    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml")).exit_code == 0
+    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code == 0
     result = run(
         "--now",
         "25/03/2024 08:00",
@@ -100,7 +100,7 @@ def test_refused_trigger_names_state_and_allowed(run):
     ("args", "message"),
     [
         (
-            ["directive", "issue", CTXH, "--workflow", "khong-co"],
+            ["directive", "issue", CTXH, "--workflow", "khong-co", "--as", "tung-nt"],
             "Error: unknown workflow 'khong-co'",
         ),
         (["task", "show", "999"], "Error: task 999 does not exist"),
@@ -113,7 +113,7 @@ def test_refused_trigger_names_state_and_allowed(run):
         (["task", "fire", "start", "1"], "Error: who is acting? give --as ID"),
         (["task", "list", "--level", "DH"], "Error: --level: unknown level 'DH'"),
         (
-            ["directive", "issue", CTXH, "--workflow", "bao-cao"],
+            ["directive", "issue", CTXH, "--workflow", "bao-cao", "--as", "tung-nt"],
             "was already issued (id 1); use --again",
         ),
     ],
@@ -130,7 +130,7 @@ def test_bad_org_file_writes_nothing(run, tmp_path):
     bad = tmp_path / "org.yaml"
     text = (EXAMPLES / "org-dien-bien.yaml").read_text(encoding="utf-8")
     bad.write_text(text.replace("reports_to: tp-dien-bien", "reports_to: nobody"), encoding="utf-8")
-    result = run("org", "load", str(bad))
+    result = run("org", "load", str(bad), "--as", "tp-dien-bien")
     assert result.exit_code == 1
     assert re.fullmatch(
         rf"Error: {re.escape(str(bad))}:\d+: person 'tung-nt' reports to unknown person 'nobody'\n",
@@ -143,13 +143,13 @@ def test_unknown_level_and_missing_field(run, tmp_path):
     _setup(run)
     bad = tmp_path / "d.yaml"
     bad.write_text("subject: Gửi THPT\nrecipient_levels: [THPT]\n", encoding="utf-8")
-    result = run("directive", "issue", str(bad), "--workflow", "bao-cao")
+    result = run("directive", "issue", str(bad), "--workflow", "bao-cao", "--as", "tung-nt")
     assert (
         result.exit_code == 1
         and "Error: no unit of pgddt-dien-bien is at level THPT" in result.output
     )
     bad.write_text("recipient_levels: [MN]\n", encoding="utf-8")
-    result = run("directive", "issue", str(bad), "--workflow", "bao-cao")
+    result = run("directive", "issue", str(bad), "--workflow", "bao-cao", "--as", "tung-nt")
     assert result.output.strip() == f"Error: {bad}: required field 'subject' is missing"
     tasks = json.loads(run("task", "list", "--json").output)
     assert len(tasks) == 46
@@ -180,7 +180,7 @@ def test_workflow_validate_cli(run):
 def test_options_before_and_after_the_command(run, tmp_path):
     other = tmp_path / "other.db"
     assert (
-        run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--db", str(other)).exit_code == 0
+        run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien", "--db", str(other)).exit_code == 0
     )
     assert run("--db", str(other), "org", "show", "--json").output.count("pgddt-dien-bien") == 1
     assert json.loads(run("org", "show", "--json").output) == []
@@ -235,7 +235,7 @@ def test_real_subprocess(db_url):
     }
     exe = [sys.executable, "-m", "chidao"]
     load = subprocess.run(
-        [*exe, "org", "load", str(EXAMPLES / "org-dien-bien.yaml")],
+        [*exe, "org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien"],
         env=env,
         capture_output=True,
         text=True,
@@ -243,7 +243,7 @@ def test_real_subprocess(db_url):
     )
     assert load.returncode == 0, load.stderr
     issue = subprocess.run(
-        [*exe, "directive", "issue", CTXH, "-w", "bao-cao", "--json"],
+        [*exe, "directive", "issue", CTXH, "-w", "bao-cao", "--json", "--as", "tung-nt"],
         env=env,
         capture_output=True,
         text=True,

@@ -205,11 +205,14 @@ def test_principal_view(dien_bien, lived, run):
     assert "Không còn văn bản nào" in run("dashboard", "--unit", done, "--now", "04/04/2024").output
 
 
-def test_dashboard_sweeps_first_unless_told_not_to(dien_bien, issued, run):
-    quiet = json.loads(run("dashboard", "--no-sweep", "--now", "04/04/2024 08:00", "--json").output)
+def test_dashboard_only_looks_unless_asked_to_sweep(dien_bien, issued, run):
+    quiet = json.loads(run("dashboard", "--now", "04/04/2024 08:00", "--json").output)
     assert quiet["totals"] == {"received": issued.tasks}
     assert quiet["quality"]["open_overdue"] == issued.tasks  # past due, even before the sweep
-    swept = json.loads(run("dashboard", "--now", "04/04/2024 08:00", "--json").output)
+    again = json.loads(run("dashboard", "--now", "30/04/2024 08:00", "--json").output)
+    assert again["totals"] == {"received": issued.tasks}  # a peek ahead changed nothing
+    assert run("escalations", "--json").output.strip() == "[]"
+    swept = json.loads(run("dashboard", "--sweep", "--now", "04/04/2024 08:00", "--json").output)
     assert swept["totals"] == {"overdue": issued.tasks}
 
 

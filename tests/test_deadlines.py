@@ -115,7 +115,7 @@ def test_calendar_cli(run, tmp_path):
     assert (
         "10/02/2025 23:59:59" in run("calendar", "due", "24/01/2025", "5", "--org", str(org)).output
     )
-    assert run("org", "load", str(org)).exit_code == 0
+    assert run("org", "load", str(org), "--as", "tp-dien-bien").exit_code == 0
     assert "10/02/2025 23:59:59" in run("calendar", "due", "24/01/2025", "5").output
     # 5 calendar days end on 29/01 (Tết): the end of the next working day, Monday 03/02
     assert (

@@ -241,7 +241,7 @@ def with_emails(tmp_path, dien_bien):
     text = text.replace("    levels: [MN]\n", "    levels: [MN]\n    email: chinh.tt@pgd.example\n")
     org = tmp_path / "org.yaml"
     org.write_text(text, encoding="utf-8")
-    engine.load_org_file(dien_bien, org)
+    engine.load_org_file(dien_bien, org, "tp-dien-bien")
     directive = load_directive(EXAMPLES / "directives" / "ctxh-2024.yaml")
     engine.issue(dien_bien, directive, "bao-cao", ISSUED, "tung-nt")
     sweeper.sweep(dien_bien, at(1, 4, 8))

@@ -195,7 +195,7 @@ def test_eight_processes_create_a_new_database_at_once(db_url):
     org = str(EXAMPLES / "org-dien-bien.yaml")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "chidao", "org", "load", org],
+            [sys.executable, "-m", "chidao", "org", "load", org, "--as", "tp-dien-bien"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -209,7 +209,7 @@ def test_eight_processes_create_a_new_database_at_once(db_url):
     store = Store.open(db_url)
     assert store.status().current == HEAD
     with store.read() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(schema.meta)).scalar() == 2
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.meta)).scalar() == 3
 
 
 def test_status_of_a_missing_or_empty_database_creates_nothing(run, tmp_path, backend):

@@ -179,7 +179,7 @@ def test_binary_input_is_parsed_or_refused(tmp_path_factory, blob):
 
 
 def test_issue_straight_from_the_text(run):
-    assert run("org", "load", str(EXAMPLES / "org-binh-son.yaml")).exit_code == 0
+    assert run("org", "load", str(EXAMPLES / "org-binh-son.yaml"), "--as", "hai-nv").exit_code == 0
     text = FIXTURES / "dev02-pgddt-ngay-lam-viec.txt"
     result = run(
         "--now",

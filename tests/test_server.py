@@ -34,7 +34,7 @@ def test_a_busy_database_is_one_line_and_nothing_written(run, db_url, backend, m
     run("org", "show")  # the schema exists before the other writer takes its lock
     started = time.monotonic()
     with holding_the_write_lock(db_url, backend):
-        result = run("org", "load", ORG)
+        result = run("org", "load", ORG, "--as", "tp-dien-bien")
     assert 0.9 < time.monotonic() - started < 8
     assert result.exit_code == 1
     label = Store.open(db_url).label
@@ -60,7 +60,7 @@ def test_a_writer_waits_for_a_short_lock(run, db_url, backend, monkeypatch):
     holder = threading.Thread(target=hold)
     holder.start()
     ready.wait(10)
-    result = run("org", "load", ORG)
+    result = run("org", "load", ORG, "--as", "tp-dien-bien")
     holder.join()
     assert released.is_set() and result.exit_code == 0, result.output
     assert len(json.loads(run("org", "show", "--json").output)) == 1
@@ -71,7 +71,7 @@ def test_transact_runs_a_deadlocked_body_again(store, backend):
     deadlock, ``Store.transact`` runs it again from the start, and both get through."""
     if backend == "sqlite":
         pytest.skip("SQLite writers queue at BEGIN IMMEDIATE: they cannot deadlock")
-    engine.load_org_file(store, ORG)
+    engine.load_org_file(store, ORG, "tp-dien-bien")
     with store.read() as conn:
         first, second = conn.execute(text("SELECT id FROM people ORDER BY id LIMIT 2")).scalars()
     both_locked_one = threading.Barrier(2, timeout=5)
@@ -139,7 +139,7 @@ def test_the_app_role_cannot_rewrite_history(roles, monkeypatch):
     assert run("db", "upgrade").exit_code == 0
     granted = run("db", "grant", "chidao_app")
     assert granted.output.startswith("chidao_app may now use"), granted.output
-    assert run("org", "load", ORG).exit_code == 0
+    assert run("org", "load", ORG, "--as", "tp-dien-bien").exit_code == 0
     issue = run(
         "directive",
         "issue",

@@ -21,6 +21,7 @@ from rich.rule import Rule
 from chidao import chains, dashboard, engine, sweeper, views
 from chidao.clock import TZ, format_date, format_moment
 from chidao.directive import load_directive
+from chidao.org import load_org
 from chidao.resources import data_dir
 from chidao.store import Store
 
@@ -175,17 +176,21 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         path = Path(keep) if keep else Path(folder) / "demo.db"
         if path.exists():
             path.unlink()
-        store = Store.open(f"sqlite:///{path}")
+        store = Store.open(f"sqlite:///{path}", simulation=True)
         examples = data_dir("examples")
+        heads: dict[str, str] = {}  # office → its head, who acts for it in the story
         for org_file in CHAIN_ORGS if chain else ORGS:
-            org, _ = engine.load_org_file(store, examples / org_file)
+            head = next(p.id for p in load_org(examples / org_file).people if p.head)
+            org, _ = engine.load_org_file(store, examples / org_file, head)
+            heads.update({p.office: p.id for p in org.people if p.head})
             console.print(
                 f"Đã nạp {org.offices[0].name}: {len(org.units)} đơn vị, {len(org.people)} cán bộ"
             )
         directive_ids, issued_at = [], []
         for name, workflow, when in CHAIN_STORY if chain else STORY:
             directive = load_directive(examples / "directives" / name)
-            issued = engine.issue(store, directive, workflow, when, "demo")
+            actor = heads[directive.office] if directive.office else next(iter(heads.values()))
+            issued = engine.issue(store, directive, workflow, when, actor)
             directive_ids.append(issued.directive_id)
             issued_at.append(when)
             console.print(

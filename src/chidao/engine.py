@@ -15,7 +15,7 @@ from typing import Any
 
 import pendulum
 
-from chidao import units_import
+from chidao import identity, units_import
 from chidao.calendar import WorkCalendar, calendar_from_config
 from chidao.clock import TZ
 from chidao.deadlines import (
@@ -44,20 +44,28 @@ SYSTEM = "system"
 # ----------------------------------------------------------------------------- org
 
 
-def load_org_file(store: Store, path: str | Path) -> tuple[Org, dict[str, int]]:
+def load_org_file(store: Store, path: str | Path, actor: str) -> tuple[Org, dict[str, int]]:
+    """Load or update offices, people and units (an office action, see ``identity``)."""
     org = load_org(path)
     with store.write() as conn:
+        identity.check_org_load(
+            tstore.actor_of(conn, actor), org, ostore.office_parents(conn), str(path)
+        )
+        clashes = ostore.clashes(conn, org)
+        if clashes:
+            raise InputError(f"{path}: {clashes[0]}: ids and unit codes must differ")
         counts = ostore.save_org(conn, org)
     return org, counts
 
 
 def import_units(
-    store: Store, path: str | Path, office: str | None, dry_run: bool
+    store: Store, path: str | Path, office: str | None, dry_run: bool, actor: str
 ) -> units_import.Plan:
     """Load or update units from a spreadsheet; all rows are checked before any is written."""
     path = Path(path)
     with store.write() as conn:
         office = choose_office(conn, office, "say whose units these are")
+        identity.require_office(tstore.actor_of(conn, actor), office, f"importing units of {office}")
         read, problems, ignored, present = units_import.read_units(path, office)
         existing = ostore.units_by_code(conn, [u.code for u in read if u.code])
         plan, conflicts = units_import.plan(read, existing, office, present)
@@ -244,6 +252,9 @@ def issue(
     with store.write() as conn:
         office_code = choose_office(
             conn, office or directive.office, "say which issues the directive"
+        )
+        identity.require_office(
+            tstore.actor_of(conn, actor), office_code, f"issuing a directive of {office_code}"
         )
         same = dstore.find_same(
             conn, office_code, directive.number, directive.symbol, directive.date, directive.subject

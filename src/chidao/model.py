@@ -67,6 +67,15 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who acts: a person of an office, a unit, or neither (unknown)."""
+
+    name: str
+    office: str | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
 class Org:
     offices: tuple[Office, ...]
     people: tuple[Person, ...]

@@ -44,7 +44,23 @@ class Settings:
         return Store.open(self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL)
 
     def moment(self):
+        """The moment a read looks at (``--now`` may peek anywhere)."""
         return clock.now(self.now)
+
+    def write_moment(self, store: Store):
+        """The moment a write is dated: ``--now`` only in a simulation database; on a live
+        one the clock (the server's on PostgreSQL), so history cannot be backdated."""
+        if store.simulation:
+            return clock.now(self.now)
+        if self.now or os.environ.get("CHIDAO_NOW"):
+            given = "--now" if self.now else "CHIDAO_NOW"
+            raise InputError(
+                f"{given}: {store.label} is a live database, whose changes take the clock; a "
+                "simulated time is for a simulation database (made with CHIDAO_SIMULATION=1 "
+                "or 'chidao db init --simulation')"
+            )
+        server = store.server_now()
+        return clock.aware(server) if server is not None else clock.now()
 
     def who(self, default: str | None = None) -> str:
         actor = self.actor or os.environ.get("CHIDAO_USER") or default

@@ -54,10 +54,10 @@ def org_load(file: str) -> None:
 
     Example:
 
-        chidao org load examples/org-dien-bien.yaml
+        chidao org load examples/org-dien-bien.yaml --as tung-nt
     """
-    store = run_settings().store()
-    org, counts = engine.load_org_file(store, file)
+    settings = run_settings()
+    org, counts = engine.load_org_file(settings.store(), file, settings.who())
     names = ", ".join(o.name for o in org.offices)
     click.echo(
         f"Loaded {names}: {len(org.people)} people "
@@ -246,8 +246,8 @@ def directive_issue(
             store,
             directive,
             workflow,
-            settings.moment(),
-            settings.who("office"),
+            settings.write_moment(store),
+            settings.who(),
             again=again,
             office=office,
             progress=advance,
@@ -326,7 +326,8 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
 
         chidao units import danh-sach-truong.xlsx --dry-run
     """
-    plan = engine.import_units(run_settings().store(), file, office, dry_run)
+    settings = run_settings()
+    plan = engine.import_units(settings.store(), file, office, dry_run, settings.who())
     out = console()
     for unit in plan.new:
         out.print(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})")
@@ -451,12 +452,13 @@ def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool)
         chidao task fire start 17 --as mn-hoa-ban --note "Đã xây dựng kế hoạch"
     """
     settings = run_settings()
+    store = settings.store()
     fired = engine.fire(
-        settings.store(),
+        store,
         trigger,
         [task_id_arg(t) for t in task_ids],
         settings.who(),
-        settings.moment(),
+        settings.write_moment(store),
         note=note,
     )
     if as_json:

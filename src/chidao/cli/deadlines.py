@@ -57,9 +57,10 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
         chidao sweep --now "02/04/2024 07:00"
     """
     settings = run_settings()
+    store = settings.store()
     swept = sweeper.sweep(
-        settings.store(),
-        settings.moment(),
+        store,
+        settings.write_moment(store),
         ahead=Duration(ahead, DAYS) if ahead is not None else None,
     )
     if as_json:
@@ -154,7 +155,8 @@ def notify_command(
     else:
         sender = notify.console_sender(click.echo)
     try:
-        done = sweeper.deliver(settings.store(), sender, channel, settings.moment(), limit)
+        store = settings.store()
+        done = sweeper.deliver(store, sender, channel, settings.write_moment(store), limit)
     finally:
         if channel == "smtp":
             sender.close()
@@ -276,8 +278,9 @@ def directive_extend(ref: str, to: str, note: str) -> None:
     """
     settings = run_settings()
     due = due_arg(to)
+    store = settings.store()
     label, changed, skipped = extensions.extend_directive(
-        settings.store(), ref, due, settings.who(), settings.moment(), note
+        store, ref, due, settings.who(), settings.write_moment(store), note
     )
     click.echo(
         f"{label}: {changed} open task(s) now due {due.format('DD/MM/YYYY HH:mm')}"
@@ -297,12 +300,13 @@ def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
         chidao task extend 17 18 --to 15/04/2024 --note "Trường vùng khó, mất điện" --as tung-nt
     """
     settings = run_settings()
+    store = settings.store()
     changed = extensions.extend_tasks(
-        settings.store(),
+        store,
         [task_id_arg(t) for t in task_ids],
         due_arg(to),
         settings.who(),
-        settings.moment(),
+        settings.write_moment(store),
         note,
     )
     click.echo(f"{changed} task(s) now due {due_arg(to).format('DD/MM/YYYY HH:mm')}")
@@ -320,8 +324,9 @@ def task_request_extension(task_id: str, to: str, note: str) -> None:
         chidao task request-extension 17 --to 10/04/2024 --note "Chờ số liệu" --as mn-hoa-ban
     """
     settings = run_settings()
+    store = settings.store()
     extensions.request_extension(
-        settings.store(), task_id_arg(task_id), due_arg(to), settings.who(), settings.moment(), note
+        store, task_id_arg(task_id), due_arg(to), settings.who(), settings.write_moment(store), note
     )
     click.echo(f"Task {task_id}: extension to {due_arg(to).format('DD/MM/YYYY')} requested")
 
@@ -338,12 +343,13 @@ def task_grant(task_id: str, to: str | None, note: str) -> None:
         chidao task grant 17 --as tung-nt
     """
     settings = run_settings()
+    store = settings.store()
     due = extensions.decide_extension(
-        settings.store(),
+        store,
         task_id_arg(task_id),
         True,
         settings.who(),
-        settings.moment(),
+        settings.write_moment(store),
         note,
         due_arg(to) if to else None,
     )
@@ -361,8 +367,9 @@ def task_refuse(task_id: str, note: str) -> None:
         chidao task refuse 17 --note "Đã quá nhiều lần gia hạn" --as tung-nt
     """
     settings = run_settings()
+    store = settings.store()
     extensions.decide_extension(
-        settings.store(), task_id_arg(task_id), False, settings.who(), settings.moment(), note
+        store, task_id_arg(task_id), False, settings.who(), settings.write_moment(store), note
     )
     click.echo(f"Task {task_id}: extension refused")
 
@@ -381,13 +388,14 @@ def directive_event(ref: str, name: str, at: str, as_json: bool) -> None:
         chidao directive event 12/PGDĐT "kết thúc hội thi" --at "20/04/2024 16h00" --as tung-nt
     """
     settings = run_settings()
+    store = settings.store()
     done = occurrences.record(
-        settings.store(),
+        store,
         ref,
         name,
         clock.parse_moment(at, "--at", settings.moment().year),
         settings.who(),
-        settings.moment(),
+        settings.write_moment(store),
     )
     if as_json:
         emit_json({**done.__dict__, "at": done.at.isoformat()})

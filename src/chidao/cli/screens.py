@@ -99,7 +99,12 @@ def chain_show(ref: str, as_json: bool) -> None:
     metavar="[SECONDS]",
     help="Refresh every SECONDS (default 30) until Ctrl-C.",
 )
-@click.option("--no-sweep", is_flag=True, help="Do not run the sweep first.")
+@click.option(
+    "--sweep/--no-sweep",
+    default=False,
+    help="Run the sweep first (a write: marks overdue, escalates, queues notifications). "
+    "By default the dashboard only looks.",
+)
 @click.option("--width", type=click.IntRange(min=40), help="Render for this many columns.")
 @json_option
 def dashboard_command(
@@ -111,13 +116,14 @@ def dashboard_command(
     soon: int,
     lang: str,
     watch: int | None,
-    no_sweep: bool,
+    sweep: bool,
     width: int | None,
     as_json: bool,
 ) -> None:
     """Where every open directive stands: progress, who is late, whose desk it has reached.
 
-    Runs the sweep first (unless --no-sweep), so what it shows is true as of --now.
+    Looking changes nothing: it shows what the last sweep recorded (a task past its due is
+    still counted late). With --sweep it sweeps first, as `chidao sweep` would.
 
     Example:
 
@@ -147,7 +153,8 @@ def dashboard_command(
 
     def screen():
         now = settings.moment()
-        if not no_sweep:
+        if sweep:
+            now = settings.write_moment(store)
             sweeper.sweep(store, now)
         if unit:
             data = dashboard.build_unit(store, unit, now)

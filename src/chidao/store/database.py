@@ -9,6 +9,7 @@ refused rather than written to.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import random
 import sqlite3
@@ -24,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
 from chidao.errors import DatabaseBusy, DatabaseError
-from chidao.store import migrate, roles, schema
+from chidao.store import audit, migrate, roles, schema
 
 DEFAULT_URL = "sqlite:///chidao.db"
 BUSY_SECONDS = 10.0  # how long a write waits for a busy database, in all (CHIDAO_BUSY_SECONDS)
@@ -57,6 +58,9 @@ def _sqlite_pragmas(engine: Engine) -> None:
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
+        dbapi_connection.create_function(
+            "chidao_sha256", 1, audit.sqlite_sha256, deterministic=True
+        )
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
@@ -78,6 +82,8 @@ class Store:
         self.engine = engine
         self.label = label
         self.workflows: dict[int, Any] = {}  # template id → Workflow (snapshots are immutable)
+        # live: writes take the clock; a simulation (demo, tests) takes --now on writes too
+        self.simulation = False
         self.busy_seconds = float(os.environ.get("CHIDAO_BUSY_SECONDS") or BUSY_SECONDS)
 
     @staticmethod
@@ -96,11 +102,19 @@ class Store:
         )
 
     @classmethod
-    def open(cls, url: str | None = None, create: bool = True, require_head: bool = True) -> Store:
+    def open(
+        cls,
+        url: str | None = None,
+        create: bool = True,
+        require_head: bool = True,
+        simulation: bool | None = None,
+    ) -> Store:
         """Open (and create, if empty and ``create``) the database at ``url``.
 
         A database at an older schema revision is refused unless ``require_head`` is
-        False (``chidao db status`` and ``chidao db upgrade`` open it that way).
+        False (``chidao db status`` and ``chidao db upgrade`` open it that way). A new
+        database is a simulation when ``simulation`` says so, else when
+        ``CHIDAO_SIMULATION=1`` is set; otherwise it is live (see :attr:`simulation`).
         """
         url = url or DEFAULT_URL
         if "://" not in url:
@@ -130,14 +144,17 @@ class Store:
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
         store = cls(engine, str(label))
-        store._ensure_schema(create, require_head)
+        if simulation is None:
+            simulation = os.environ.get("CHIDAO_SIMULATION", "") not in ("", "0")
+        store._ensure_schema(create, require_head, simulation)
         return store
 
-    def _ensure_schema(self, create: bool, require_head: bool) -> None:
+    def _ensure_schema(self, create: bool, require_head: bool, simulation: bool) -> None:
         try:
             with self.read() as conn:
                 names = set(inspect(conn).get_table_names())
                 status = migrate.revision_of(conn, names)
+                self.simulation = migrate.mode_of(conn, names) == "simulation"
         except DatabaseError as exc:
             raise DatabaseError(
                 f"{self.label} is not a chidao database (not an SQLite database file)"
@@ -152,7 +169,7 @@ class Store:
         if status.current is None:
             if not create:
                 raise DatabaseError(f"{self.label} holds no chidao data yet")
-            self._create()
+            self.simulation = self._create(simulation)
             return
         if status.newer:
             raise DatabaseError(
@@ -165,13 +182,23 @@ class Store:
                 f"{status.head}: run 'chidao db upgrade'"
             )
 
-    def _create(self) -> None:
-        """Create the schema; safe when several processes open a new database at once."""
+    def _create(self, simulation: bool) -> bool:
+        """Create the schema; safe when several processes open a new database at once.
+        Whether it is a simulation (another process may have made it first)."""
         with self.write() as conn:
             migrate.lock(conn)  # SQLite: BEGIN IMMEDIATE already holds the write lock
             names = set(inspect(conn).get_table_names())
             if schema.meta.name not in names:  # else another process made it meanwhile
-                migrate.create(conn)
+                migrate.create(conn, simulation)
+                return simulation
+            return migrate.mode_of(conn, names) == "simulation"
+
+    def server_now(self) -> dt.datetime | None:
+        """The database server's clock (PostgreSQL), None for an SQLite file."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.read() as conn:
+            return conn.exec_driver_sql("SELECT now()").scalar()
 
     def grant(self, role: str) -> None:
         """Grant the PostgreSQL app role ``role`` what chidao needs (see ``store.roles``)."""

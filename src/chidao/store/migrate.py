@@ -113,7 +113,14 @@ def _legacy_revision(conn: Connection) -> str:
     return "0004"
 
 
-def create(conn: Connection) -> None:
+def mode_of(conn: Connection, names: set[str]) -> str | None:
+    """``live`` or ``simulation``, as recorded at creation (None before revision 0006)."""
+    if schema.meta.name not in names:
+        return None
+    return conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "mode")).scalar()
+
+
+def create(conn: Connection, simulation: bool = False) -> None:
     """Make the current schema (``schema.py``) on an empty database, stamped at the head."""
     schema.metadata.create_all(conn)
     alembic_version.create(conn)
@@ -123,6 +130,7 @@ def create(conn: Connection) -> None:
         [
             {"key": "schema_version", "value": head()},
             {"key": "application", "value": "chidao"},
+            {"key": "mode", "value": "simulation" if simulation else "live"},
         ],
     )
 

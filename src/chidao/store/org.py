@@ -72,6 +72,26 @@ def save_org(conn: Connection, org: Org) -> dict[str, int]:
     }
 
 
+def office_parents(conn: Connection) -> dict[str, str | None]:
+    """Every loaded office and its parent office."""
+    rows = conn.execute(select(offices.c.code, offices.c.parent_office))
+    return {code: parent for code, parent in rows}
+
+
+def clashes(conn: Connection, org: Org) -> list[str]:
+    """Ids that would name both a person and a unit (a school acting as the office)."""
+    person_ids = {p.id for p in org.people}
+    unit_codes = {u.code for u in org.units}
+    found = [f"{i!r} is both a person's id and a unit's code" for i in person_ids & unit_codes]
+    if person_ids:
+        taken = conn.scalars(select(units.c.code).where(units.c.code.in_(sorted(person_ids))))
+        found += [f"person id {i!r} is already a unit's code" for i in taken]
+    if unit_codes:
+        taken = conn.scalars(select(people.c.id).where(people.c.id.in_(sorted(unit_codes))))
+        found += [f"unit code {i!r} is already a person's id" for i in taken]
+    return sorted(found)
+
+
 def office_codes(conn: Connection) -> list[str]:
     return list(conn.scalars(select(offices.c.code).order_by(offices.c.code)))
 

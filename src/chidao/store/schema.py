@@ -176,6 +176,9 @@ directives = Table(
     # issuer, number, symbol and date (the subject too without a number), hashed; "#n" for
     # the n-th issue made on purpose with --again: two processes cannot issue it twice
     Column("identity", String(80), nullable=False),
+    # thu hồi: taken out of tracking by the office (its tasks each got a "withdraw" event)
+    Column("withdrawn_at", AwareDateTime, nullable=True),
+    Column("withdrawn_by", String(64), nullable=True),
     UniqueConstraint("identity", name="uq_directive_identity"),
     Index("ix_directives_code", "code"),
     Index("ix_directives_identity", "office_code", "number", "symbol", "date"),
@@ -218,6 +221,8 @@ tasks = Table(
     Column("reported_at", AwareDateTime, nullable=True),
     Column("days_late", Integer, nullable=True),  # working days late, set when reported
     Column("rung", Integer, nullable=False, server_default="0"),  # highest escalation rung reached
+    # the hash of the task's last event (audit chain; "" before its first event)
+    Column("head", String(64), nullable=False, server_default=""),
     Column("created_at", AwareDateTime, nullable=False),
     Column("updated_at", AwareDateTime, nullable=False),
     UniqueConstraint("deliverable_id", "unit_code", "period", name="uq_task_period"),
@@ -305,6 +310,10 @@ events = Table(
     Column("on_behalf_of", String(64), nullable=True),
     Column("at", AwareDateTime, nullable=False),
     Column("note", Text, nullable=False, default=""),
+    # the operating-system account that ran the command (beside the actor it named)
+    Column("os_user", String(64), nullable=True),
+    # sha256 over this event's content and the task's previous event's hash (chidao.audit)
+    Column("hash", String(64), nullable=True),
     Index("ix_events_task", "task_id", "id"),
 )
 

@@ -23,8 +23,11 @@ from sqlalchemy import (
     update,
 )
 
-from chidao.errors import ConcurrentChange, NotFound
-from chidao.model import Event, TaskView
+from chidao import audit
+from chidao.clock import format_moment
+from chidao.errors import ConcurrentChange, InputError, NotFound
+from chidao.model import Actor, Event, TaskView
+from chidao.store.audit import chained
 from chidao.store.directives import directive_label
 from chidao.store.schema import (
     deliverables,
@@ -58,15 +61,8 @@ class TaskRow:
     due_seq: int | None
     days_late: int | None
     prev_state: str | None = None
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who ``--as`` names: a person of an office, a unit, or neither (unknown)."""
-
-    name: str
-    office: str | None
-    unit: str | None
+    head: str = ""  # the hash of its last event (audit chain)
+    updated_at: dt.datetime | None = None  # its last change: no later one may be dated before
 
 
 # Built once: the hot path of every transition is this SELECT, one UPDATE, one INSERT.
@@ -85,6 +81,8 @@ _LOAD_COLUMNS = select(
     tasks.c.due_seq,
     tasks.c.days_late,
     tasks.c.prev_state,
+    tasks.c.head,
+    tasks.c.updated_at,
     select(people.c.office_code)
     .where(people.c.id == bindparam("actor"))
     .scalar_subquery()
@@ -112,7 +110,7 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
     )
     for statement, params in batches:
         for r in conn.execute(statement, params):
-            rows.append(TaskRow(*r[:14]))
+            rows.append(TaskRow(*r[:16]))
             who = Actor(actor, r.actor_office, r.actor_unit)
     found = {r.id for r in rows}
     missing = [i for i in ids if i not in found]
@@ -136,6 +134,7 @@ _UPDATE = (
         late_at=bindparam("b_late", type_=tasks.c.late_at.type),
         due_seq=bindparam("b_seq", type_=tasks.c.due_seq.type),
         days_late=bindparam("b_days_late", type_=tasks.c.days_late.type),
+        head=bindparam("b_head"),
     )
 )
 _INSERT_EVENTS = insert(events)
@@ -171,6 +170,23 @@ def apply_change(
     """
     if not changes:
         return
+    not_before(changes, now)
+    os_user = audit.os_account()
+    shared = audit.constants(trigger, actor, os_user, now, note)
+    hashes = [
+        audit.digest(
+            audit.content(
+                c.row.head,
+                c.row.id,
+                c.row.version + 1,
+                c.row.state,
+                c.dest,
+                c.on_behalf_of,
+                shared,
+            )
+        )
+        for c in changes
+    ]
     params = [
         {
             "b_id": c.row.id,
@@ -185,8 +201,9 @@ def apply_change(
             "b_late": c.late_at,
             "b_seq": c.due_seq,
             "b_days_late": c.days_late,
+            "b_head": digest,
         }
-        for c in changes
+        for c, digest in zip(changes, hashes, strict=True)
     ]
     # a single row goes as one execute (not executemany): cheaper, and the same check
     result = conn.execute(_UPDATE, params[0] if len(params) == 1 else params)
@@ -207,10 +224,23 @@ def apply_change(
             "on_behalf_of": c.on_behalf_of,
             "at": now,
             "note": note,
+            "os_user": os_user,
+            "hash": digest,
         }
-        for c in changes
+        for c, digest in zip(changes, hashes, strict=True)
     ]
     conn.execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
+
+
+def not_before(changes: Sequence[Change], now: dt.datetime) -> None:
+    """Refuse to date a change before the task's last one: history only moves forward."""
+    for c in changes:
+        last = c.row.updated_at
+        if last is not None and last > now:
+            raise InputError(
+                f"task {c.row.id}: its last change is at {format_moment(last)}; a new one "
+                f"cannot be dated earlier ({format_moment(now)})"
+            )
 
 
 def _levels_of(levels: str) -> tuple[str, ...]:
@@ -430,6 +460,8 @@ _EVENT_COLUMNS = [
     "on_behalf_of",
     "at",
     "note",
+    "os_user",
+    "hash",
 ]
 
 
@@ -452,21 +484,39 @@ def _write(
     UPDATE and, if it no longer matches, is neither moved nor given an event. SQLite: the
     write transaction holds the database's only write lock (``BEGIN IMMEDIATE``), so the
     events INSERT … SELECT and the UPDATE with the same predicate see the same rows.
+    Each event's hash links it to the task's previous one (``chidao.audit``); a task whose
+    last change is later than ``now`` is left alone: history is never dated backwards.
     """
+    os_user = audit.os_account()
+    shared = audit.constants(trigger, actor, os_user, now, note)
+    behalf = tasks.c.unit_code if on_behalf else literal(None, String)
+    link = chained(
+        tasks.c.head,
+        tasks.c.id,
+        tasks.c.version + 1,
+        states[0],
+        states[1],
+        behalf,
+        shared,
+    )
+    pred = and_(pred, tasks.c.updated_at <= literal(now, type_=tasks.c.updated_at.type))
     changes = {
         "version": tasks.c.version + 1,
         "updated_at": literal(now, type_=tasks.c.updated_at.type),
+        "head": link,
         **values,
     }
     moves = states[0] is not states[1]
 
-    def constants(unit_code):
+    def constants(unit_code, digest):
         return [
             literal(trigger),
             literal(actor),
             unit_code if on_behalf else literal(None, String),
             literal(now, type_=events.c.at.type),
             literal(note),
+            literal(os_user),
+            digest,
         ]
 
     if conn.dialect.name == "postgresql":
@@ -479,18 +529,24 @@ def _write(
                 (tasks.c.prev_state if moves else tasks.c.state).label("from_state"),
                 tasks.c.state,
                 tasks.c.unit_code,
+                tasks.c.head,
             )
             .cte("moved")
         )
         source = select(
-            moved.c.id, moved.c.from_state, moved.c.state, *constants(moved.c.unit_code)
+            moved.c.id,
+            moved.c.from_state,
+            moved.c.state,
+            *constants(moved.c.unit_code, moved.c.head),
         )
         statement = insert(events).from_select(_EVENT_COLUMNS, source)
         return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
     conn.execute(
         insert(events).from_select(
             _EVENT_COLUMNS,
-            select(tasks.c.id, states[0], states[1], *constants(tasks.c.unit_code)).where(pred),
+            select(
+                tasks.c.id, states[0], states[1], *constants(tasks.c.unit_code, link)
+            ).where(pred),
         )
     )
     return conn.execute(update(tasks).where(pred).values(**changes)).rowcount
