@@ -24,8 +24,16 @@ SO_746 = EXAMPLES / "directives" / "so-746-2024.yaml"
 @pytest.fixture
 def chain(run):
     """The Sở issues 746; the Phòng issues seed 000 (the real dispatch text) in answer."""
-    assert run("org", "load", str(EXAMPLES / "org-so-dien-bien.yaml"), "--as", "gd-so-dien-bien").exit_code == 0
-    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code == 0
+    assert (
+        run(
+            "org", "load", str(EXAMPLES / "org-so-dien-bien.yaml"), "--as", "gd-so-dien-bien"
+        ).exit_code
+        == 0
+    )
+    assert (
+        run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code
+        == 0
+    )
     so = run(
         "directive",
         "issue",

@@ -19,7 +19,10 @@ CTXH = str(EXAMPLES / "directives" / "ctxh-2024.yaml")
 
 
 def _setup(run):
-    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code == 0
+    assert (
+        run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code
+        == 0
+    )
     result = run(
         "--now",
         "25/03/2024 08:00",
@@ -180,7 +183,16 @@ def test_workflow_validate_cli(run):
 def test_options_before_and_after_the_command(run, tmp_path):
     other = tmp_path / "other.db"
     assert (
-        run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien", "--db", str(other)).exit_code == 0
+        run(
+            "org",
+            "load",
+            str(EXAMPLES / "org-dien-bien.yaml"),
+            "--as",
+            "tp-dien-bien",
+            "--db",
+            str(other),
+        ).exit_code
+        == 0
     )
     assert run("--db", str(other), "org", "show", "--json").output.count("pgddt-dien-bien") == 1
     assert json.loads(run("org", "show", "--json").output) == []

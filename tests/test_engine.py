@@ -78,7 +78,12 @@ def test_explicit_units_and_unknown_ones(dien_bien):
     doc["units"] = ["mn-hoa-ban", "truong-ma"]
     with pytest.raises(NotFound, match="unknown unit 'truong-ma'"):
         engine.issue(
-            dien_bien, directive_from_mapping(doc, "y.yaml"), "bao-cao", ISSUED, "tung-nt", again=True
+            dien_bien,
+            directive_from_mapping(doc, "y.yaml"),
+            "bao-cao",
+            ISSUED,
+            "tung-nt",
+            again=True,
         )
 
 

@@ -52,8 +52,16 @@ def _states(store, directive_id):
 @pytest.fixture
 def reviewed_chain(run, store):
     """The Sở asks the Phòng (bao-cao-tong-hop); the Phòng asks its MN schools with review."""
-    assert run("org", "load", str(EXAMPLES / "org-so-dien-bien.yaml"), "--as", "gd-so-dien-bien").exit_code == 0
-    assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code == 0
+    assert (
+        run(
+            "org", "load", str(EXAMPLES / "org-so-dien-bien.yaml"), "--as", "gd-so-dien-bien"
+        ).exit_code
+        == 0
+    )
+    assert (
+        run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien").exit_code
+        == 0
+    )
     so = engine.issue(
         store,
         load_directive(EXAMPLES / "directives" / "so-746-2024.yaml"),

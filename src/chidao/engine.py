@@ -65,7 +65,8 @@ def import_units(
     path = Path(path)
     with store.write() as conn:
         office = choose_office(conn, office, "say whose units these are")
-        identity.require_office(tstore.actor_of(conn, actor), office, f"importing units of {office}")
+        who = tstore.actor_of(conn, actor)
+        identity.require_office(who, office, f"importing units of {office}")
         read, problems, ignored, present = units_import.read_units(path, office)
         existing = ostore.units_by_code(conn, [u.code for u in read if u.code])
         plan, conflicts = units_import.plan(read, existing, office, present)

@@ -30,14 +30,13 @@ class _Sha256(FunctionElement):
 
 @compiles(_Sha256, "postgresql")
 def _sha256_pg(element, compiler, **kw):
-    return "encode(sha256(convert_to(%s, 'UTF8')), 'hex')" % compiler.process(
-        element.clauses, **kw
-    )
+    inner = compiler.process(element.clauses, **kw)
+    return f"encode(sha256(convert_to({inner}, 'UTF8')), 'hex')"
 
 
 @compiles(_Sha256, "sqlite")
 def _sha256_sqlite(element, compiler, **kw):
-    return "chidao_sha256(%s)" % compiler.process(element.clauses, **kw)
+    return f"chidao_sha256({compiler.process(element.clauses, **kw)})"
 
 
 def sqlite_sha256(text: str | None) -> str | None:

@@ -544,9 +544,9 @@ def _write(
     conn.execute(
         insert(events).from_select(
             _EVENT_COLUMNS,
-            select(
-                tasks.c.id, states[0], states[1], *constants(tasks.c.unit_code, link)
-            ).where(pred),
+            select(tasks.c.id, states[0], states[1], *constants(tasks.c.unit_code, link)).where(
+                pred
+            ),
         )
     )
     return conn.execute(update(tasks).where(pred).values(**changes)).rowcount

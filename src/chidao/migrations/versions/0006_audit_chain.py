@@ -95,12 +95,16 @@ def _chain_history() -> None:
         hashes.append({"b_id": link.id, "b_hash": digest})
     _append_only(bind, False)
     bind.execute(
-        events.update().where(events.c.id == sa.bindparam("b_id")).values(hash=sa.bindparam("b_hash")),
+        events.update()
+        .where(events.c.id == sa.bindparam("b_id"))
+        .values(hash=sa.bindparam("b_hash")),
         hashes,
     )
     _append_only(bind, True)
     bind.execute(
-        tasks.update().where(tasks.c.id == sa.bindparam("b_id")).values(head=sa.bindparam("b_head")),
+        tasks.update()
+        .where(tasks.c.id == sa.bindparam("b_id"))
+        .values(head=sa.bindparam("b_head")),
         [{"b_id": task_id, "b_head": head} for task_id, head in heads.items()],
     )
 
