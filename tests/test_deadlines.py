@@ -352,7 +352,7 @@ def test_office_extends_tasks_and_a_whole_directive(dien_bien, issued, run):
         "--now",
         "03/04/2024 09:00",
     )
-    assert refused.exit_code == 1 and "only a person of pgddt-dien-bien" in refused.output
+    assert refused.exit_code == 1 and "is an action of the office pgddt-dien-bien" in refused.output
     past = run(
         "task",
         "extend",

@@ -78,6 +78,8 @@ def test_an_old_database_upgrades_and_keeps_its_numbers(name, revision, tmp_path
     assert status["current"] == HEAD and status["stamped"] and not status["needs_upgrade"]
     store = Store.open(str(path))
     assert _numbers(store)["events"] == before["events"]  # the history came along
+    verified = json.loads(run("audit", "verify", "--json").output)  # sealed at the upgrade
+    assert verified["intact"] and verified["events"] == before["events"]
     swept = json.loads(run("sweep", "--now", SWEPT, "--json").output)
     assert swept["overdue"] == 0  # the old sweep had already moved every late task
     board = json.loads(run("dashboard", "--now", SWEPT, "--json").output)
@@ -92,6 +94,7 @@ def test_an_old_database_upgrades_and_keeps_its_numbers(name, revision, tmp_path
     overdue = json.loads(run("task", "list", "--state", "overdue", "--json").output)[0]
     fired = run("task", "fire", "report", str(overdue["id"]), "--as", overdue["unit"])
     assert fired.exit_code == 0, fired.output
+    assert run("audit", "verify").output.startswith(f"intact: {before['events'] + 1} event(s)")
     assert run("db", "upgrade").output == f"{path}: already at schema {HEAD}\n"
 
 

@@ -244,7 +244,7 @@ def test_a_deadline_from_an_event_waits_until_the_office_records_it(dien_bien, r
     assert "99/PGDĐT-TH chờ sự kiện «kết thúc hội thi»" in console.export_text()
     with pytest.raises(NotFound, match="no deadline counted from event «khai mạc»"):
         occurrences.record(dien_bien, "99/PGDĐT-TH", "khai mạc", at(5, 4), "tung-nt", at(6, 4))
-    with pytest.raises(TransitionRefused, match="only a person of pgddt-dien-bien"):
+    with pytest.raises(TransitionRefused, match="is an action of the office pgddt-dien-bien"):
         occurrences.record(
             dien_bien, "99/PGDĐT-TH", "kết thúc hội thi", at(5, 4), "mn-hoa-ban", at(6, 4)
         )

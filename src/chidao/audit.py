@@ -148,7 +148,8 @@ def check_task(task_id: int, version: int, head: str, links: Iterable[Link]) -> 
 
 
 def head_of(heads: Iterable[tuple[int, str]]) -> str:
-    """One hash over every task's head, in task order: what an export is pinned to."""
+    """One hash over the heads of the tasks that have events, in task order: what
+    ``audit verify`` prints and an export is pinned to."""
     total = hashlib.sha256()
     for task_id, head in heads:
         total.update(f"{task_id}:{head}\n".encode())

@@ -78,3 +78,7 @@ class BadRows(InputError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(problems[0])
         self.problems = problems
+
+
+class ChainBroken(ChidaoError):
+    """The audit chain does not hold: an event was changed, removed or inserted."""

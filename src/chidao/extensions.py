@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pendulum
 
-from chidao import engine
+from chidao import engine, identity
 from chidao.clock import aware
 from chidao.deadlines import Schedule
 from chidao.errors import InputError, NotFound, TransitionRefused
@@ -37,21 +37,6 @@ def _new_due(
     return to
 
 
-def _office_actor(who: tstore.Actor, office: str, what: str) -> None:
-    if who.office != office:
-        raise TransitionRefused(
-            f"{what}: only a person of {office} may extend or decide on extensions; "
-            f"{who.name} is "
-            + (
-                f"of {who.office}"
-                if who.office
-                else f"unit {who.unit}"
-                if who.unit
-                else "not in any org file"
-            )
-        )
-
-
 def extend_tasks(
     store: Store,
     task_ids: Sequence[int],
@@ -76,7 +61,7 @@ def _extend_rows(store, conn, rows, who: tstore.Actor, to, now, note) -> int:
     directive: its template, date and calendar decide the new schedule."""
     groups: dict[tuple[int, str, int], list[tstore.TaskRow]] = {}
     for row in rows:
-        _office_actor(who, row.office_code, f"task {row.id}")
+        identity.require_office(who, row.office_code, f"task {row.id}: extending its due")
         groups.setdefault((row.template_id, row.office_code, row.directive_id), []).append(row)
     changed = 0
     for (template_id, office, directive_id), group in groups.items():
@@ -157,7 +142,11 @@ def extend_directive(
         directive_id = dstore.resolve_directive(conn, ref)
         directive = dstore.get_directive(conn, directive_id)
         label = dstore.directive_label(directive["code"], directive_id)
-        _office_actor(tstore.actor_of(conn, actor), directive["office_code"], f"directive {label}")
+        identity.require_office(
+            tstore.actor_of(conn, actor),
+            directive["office_code"],
+            f"directive {label}: extending its due",
+        )
         wf = engine.workflow_of(store, conn, directive["template_id"])
         due = _new_due(to, now, directive["date"], f"directive {label}")
         schedule = Schedule.of(
@@ -233,7 +222,7 @@ def decide_extension(
     with store.write() as conn:
         rows, who = tstore.load_for_fire(conn, [task_id], actor)
         row = rows[0]
-        _office_actor(who, row.office_code, f"task {task_id}")
+        identity.require_office(who, row.office_code, f"task {task_id}: deciding on its extension")
         request = tstore.pending_request(conn, task_id)
         if request is None:
             raise NotFound(f"task {task_id} has no extension request waiting")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pendulum
 
-from chidao import engine
+from chidao import engine, identity
 from chidao.clock import aware, format_moment
 from chidao.deadlines import Relative, Schedule, deadline_of
-from chidao.errors import InputError, NotFound, TransitionRefused
+from chidao.errors import InputError, NotFound
 from chidao.store import Store
 from chidao.store import directives as dstore
 from chidao.store import tasks as tstore
@@ -53,11 +53,11 @@ def record(
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
         label = dstore.directive_label(row["code"], directive_id)
-        who = tstore.actor_of(conn, actor)
-        if who.office != row["office_code"]:
-            raise TransitionRefused(
-                f"directive {label}: only a person of {row['office_code']} may record its events"
-            )
+        identity.require_office(
+            tstore.actor_of(conn, actor),
+            row["office_code"],
+            f"directive {label}: recording its events",
+        )
         waiting = _waiting_deliverables(conn, directive_id)
         chosen = [(d, kind) for d, kind in waiting if name_key(kind.event) == name_key(name)]
         if not chosen:

@@ -131,6 +131,8 @@ def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Templa
     for row in rows:
         template = templates[row["template_id"]]
         states = ", ".join(f"{template.label(s)} {n}" for s, n in sorted(row["states"].items()))
+        if row.get("withdrawn_at"):
+            states = f"Đã thu hồi {format_date(row['withdrawn_at'])} ({states})"
         table.add_row(
             str(row["id"]),
             row["code"] or "(chưa số)",

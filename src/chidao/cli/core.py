@@ -289,6 +289,25 @@ def directive_list(as_json: bool) -> None:
     console().print(views.directives_table(rows, templates))
 
 
+@command(directive_group, "withdraw")
+@click.argument("ref", metavar="CODE|ID")
+@click.option("--note", default="", help="Why (kept with each task's event).")
+def directive_withdraw(ref: str, note: str) -> None:
+    """Withdraw a directive (thu hồi, office only): each of its tasks gets a "withdraw" event,
+    its open escalations close, and the sweep and the dashboard pass it by from then on.
+
+    Example:
+
+        chidao directive withdraw 12/PGDĐT --note "Thay bằng CV 15/PGDĐT" --as tung-nt
+    """
+    from chidao import withdrawal
+
+    settings = run_settings()
+    store = settings.store()
+    done = withdrawal.withdraw(store, ref, settings.who(), settings.write_moment(store), note)
+    click.echo(f"{done.label}: withdrawn; {done.tasks} task(s) are no longer tracked")
+
+
 @command(directive_group, "show")
 @click.argument("ref", metavar="CODE|ID")
 @json_option

@@ -66,10 +66,17 @@ def db_status(as_json: bool) -> None:
     store = Store.open(url, create=False, require_head=False)
     status = store.status()
     if as_json:
-        emit_json({"database": store.label, **status.as_dict()})
+        emit_json(
+            {
+                "database": store.label,
+                "mode": "simulation" if store.simulation else "live",
+                **status.as_dict(),
+            }
+        )
         return
     made = "" if status.stamped else " (made before migrations)"
     click.echo(f"database: {store.label}")
+    click.echo(f"mode:     {'simulation (writes take --now)' if store.simulation else 'live'}")
     click.echo(f"schema:   {status.current}{made}")
     click.echo(f"this chidao: {status.head}")
     if status.newer:
@@ -78,6 +85,45 @@ def db_status(as_json: bool) -> None:
         click.echo("upgrade needed: run 'chidao db upgrade'")
     else:
         click.echo("up to date")
+
+
+@command(db_group, "init")
+@click.option(
+    "--simulation",
+    is_flag=True,
+    help="A simulation (training, trials): writes take --now. Recorded for good.",
+)
+@owner_option
+def db_init(simulation: bool, owner_db: str | None) -> None:
+    """Create a new, empty chidao database: live (writes take the clock) or a simulation.
+
+    A database made on first use is live unless CHIDAO_SIMULATION=1 is set.
+
+    Example:
+
+        chidao db init --simulation --db tap-huan.db
+    """
+    from chidao.store import Store
+
+    settings = run_settings()
+    url = (
+        owner_db
+        or os.environ.get("CHIDAO_DB_OWNER")
+        or settings.db
+        or os.environ.get("CHIDAO_DB")
+        or DEFAULT_URL
+    )
+    if not Store.missing_file(url):
+        try:
+            existing = Store.open(url, create=False, require_head=False)
+        except DatabaseError as exc:
+            if not exc.message.endswith("holds no chidao data yet"):
+                raise
+        else:
+            mode = "simulation" if existing.simulation else "live"
+            raise DatabaseError(f"{existing.label} is already a chidao database ({mode})")
+    store = Store.open(url, simulation=simulation)
+    click.echo(f"{store.label}: new {'simulation' if store.simulation else 'live'} database")
 
 
 @command(db_group, "upgrade")

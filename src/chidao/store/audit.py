@@ -132,8 +132,8 @@ def export_rows(conn: Connection) -> Iterator[dict[str, Any]]:
 
 
 def heads(conn: Connection) -> str:
-    """The hash over every task's head (``chidao.audit.head_of``)."""
-    return head_of((task_id, head) for task_id, _version, head in _tasks(conn))
+    """The hash over the head of every task that has events (``chidao.audit.head_of``)."""
+    return head_of((task_id, head) for task_id, _version, head in _tasks(conn) if head)
 
 
 def hashes_of(conn: Connection, ids: list[int]) -> dict[int, str | None]:
@@ -141,5 +141,6 @@ def hashes_of(conn: Connection, ids: list[int]) -> dict[int, str | None]:
     found: dict[int, str | None] = {}
     for start in range(0, len(ids), 5_000):
         chunk = ids[start : start + 5_000]
-        found.update(conn.execute(select(events.c.id, events.c.hash).where(events.c.id.in_(chunk))))
+        rows = conn.execute(select(events.c.id, events.c.hash).where(events.c.id.in_(chunk)))
+        found.update({event_id: digest for event_id, digest in rows})
     return found

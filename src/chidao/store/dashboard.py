@@ -35,7 +35,11 @@ def scope(
     A person's desk: the tasks of their office's directives at the levels they follow (all
     levels for a lead), plus any task whose open escalation has reached them.
     """
-    clauses = []
+    clauses = [
+        tasks.c.directive_id.not_in(
+            select(directives.c.id).where(directives.c.withdrawn_at.is_not(None))
+        )
+    ]
     if directive_id is not None:
         clauses.append(tasks.c.directive_id == directive_id)
     if level:
@@ -215,7 +219,7 @@ def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
         )
         .join(directives, directives.c.id == tasks.c.directive_id)
         .join(deliverables, deliverables.c.id == tasks.c.deliverable_id)
-        .where(tasks.c.unit_code == unit)
+        .where(tasks.c.unit_code == unit, directives.c.withdrawn_at.is_(None))
         .order_by(tasks.c.due_at, tasks.c.id)
     ).mappings()
     return [dict(r) for r in rows]

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select
+from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chidao.errors import DuplicateDirective, NotFound
@@ -281,6 +281,14 @@ def get_directive(conn: Connection, directive_id: int) -> dict[str, Any]:
     return dict(row)
 
 
+def mark_withdrawn(conn: Connection, directive_id: int, actor: str, now) -> None:
+    conn.execute(
+        update(directives)
+        .where(directives.c.id == directive_id)
+        .values(withdrawn_at=literal(now, type_=directives.c.withdrawn_at.type), withdrawn_by=actor)
+    )
+
+
 def directive_label(code: str | None, directive_id: int) -> str:
     """How listings name a directive: its code, or "#id" while it has no number."""
     return code or f"#{directive_id}"
@@ -301,6 +309,7 @@ def directive_summaries(conn: Connection) -> list[dict[str, Any]]:
             directives.c.office_code,
             directives.c.date,
             directives.c.template_id,
+            directives.c.withdrawn_at,
             counts.c.state,
             counts.c.n,
         )
@@ -318,6 +327,7 @@ def directive_summaries(conn: Connection) -> list[dict[str, Any]]:
                 "office": row["office_code"],
                 "date": row["date"],
                 "template_id": row["template_id"],
+                "withdrawn_at": row["withdrawn_at"],
                 "states": {},
             },
         )

@@ -139,10 +139,13 @@ def candidates(
 ) -> list[int]:
     """Ids of the tasks of this template and office that the sweep has work for today
     (turning overdue, or reaching a rung), read through the state indexes, in id order: the
-    sweep cuts them into short write transactions."""
+    sweep cuts them into short write transactions. A task changed after ``now`` is not
+    among them: nothing is recorded of it dated before its last change."""
     mine = tasks.c.directive_id.in_(
         select(directives.c.id).where(
-            directives.c.template_id == template_id, directives.c.office_code == office
+            directives.c.template_id == template_id,
+            directives.c.office_code == office,
+            directives.c.withdrawn_at.is_(None),
         )
     )
     at = literal(now, type_=tasks.c.late_at.type)
@@ -151,6 +154,7 @@ def candidates(
         selects.append(
             select(tasks.c.id).where(
                 mine,
+                tasks.c.updated_at <= at,
                 tasks.c.state.in_(list(overdue_from)),
                 tasks.c.late_at.is_not(None),
                 tasks.c.late_at < at,
@@ -161,6 +165,7 @@ def candidates(
         selects.append(
             select(tasks.c.id).where(
                 mine,
+                tasks.c.updated_at <= at,
                 tasks.c.state.in_(sorted(states)),
                 tasks.c.rung < plan.number,
                 *_reached(plan, now),
@@ -445,7 +450,7 @@ def recurring_deliverables(conn: Connection) -> list[dict[str, Any]]:
             period(func.max).label("last"),
         )
         .join(directives, directives.c.id == deliverables.c.directive_id)
-        .where(deliverables.c.until.is_not(None))
+        .where(deliverables.c.until.is_not(None), directives.c.withdrawn_at.is_(None))
     ).mappings()
     return [dict(r) for r in rows if r["recurring"] and r["first"]]
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 
 from chidao import audit
 from chidao.clock import format_moment
-from chidao.errors import ConcurrentChange, InputError, NotFound
+from chidao.errors import ConcurrentChange, InputError, NotFound, TransitionRefused
 from chidao.model import Actor, Event, TaskView
 from chidao.store.audit import chained
 from chidao.store.directives import directive_label
@@ -63,6 +63,7 @@ class TaskRow:
     prev_state: str | None = None
     head: str = ""  # the hash of its last event (audit chain)
     updated_at: dt.datetime | None = None  # its last change: no later one may be dated before
+    withdrawn_at: dt.datetime | None = None  # its directive was withdrawn (thu hồi) then
 
 
 # Built once: the hot path of every transition is this SELECT, one UPDATE, one INSERT.
@@ -83,6 +84,7 @@ _LOAD_COLUMNS = select(
     tasks.c.prev_state,
     tasks.c.head,
     tasks.c.updated_at,
+    directives.c.withdrawn_at,
     select(people.c.office_code)
     .where(people.c.id == bindparam("actor"))
     .scalar_subquery()
@@ -110,12 +112,18 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
     )
     for statement, params in batches:
         for r in conn.execute(statement, params):
-            rows.append(TaskRow(*r[:16]))
+            rows.append(TaskRow(*r[:17]))
             who = Actor(actor, r.actor_office, r.actor_unit)
     found = {r.id for r in rows}
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"task {missing[0]} does not exist")
+    gone = next((r for r in rows if r.withdrawn_at is not None), None)
+    if gone is not None:
+        raise TransitionRefused(
+            f"task {gone.id}: its directive was withdrawn (thu hồi) on "
+            f"{format_moment(gone.withdrawn_at)}; it is no longer tracked"
+        )
     order = {task_id: n for n, task_id in enumerate(ids)}
     return sorted(rows, key=lambda r: order[r.id]), who
 
@@ -360,6 +368,7 @@ def templates_in_use(conn: Connection) -> list[tuple[int, str]]:
     """Every (template, issuing office) pair that has directives."""
     rows = conn.execute(
         select(directives.c.template_id, directives.c.office_code)
+        .where(directives.c.withdrawn_at.is_(None))
         .distinct()
         .order_by(directives.c.template_id, directives.c.office_code)
     )
@@ -580,6 +589,10 @@ def with_ids(ids: Sequence[int]):
     return tasks.c.id.in_(list(ids))
 
 
+def of_directive(directive_id: int):
+    return tasks.c.directive_id == directive_id
+
+
 def open_of_directive(directive_id: int, closed: set[str]):
     """The tasks of a directive that are not reported or finished."""
     return and_(tasks.c.directive_id == directive_id, tasks.c.state.not_in(sorted(closed)))
@@ -647,7 +660,9 @@ def late_in(ids: tuple[int, int], template_id: int, office: str, now: dt.datetim
         tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
         tasks.c.directive_id.in_(
             select(directives.c.id).where(
-                directives.c.template_id == template_id, directives.c.office_code == office
+                directives.c.template_id == template_id,
+                directives.c.office_code == office,
+                directives.c.withdrawn_at.is_(None),
             )
         ),
     )
