@@ -4,7 +4,7 @@
 commands on it when imported.
 """
 
-from chidao.cli import core, db, deadlines, screens  # noqa: F401 (they register the commands)
+from chidao.cli import core, db, deadlines, identity, screens  # noqa: F401 (they register the commands)
 from chidao.cli.base import cli
 
 __all__ = ["cli"]

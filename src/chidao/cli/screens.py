@@ -117,7 +117,8 @@ def dashboard_command(
 ) -> None:
     """Where every open directive stands: progress, who is late, whose desk it has reached.
 
-    Runs the sweep first (unless --no-sweep), so what it shows is true as of --now.
+    Runs the sweep first (unless --no-sweep, or connected as a PostgreSQL person or unit
+    login: the app role sweeps), so what it shows is true as of --now.
 
     Example:
 
@@ -145,9 +146,11 @@ def dashboard_command(
         soon_days=soon,
     )
 
+    sweep = not no_sweep and sweeper.may_sweep(store)  # a login leaves it to the app role
+
     def screen():
         now = settings.moment()
-        if not no_sweep:
+        if sweep:
             sweeper.sweep(store, now)
         if unit:
             data = dashboard.build_unit(store, unit, now)
