@@ -10,6 +10,7 @@ resolves ``--as`` there, and ``user add`` says so in one line.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 from pathlib import Path
 
@@ -157,10 +158,12 @@ def test_user_add_makes_a_login_named_after_the_person_or_unit(server):
     added = server.run("user", "add", "lead-a", "--password-file", str(server.password_file))
     server.logins.append("lead-a")
     assert added.exit_code == 0, added.output
+    owner = Store.open(server.url(OWNER))
     assert added.output == (
-        f"lead-a (person) may now connect to {Store.open(server.url(OWNER)).label}: a new "
-        "login; it sees its office's directives and tasks\n"
+        f"lead-a (person) may now connect to {owner.label}: a new login; it sees its office's "
+        "directives and tasks\n"
     )
+    owner.close()
     server.logins.append("mn-a1")
     prompted = server.run("user", "add", "mn-a1", input=f"{PASSWORD}\n{PASSWORD}\n")
     assert prompted.exit_code == 0, prompted.output
@@ -215,7 +218,7 @@ def test_user_add_refuses_what_cannot_be_a_login(server, tmp_path):
     )
 
 
-def test_whoami_names_the_login_and_a_login_acts_only_as_itself(server):
+def test_whoami_names_the_login_and_a_login_acts_only_as_itself(server, monkeypatch):
     server.add("lead-a", "mn-a1")
     shown = server.run("whoami", role="lead-a")
     assert shown.exit_code == 0, shown.output
@@ -239,6 +242,12 @@ def test_whoami_names_the_login_and_a_login_acts_only_as_itself(server):
             "Error: --as cv-a: this connection is the PostgreSQL login lead-a, which acts only "
             "as itself\n",
         )
+    monkeypatch.setenv("CHIDAO_USER", "cv-a")
+    assert server.run("task", "fire", "start", "1", role="lead-a").output == (
+        "Error: CHIDAO_USER=cv-a: this connection is the PostgreSQL login lead-a, which acts "
+        "only as itself\n"
+    )
+    monkeypatch.delenv("CHIDAO_USER")
     app = server.run("whoami", "--as", "cv-a")  # the app role is nobody: --as names the actor
     assert app.output.splitlines()[0] == (
         "Cù Thị Ánh (cv-a), Chuyên viên, Phòng Giáo dục và Đào tạo A (pgd-a)"
@@ -268,8 +277,6 @@ def test_sqlite_has_no_logins(tmp_path, monkeypatch):
         "Nguyễn Thanh Tùng (tung-nt), Phó trưởng phòng, Phòng Giáo dục và Đào tạo huyện Điện Biên "
         "(pgddt-dien-bien)"
     )
-    import getpass
-
     assert second == (
         f"named by --as or CHIDAO_USER on {tmp_path / 'chidao.db'} (SQLite has no logins), by OS "
         f"account {getpass.getuser()}"
@@ -445,6 +452,14 @@ def test_raw_sql_by_a_login_gets_no_further(server):
             _refused(conn, event, (task, actor), match="row-level security policy")
         with conn.transaction(force_rollback=True):
             conn.execute(event, (own, "mn-a1"))  # its own event on its own task
+        ask = (
+            "INSERT INTO extension_requests (task_id, requested_to, requested_by, requested_at, "
+            "note, status, decision_note) VALUES (%s, now(), 'mn-a1', now(), '', %s, '')"
+        )
+        _refused(conn, ask, (own, "granted"), match="row-level security policy")
+        _refused(conn, ask, (other, "pending"), match="row-level security policy")
+        with conn.transaction(force_rollback=True):
+            conn.execute(ask, (own, "pending"))
         for statement in (
             "DELETE FROM tasks",
             "UPDATE events SET note = ''",

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from chidao.errors import DatabaseError, InputError, NotFound
-from chidao.store import roles, schema
+from chidao.store import policies, roles, schema
 from chidao.store.database import Store, dialect_insert
 from chidao.store.migrate import alembic_version
 
@@ -251,6 +251,8 @@ def _grant(conn: Connection, role: str, kind: str) -> None:
                 ).scalar()
                 if sequence:
                     conn.exec_driver_sql(f"GRANT USAGE ON SEQUENCE {sequence} TO {who}")
+    for function in policies.OWNER_VIEWS:
+        conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {function} TO {who}")
     may_grant = conn.exec_driver_sql(
         "SELECT has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION')"
     ).scalar()

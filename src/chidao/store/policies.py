@@ -47,6 +47,9 @@ PROTECTED = (
     "occurrences",
 )
 APP_POLICY = "chidao_app"
+# the SECURITY DEFINER functions: they list any office's directive ids, so only logins may
+# call them (the policies run them as the login)
+OWNER_VIEWS = ("chidao_office_directives(text)", "chidao_followed_directives(text)")
 
 _UNIT = "(SELECT chidao_login_unit())"
 _OFFICE = "(SELECT chidao_login_office())"
@@ -74,7 +77,13 @@ POLICIES: tuple[tuple[str, str, str, str | None, str | None], ...] = (
         f"OR id IN (SELECT directive_id FROM tasks WHERE {_OWN_TASK})",
         None,
     ),
-    ("directives", "login_issue", "INSERT", None, f"office_code = {_OFFICE}"),
+    (
+        "directives",
+        "login_issue",
+        "INSERT",
+        None,
+        f"office_code = {_OFFICE} AND issued_by = {_ME}",
+    ),
     ("deliverables", "login_read", "SELECT", "directive_id IN (SELECT id FROM directives)", None),
     ("deliverables", "login_issue", "INSERT", None, f"directive_id IN {_OFFICE_DIRECTIVES}"),
     ("events", "login_read", "SELECT", f"task_id IN {_VISIBLE_TASKS}", None),
@@ -99,7 +108,8 @@ POLICIES: tuple[tuple[str, str, str, str | None, str | None], ...] = (
         "login_ask",
         "INSERT",
         None,
-        f"requested_by = {_ME} AND task_id IN (SELECT id FROM tasks WHERE {_OWN_TASK})",
+        f"requested_by = {_ME} AND status = 'pending' AND decided_by IS NULL "
+        f"AND task_id IN (SELECT id FROM tasks WHERE {_OWN_TASK})",
     ),
     (
         "extension_requests",
@@ -159,6 +169,8 @@ def install(conn: Connection, app_roles: Sequence[str] = ()) -> None:
     schema = _quote(conn, str(conn.exec_driver_sql("SELECT current_schema()").scalar()))
     for statement in _functions(f"pg_catalog, {schema}, pg_temp"):
         conn.exec_driver_sql(statement)
+    for function in OWNER_VIEWS:  # logins only (store.identity grants them)
+        conn.exec_driver_sql(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
     for table in PROTECTED:
         conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {APP_POLICY} ON {table}")
