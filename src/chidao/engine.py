@@ -34,6 +34,7 @@ from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import directives as dstore
 from chidao.store import escalations as estore
+from chidao.store import identity as logins
 from chidao.store import org as ostore
 from chidao.store import tasks as tstore
 from chidao.workflow import Template, Workflow, load_template
@@ -492,10 +493,28 @@ def _children_reported(
 ) -> None:
     """When every task answering an upstream task is reported, do what its template says
     (``on_children_reported``): nothing, or fire the system transition to the named state,
-    through the same machine and role check as any other move."""
+    through the same machine and role check as any other move.
+
+    A PostgreSQL person or unit login sees only its own rows and may not write the
+    system's events, so its reports leave the roll-up to the next sweep (``roll_up``)."""
     parents = cstore.parents_of(conn, changed)
-    if not parents:
-        return
+    if parents and logins.login_actor(conn) is None:
+        roll_up(store, conn, parents, calendars, now)
+
+
+def roll_up(
+    store: Store,
+    conn,
+    parents: Sequence[int] | None,
+    calendars: OfficeCalendars,
+    now: pendulum.DateTime,
+) -> None:
+    """Move the upstream tasks in ``parents`` whose answering tasks are all reported, as
+    their template's ``on_children_reported`` says. ``None`` (the sweep): those a report
+    made through a login left behind; one moved since the last report (by the roll-up or
+    by a person) is left alone, so running it again changes nothing."""
+    if parents is None:
+        parents = cstore.parents_behind(conn)
     counts = cstore.children_counts(conn, parents, dstore.reported_rule(conn))
     done = [p for p, (total, reported) in counts.items() if total == reported]
     if not done:

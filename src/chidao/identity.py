@@ -36,16 +36,16 @@ def check_org_load(who: Actor, org: Org, known: dict[str, str | None], path: str
     """May ``who`` load ``org``? ``known`` maps the offices already loaded to their parents.
 
     An office already loaded is changed by its own people or its parent office's. The first
-    load of an office is made by a person the file itself lists, or by a person of its
-    parent office already loaded: an org file cannot be loaded in someone else's name.
+    load of an office is made by a person the file itself lists (a province's file may set
+    up several offices at once), or by a person of its parent office already loaded.
     """
-    listed = {p.id: p.office for p in org.people}
+    listed = {p.id for p in org.people}
     for office in org.offices:
         parent = known.get(office.code, office.parent_office)
         allowed = {office.code} | ({parent} if parent else set())
         if who.office in allowed:
             continue
-        if office.code not in known and listed.get(who.name) in allowed:
+        if office.code not in known and who.name in listed:
             continue
         raise TransitionRefused(
             f"{path}: loading the org of {office.code} is an action of "

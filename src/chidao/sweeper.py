@@ -18,11 +18,11 @@ import pendulum
 from chidao import engine, notify
 from chidao.calendar import Duration
 from chidao.deadlines import Schedule, period_key, periods_due
-from chidao.errors import NotFound
+from chidao.errors import NotFound, TransitionRefused
 from chidao.escalation import RungPlan, plan_rungs
 from chidao.ladder import Resolver
 from chidao.model import LEVELS
-from chidao.store import Store
+from chidao.store import Store, identity
 from chidao.store import directives as dstore
 from chidao.store import escalations as estore
 from chidao.store import org as ostore
@@ -77,12 +77,20 @@ def sweep(
     last, queue one notification per directive, rung and person reached. Every move is the
     template's own transition (``Workflow.moves``), set-based; running it again at the
     same ``now`` (or from a second process) creates nothing twice, so a sweep cut short is
-    finished by the next one.
+    finished by the next one. It also makes the roll-ups that reports made by PostgreSQL
+    person or unit logins left to it (``engine.roll_up``); it refuses to run as one of them.
     """
     result = Swept()
     with store.write() as conn:
+        login = identity.login_actor(conn)
+        if login:
+            raise TransitionRefused(
+                f"the sweep is the system's work and sees every office: run it as the app role, "
+                f"not as the login {login}"
+            )
         calendars = engine.OfficeCalendars(conn)
         result.generated = _generate_periods(store, conn, now, ahead, calendars)
+        engine.roll_up(store, conn, None, calendars, now)
     with store.read() as conn:
         work = _plan_work(store, conn, now, engine.OfficeCalendars(conn))
     for item in work:
@@ -93,6 +101,12 @@ def sweep(
     with store.write() as conn:
         result.notifications = _queue_notifications(conn, now)
     return result
+
+
+def may_sweep(store: Store) -> bool:
+    """False for a PostgreSQL person or unit login, which the sweep refuses."""
+    with store.read() as conn:
+        return identity.login_actor(conn) is None
 
 
 def _plan_work(store: Store, conn, now, calendars: engine.OfficeCalendars) -> list[_Work]:

@@ -4,7 +4,14 @@
 commands on it when imported.
 """
 
-from chidao.cli import audit, core, db, deadlines, screens  # noqa: F401 (they register the commands)
+from chidao.cli import (  # noqa: F401 (they register the commands)
+    audit,
+    core,
+    db,
+    deadlines,
+    identity,
+    screens,
+)
 from chidao.cli.base import cli
 
 __all__ = ["cli"]

@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,16 @@ class Settings:
         return clock.aware(server) if server is not None else clock.now()
 
     def who(self, default: str | None = None) -> str:
-        actor = self.actor or os.environ.get("CHIDAO_USER") or default
+        claimed = self.actor or os.environ.get("CHIDAO_USER")
+        if self.login:  # PostgreSQL: the server's current_user is the actor, not a flag
+            if claimed and claimed != self.login:
+                named = f"--as {claimed}" if self.actor else f"CHIDAO_USER={claimed}"
+                raise InputError(
+                    f"{named}: this connection is the PostgreSQL login {self.login}, "
+                    "which acts only as itself"
+                )
+            return self.login
+        actor = claimed or default
         if actor == "system":
             raise InputError(
                 "--as system: 'system' is the sweep's own name and cannot act from the command "
@@ -74,6 +84,21 @@ class Settings:
                 "who is acting? give --as ID (a person id or unit code) or CHIDAO_USER"
             )
         return actor
+
+    @cached_property
+    def login(self) -> str | None:
+        """The person or unit whose PostgreSQL login --db connects as, else None (SQLite,
+        and roles that are not a login: the owner, the app role)."""
+        url = self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+        if not url.startswith("postgres"):
+            return None
+        from chidao.store import identity
+
+        store = self.store()
+        try:
+            return identity.login_of(store)
+        finally:
+            store.close()
 
 
 def run_settings() -> Settings:

@@ -34,7 +34,7 @@ def owner_option(func):
     )(func)
 
 
-def _owner_store(owner_db: str | None) -> Store:
+def owner_store(owner_db: str | None) -> Store:
     from chidao.store import Store
 
     settings = run_settings()
@@ -136,7 +136,7 @@ def db_upgrade(owner_db: str | None) -> None:
 
         CHIDAO_DB_OWNER=postgresql+psycopg://chidao_owner@db.local/chidao chidao db upgrade
     """
-    store = _owner_store(owner_db)
+    store = owner_store(owner_db)
     before, after = store.upgrade()
     if before.current == after.current:
         click.echo(f"{store.label}: already at schema {after.current}")
@@ -155,6 +155,6 @@ def db_grant(role: str, owner_db: str | None) -> None:
 
         chidao db grant chidao_app --owner-db postgresql+psycopg://chidao_owner@db.local/chidao
     """
-    store = _owner_store(owner_db)
+    store = owner_store(owner_db)
     store.grant(role)
     click.echo(f"{role} may now use {store.label} (events: read and append only)")

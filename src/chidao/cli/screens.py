@@ -123,7 +123,8 @@ def dashboard_command(
     """Where every open directive stands: progress, who is late, whose desk it has reached.
 
     Looking changes nothing: it shows what the last sweep recorded (a task past its due is
-    still counted late). With --sweep it sweeps first, as `chidao sweep` would.
+    still counted late). With --sweep it sweeps first, as `chidao sweep` would (not as a
+    PostgreSQL person or unit login: the app role sweeps).
 
     Example:
 

@@ -12,9 +12,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import Connection, case, func, literal, or_, select
 
-from chidao.store.schema import deliverables, directives, tasks, units
+from chidao.store.schema import deliverables, directives, events, tasks, units
 
 
 def code_key(code: str) -> str:
@@ -97,6 +97,34 @@ def parents_of(conn: Connection, task_ids: Sequence[int]) -> list[int]:
             )
         )
     return sorted(found)
+
+
+def parents_behind(conn: Connection) -> list[int]:
+    """Upstream tasks with an answering task reported after the upstream task's own last
+    event: the roll-ups a report could not make (the sweep's to check). A roll-up made with
+    the last report is an event at that very moment, so it is not behind."""
+    child = tasks.alias("child")
+    latest = (
+        select(
+            directives.c.parent_task_id.label("parent"),
+            func.max(child.c.reported_at).label("reported"),
+        )
+        .join(child, child.c.directive_id == directives.c.id)
+        .where(directives.c.parent_task_id.is_not(None))
+        .group_by(directives.c.parent_task_id)
+        .subquery()
+    )
+    last_event = (
+        select(func.max(events.c.at)).where(events.c.task_id == latest.c.parent).scalar_subquery()
+    )
+    return sorted(
+        conn.scalars(
+            select(latest.c.parent).where(
+                latest.c.reported.is_not(None),
+                or_(last_event.is_(None), latest.c.reported > last_event),
+            )
+        )
+    )
 
 
 ReportedRule = Callable[[int, str], bool]  # (template id, state) → counts as reported

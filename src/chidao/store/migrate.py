@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 
-from chidao.store import schema
+from chidao.store import policies, schema
 
 VERSIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 LOCK_KEY = 0x43484944414F  # "CHIDAO": the PostgreSQL advisory lock of creation and upgrade
@@ -121,8 +121,10 @@ def mode_of(conn: Connection, names: set[str]) -> str | None:
 
 
 def create(conn: Connection, simulation: bool = False) -> None:
-    """Make the current schema (``schema.py``) on an empty database, stamped at the head."""
+    """Make the current schema (``schema.py``) on an empty database, stamped at the head,
+    with the row-level security that the revisions give an upgraded one (PostgreSQL)."""
     schema.metadata.create_all(conn)
+    policies.install(conn)
     alembic_version.create(conn)
     conn.execute(alembic_version.insert().values(version_num=head()))
     conn.execute(

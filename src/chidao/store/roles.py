@@ -4,7 +4,10 @@ The owner role creates and upgrades the tables, so it owns them; the app role is
 just what the commands need. On ``events`` that is SELECT and INSERT only: without
 UPDATE, DELETE or TRUNCATE, and not owning the table (so it cannot ALTER it or disable its
 trigger), chidao's own connection cannot rewrite the history. The roles granted are
-remembered in ``chidao_meta`` so that ``chidao db upgrade`` grants new tables to them too.
+remembered in ``chidao_meta`` so that ``chidao db upgrade`` grants new tables to them too,
+and named in the ``chidao_app`` row-level security policy of every protected table, which
+lets them reach every row (``store.policies``); ``logins`` is theirs to read only, as the
+owner alone decides who is a person or unit login (``store.identity``).
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from chidao.errors import DatabaseError, InputError
-from chidao.store import schema
+from chidao.store import policies, schema
 from chidao.store.migrate import alembic_version
 
 APPEND_ONLY = {schema.events.name}
-READ_ONLY = {schema.meta.name, alembic_version.name}
+READ_ONLY = {schema.meta.name, alembic_version.name, schema.logins.name}
 DELETES = {schema.unit_levels.name}  # a unit's levels are replaced when the org is reloaded
 _KEY = "app_role:"
 
@@ -35,6 +38,11 @@ def grant(conn: Connection, role: str) -> None:
     exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).first()
     if not exists:
         raise InputError(f"role {role!r} does not exist on this server (CREATE ROLE it first)")
+    login = conn.execute(select(schema.logins.c.kind).where(schema.logins.c.role == role)).scalar()
+    if login:
+        raise InputError(
+            f"{role} is a {login} login (chidao user add): the app role must be a role of its own"
+        )
     conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {_schema(conn)} TO {who}")
     for name in [*schema.metadata.tables, alembic_version.name]:
         table = conn.dialect.identifier_preparer.quote_identifier(name)
@@ -51,6 +59,7 @@ def grant(conn: Connection, role: str) -> None:
     known = conn.execute(select(schema.meta.c.key).where(schema.meta.c.key == key)).first()
     if not known:
         conn.execute(schema.meta.insert().values(key=key, value="app"))
+    policies.allow_app(conn, granted(conn))
 
 
 def granted(conn: Connection) -> list[str]:

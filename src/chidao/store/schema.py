@@ -332,6 +332,17 @@ occurrences = Table(
     UniqueConstraint("directive_id", "name_key", name="uq_occurrence"),
 )
 
+# PostgreSQL logins made by ``chidao user add``: each role is named after the person id or
+# unit code it acts as (``kind``: person or unit). Row-level security reads it to know whose
+# tasks and directives a connection may see (``store/policies.py``); empty on SQLite.
+logins = Table(
+    "logins",
+    metadata,
+    Column("role", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("created_at", AwareDateTime, nullable=False),
+)
+
 # Events are history: refuse UPDATE and DELETE in the database itself.
 for _verb in ("UPDATE", "DELETE"):
     event.listen(
