@@ -144,7 +144,8 @@ def _generate_periods(store: Store, conn, now, ahead, calendars: engine.OfficeCa
         every, day = row["recurring"]["every"], row["recurring"]["day"]
         last = dt.date.fromisoformat(row["last"])
         received = now if template.receipt == "automatic" else None
-        for due in periods_due(last, every, day, row["until"], horizon):
+        time = row["recurring"].get("time")
+        for due in periods_due(last, every, day, row["until"], horizon, time):
             schedule = Schedule.of(due, template, calendar)
             created += estore.add_period(
                 conn,
