@@ -16,13 +16,13 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
 from chidao.calendar import WorkCalendar, calendar_from_config
 from chidao.clock import aware, format_date, format_moment
 from chidao.errors import InputError, NotFound
 from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
+from chidao.rendering import Table
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import dashboard as q
@@ -589,7 +589,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
         table.add_row(*cells)
     hidden = data["directives_total"] - min(data["limit"], data["directives_total"])
     if hidden > 0:
-        table.caption = w["more"].format(n=hidden)
+        table.caption = Text(w["more"].format(n=hidden))
         table.caption_justify = "left"
     return table
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pendulum
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from chidao.clock import format_date, format_moment
 from chidao.model import Event, TaskView
+from chidao.rendering import Table
 from chidao.workflow import Template
 
 

@@ -327,16 +327,18 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
         chidao units import danh-sach-truong.xlsx --dry-run
     """
     plan = engine.import_units(run_settings().store(), file, office, dry_run)
+    from rich.text import Text  # names and codes are shown as written, never as markup
+
     out = console()
     for unit in plan.new:
-        out.print(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})")
+        out.print(Text(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})"))
     for unit, diff in plan.changed:
         changes = "; ".join(
             f"{name}: {before or '—'} → {after or '—'}" for name, (before, after) in diff.items()
         )
-        out.print(f"~ {unit.code}: {changes}")
+        out.print(Text(f"~ {unit.code}: {changes}"))
     if plan.ignored_columns:
-        out.print(f"(columns not read: {', '.join(plan.ignored_columns)})")
+        out.print(Text(f"(columns not read: {', '.join(plan.ignored_columns)})"))
     out.print(
         f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
         + (" (dry run: nothing written)" if dry_run else "")
