@@ -12,6 +12,7 @@ import click
 from chidao import clock
 from chidao.cli.base import (
     BIG_FAN_OUT,
+    MAX_ID,
     cli,
     command,
     console,
@@ -361,7 +362,7 @@ cli.add_command(task_group)
 @click.option("--unit", help="Only this unit (code).")
 @click.option("--level", help="Only units at this level (MN, TH, THCS …).")
 @click.option("--state", help="Only tasks in this state.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many.")
 @click.option(
     "--pending-extension",
     is_flag=True,

@@ -253,10 +253,15 @@ def fan_out(
 def resolve_directive(conn: Connection, ref: str) -> int:
     """A directive named by its id ("12", "#12") or its code ("746/SGDĐT-GDCN")."""
     text = ref.strip().lstrip("#")
-    if text.isdigit():
-        found = conn.execute(select(directives.c.id).where(directives.c.id == int(text))).scalar()
+    if text.isascii() and text.isdigit():
+        big = len(text) > 10 or int(text) > 2**31 - 1  # no INTEGER id is that large
+        found = (
+            None
+            if big
+            else conn.execute(select(directives.c.id).where(directives.c.id == int(text))).scalar()
+        )
         if found is None:
-            raise NotFound(f"directive {ref!r} does not exist")
+            raise NotFound(f"directive {ref[:40]!r} does not exist")
         return found
     ids = list(
         conn.scalars(
