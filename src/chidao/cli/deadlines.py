@@ -63,6 +63,8 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
         settings.moment(),
         ahead=Duration(ahead, DAYS) if ahead is not None else None,
     )
+    for line in swept.warnings:  # a directive that cannot be read; the others went on
+        click.echo(f"Warning: {line}", err=True)
     if as_json:
         emit_json(swept.to_json())
         return

@@ -149,12 +149,13 @@ def dashboard_command(
 
     def screen():
         now = settings.moment()
-        if not no_sweep:
-            sweeper.sweep(store, now)
+        warnings = sweeper.sweep(store, now).warnings if not no_sweep else []
         if unit:
             data = dashboard.build_unit(store, unit, now)
+            data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
             return data, dashboard.render_unit(data, lang, out.width)
         data = dashboard.build(store, now, options)
+        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
         return data, dashboard.render(data, lang, out.width)
 
     data, shown = screen()
