@@ -59,11 +59,16 @@ class Check:
 
     func: Callable[[Any], Any]
     schema: dict[str, Any]
+    inner: bool = False  # the schema lists other forms beside the type's own (``anyOf``)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         return core_schema.no_info_before_validator_function(self.func, handler(source))
 
     def __get_pydantic_json_schema__(self, core: Any, handler: Any) -> dict[str, Any]:
+        if self.inner:
+            return {"anyOf": [handler(core), *self.schema["anyOf"]]}
+        if core.get("schema", {}).get("type") == "nullable":  # ``str | None`` and the like
+            return {"anyOf": [dict(self.schema), {"type": "null"}]}
         return dict(self.schema)
 
 

@@ -66,7 +66,7 @@ class StateSpec(FileModel):
 
 State = Annotated[
     StateSpec,
-    Check(_state, {"anyOf": [{"$ref": "#/$defs/StateSpec"}, {"type": "string"}, {"type": "null"}]}),
+    Check(_state, {"anyOf": [{"type": "string"}, {"type": "null"}]}, inner=True),
 ]
 
 
