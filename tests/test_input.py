@@ -206,7 +206,7 @@ def _fingerprint(db_url: str) -> str:
     digest = hashlib.sha256()
     with db.connect() as conn:
         for table in meta.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.columns)).all()
+            rows = conn.execute(select(table)).all()
             digest.update(f"{table.name}:{sorted(map(repr, rows))}".encode())
     db.dispose()
     return digest.hexdigest()

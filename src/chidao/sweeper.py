@@ -47,7 +47,7 @@ class Swept:
             "generated": self.generated,
             "escalations": dict(self.escalations),
             "notifications": self.notifications,
-            "warnings": list(self.warnings),
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
 
     def warn(self, line: str) -> None:

@@ -193,6 +193,13 @@ def _moment(value: Any) -> dt.datetime:
         value = value.isoformat(sep=" ")
     if not isinstance(value, str):
         raise fail("must be a date and time, not {kind}", kind=kind(value))
+    try:  # what chidao stores: ISO with an offset, which may have seconds before 1912
+        stored = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        stored = None
+    if stored is not None and stored.utcoffset() is not None:
+        _in_years(stored)
+        return clock.aware(stored)
     try:
         return clock.parse_moment(value, "date")
     except OutOfRange as exc:
