@@ -332,5 +332,5 @@ def test_directive_file_missing_field(tmp_path):
     ):
         load_directive(path)
     path.write_text("subject: Sai cấp\nrecipient_levels: [MN, DH]\n", encoding="utf-8")
-    with pytest.raises(InputError, match="d.yaml:2: unknown level 'DH'"):
+    with pytest.raises(InputError, match=r"d.yaml:2: recipient_levels\[2\]: unknown level 'DH'"):
         load_directive(path)

@@ -55,9 +55,12 @@ class Duration:
         return f"{self.amount} {words[self.unit]}"
 
 
+MAX_DAYS = 3650  # ten years: a longer period in a template or on the command line is a typo
+
+
 def parse_duration(text: object) -> Duration:
     """Read "10 working days", "5 ngày làm việc", "7 days", "48 giờ"; a bare int is days."""
-    if isinstance(text, int) and not isinstance(text, bool) and text >= 0:
+    if isinstance(text, int) and not isinstance(text, bool) and 0 <= text <= MAX_DAYS:
         return Duration(text, DAYS)
     match = _DURATION.match(str(text)) if isinstance(text, str) else None
     unit = _UNITS.get(match.group(2).lower()) if match else None
@@ -65,7 +68,10 @@ def parse_duration(text: object) -> Duration:
         raise ValueError(
             f"cannot read duration {text!r}; write e.g. '10 working days', '7 days' or '48 hours'"
         )
-    return Duration(int(match.group(1)), unit)
+    amount = int(match.group(1))
+    if unit != HOURS and amount > MAX_DAYS:
+        raise ValueError(f"duration {text!r} is longer than {MAX_DAYS} days")
+    return Duration(amount, unit)
 
 
 @dataclass(frozen=True)

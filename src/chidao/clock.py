@@ -13,7 +13,7 @@ import re
 
 import pendulum
 
-from chidao.errors import InputError
+from chidao.errors import InputError, OutOfRange
 
 TZ = pendulum.timezone("Asia/Ho_Chi_Minh")
 
@@ -56,7 +56,7 @@ def read_moment(
             f"{what}: cannot read {text!r} as a date; use dd/mm/yyyy [16h00], dd/mm or ISO 8601"
         ) from exc
     if not YEARS[0] <= moment.year <= YEARS[1]:
-        raise InputError(f"{what}: year {moment.year} is out of range ({YEARS[0]}–{YEARS[1]})")
+        raise OutOfRange(f"{what}: year {moment.year} is out of range ({YEARS[0]}–{YEARS[1]})")
     return moment.in_timezone(TZ), timed
 
 

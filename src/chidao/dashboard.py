@@ -16,13 +16,13 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
 from chidao.calendar import WorkCalendar, calendar_from_config
 from chidao.clock import aware, format_date, format_moment
-from chidao.errors import InputError, NotFound
+from chidao.errors import InputError, NotFound, UnreadableRecord
 from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
+from chidao.rendering import Table
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import dashboard as q
@@ -171,10 +171,12 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         where = q.scope(directive_id, options.level, person)
         grouped = q.directive_states(conn, where, now)
         info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
-        templates = {
-            tid: dstore.workflow_of(conn, tid).template
-            for tid in {d["template_id"] for d in info.values()}
-        }
+        templates, notes = _templates(conn, {d["template_id"] for d in info.values()})
+        if notes:  # leave out the directives of a template that cannot be read
+            skipped = [d for d, row in info.items() if row["template_id"] not in templates]
+            where = q.without(where, skipped)
+            grouped = q.directive_states(conn, where, now)
+            info = {d: row for d, row in info.items() if d not in skipped}
         office = (
             person["office_code"]
             if person
@@ -212,6 +214,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         total, reported = below.get(entry["id"], (0, 0))
         entry["children"] = {"tasks": total, "reported": reported} if total else None
     data.update(
+        notes=notes,
         now=now.isoformat(),
         date=format_date(now),
         weekday=weekday(now),
@@ -265,6 +268,18 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         for r in soon_rows
     ]
     return data
+
+
+def _templates(conn, ids: set[int]) -> tuple[dict[int, Template], list[str]]:
+    """The templates in use, and a note for each one the database cannot give back."""
+    found, notes = {}, []
+    for tid in sorted(ids):
+        try:
+            found[tid] = dstore.workflow_of(conn, tid).template
+        except UnreadableRecord as exc:
+            labels = dstore.labels_of_template(conn, tid)
+            notes.append(f"skipped directive {', '.join(labels[:5])}: {exc.message}")
+    return found, notes
 
 
 def _about(task: int, r: dict[str, Any]) -> dict[str, Any]:
@@ -430,6 +445,8 @@ def render(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Renderab
     if data["empty"]:
         return Text(w["empty"])
     parts: list[RenderableType] = [_header(data, lang, width)]
+    if data.get("notes"):
+        parts.append(Text("\n".join(f"⚠ {n}" for n in data["notes"]), style="yellow"))
     if not data["directives"]:
         parts.append(Text(w["nothing_open"]))
     else:
@@ -589,7 +606,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
         table.add_row(*cells)
     hidden = data["directives_total"] - min(data["limit"], data["directives_total"])
     if hidden > 0:
-        table.caption = w["more"].format(n=hidden)
+        table.caption = Text(w["more"].format(n=hidden))
         table.caption_justify = "left"
     return table
 
@@ -688,7 +705,9 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         if found is None:
             raise NotFound(f"unknown unit {unit!r} (not in any loaded org file)")
         rows = q.unit_tasks(conn, unit)
-        workflows = {tid: dstore.workflow_of(conn, tid) for tid in {r["template_id"] for r in rows}}
+        templates, notes = _templates(conn, {r["template_id"] for r in rows})
+        rows = [r for r in rows if r["template_id"] in templates]
+        workflows = {tid: dstore.workflow_of(conn, tid) for tid in templates}
         calendar = calendar_from_config(ostore.office_calendar(conn, found.office), found.office)
     today = calendar.ordinal(now.date())
     tasks = []
@@ -726,6 +745,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
     tasks.sort(key=lambda t: (t["due"] is None, t["due"] or ""))
     return {
         "unit": unit,
+        "notes": notes,
         "name": found.name,
         "levels": list(found.levels),
         "principal": found.principal,
@@ -745,6 +765,8 @@ def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Ren
     head = Text()
     head.append(w["unit_title"].format(name=data["name"]), style="bold")
     head.append(f"  ·  {weekday(day, lang)}, {format_moment(day)}")
+    for note in data.get("notes") or []:
+        head.append(f"\n⚠ {note}", style="yellow")
     if not data["tasks"]:
         return Group(
             head,

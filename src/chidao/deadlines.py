@@ -46,9 +46,16 @@ def school_year_end(day: dt.date) -> dt.date:
     return dt.date(year, month, dd)
 
 
-def occurrences(after: dt.date, every: str, day: int) -> Iterator[pendulum.DateTime]:
+def occurrences(
+    after: dt.date, every: str, day: int | None, time: str | None = None
+) -> Iterator[pendulum.DateTime]:
     """Recurring due dates strictly after ``after``: "trước ngày 25 hằng tháng" is 00:00 of
-    the 25th of every month; quarterly ones fall in the last month of each quarter."""
+    the 25th of every month; quarterly ones fall in the last month of each quarter; "trước
+    16 giờ hằng ngày" is 16:00 of every day (a daily one without a time: the end of it)."""
+    if every == "day":
+        yield from _daily(after, time)
+        return
+    assert day is not None, "a monthly or quarterly deadline has its day"
     step = 1 if every == "month" else 3
     year, month = after.year, after.month
     if every == "quarter":
@@ -63,21 +70,32 @@ def occurrences(after: dt.date, every: str, day: int) -> Iterator[pendulum.DateT
             year, month = year + 1, month - 12
 
 
-def next_occurrence(after: dt.date, every: str, day: int) -> pendulum.DateTime:
-    return next(occurrences(after, every, day))
+def _daily(after: dt.date, time: str | None) -> Iterator[pendulum.DateTime]:
+    hour, minute, second = (int(time[:2]), int(time[3:5]), 0) if time else (23, 59, 59)
+    day = after
+    while True:
+        day += dt.timedelta(days=1)
+        yield pendulum.datetime(day.year, day.month, day.day, hour, minute, second, tz=TZ)
+
+
+def next_occurrence(
+    after: dt.date, every: str, day: int | None, time: str | None = None
+) -> pendulum.DateTime:
+    return next(occurrences(after, every, day, time))
 
 
 def periods_due(
     after: dt.date,
     every: str,
-    day: int,
+    day: int | None,
     until: dt.date,
     horizon: dt.datetime,
+    time: str | None = None,
 ) -> list[pendulum.DateTime]:
     """Every period due strictly after ``after``, on or before ``until``, and not later
     than ``horizon`` (now + the template's ``ahead``)."""
     found = []
-    for due in occurrences(after, every, day):
+    for due in occurrences(after, every, day, time):
         if due.date() > until or due > aware(horizon):
             return found
         found.append(due)
@@ -134,13 +152,15 @@ class Relative:
 
 @dataclass(frozen=True)
 class Recurring:
-    """ "trước ngày 25 hằng tháng": one task per school per period, created ahead."""
+    """ "trước ngày 25 hằng tháng", "trước 16 giờ hằng ngày": one task per school per
+    period, created ahead."""
 
     every: str
-    day: int
+    day: int | None
+    time: str | None = None
 
     def first_due(self, issued: dt.datetime, received: dt.datetime | None, calendar) -> Any:
-        return next_occurrence(aware(issued).date(), self.every, self.day)
+        return next_occurrence(aware(issued).date(), self.every, self.day, self.time)
 
     def due_on_receipt(self, received: dt.datetime, calendar: WorkCalendar) -> None:
         return None
@@ -176,7 +196,7 @@ def deadline_of(row: Any, default: Duration | None = None) -> DeadlineKind:
             relative.get("event", ""),
         )
     if recurring:
-        return Recurring(recurring["every"], recurring["day"])
+        return Recurring(recurring["every"], recurring.get("day"), recurring.get("time"))
     if due is not None:
         return Absolute(aware(due))
     return Default(default or Duration(10, "working_days"))

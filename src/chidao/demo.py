@@ -17,6 +17,7 @@ from pathlib import Path
 import pendulum
 from rich.console import Console
 from rich.rule import Rule
+from rich.text import Text
 
 from chidao import chains, dashboard, engine, sweeper, views
 from chidao.clock import TZ, format_date, format_moment
@@ -159,15 +160,19 @@ def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> No
         for event in engine.task_detail(store, task)[3]:
             if event.trigger == "collect":
                 console.print(
-                    f"{format_moment(event.at)}: {event.note} → nhiệm vụ {task} của "
-                    f"{child['via']['unit']} chuyển «Đã đủ báo cáo cấp dưới»"
+                    Text(
+                        f"{format_moment(event.at)}: {event.note} → nhiệm vụ {task} của "
+                        f"{child['via']['unit']} chuyển «Đã đủ báo cáo cấp dưới»"
+                    )
                 )
             elif event.trigger == "report":
                 late = " (trễ hạn)" if event.from_state == "overdue" else ""
                 console.print(
-                    f"{format_moment(event.at)}: đủ {child['reported']}/"
-                    f"{child['total']} báo cáo của các trường; {child['via']['unit']} "
-                    f"gửi báo cáo tổng hợp lên {tree['label']}{late}"
+                    Text(
+                        f"{format_moment(event.at)}: đủ {child['reported']}/"
+                        f"{child['total']} báo cáo của các trường; {child['via']['unit']} "
+                        f"gửi báo cáo tổng hợp lên {tree['label']}{late}"
+                    )
                 )
 
 
@@ -184,7 +189,10 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
             org, _ = engine.load_org_file(store, examples / org_file, head)
             heads.update({p.office: p.id for p in org.people if p.head})
             console.print(
-                f"Đã nạp {org.offices[0].name}: {len(org.units)} đơn vị, {len(org.people)} cán bộ"
+                Text(
+                    f"Đã nạp {org.offices[0].name}: {len(org.units)} đơn vị, "
+                    f"{len(org.people)} cán bộ"
+                )
             )
         directive_ids, issued_at = [], []
         for name, workflow, when in CHAIN_STORY if chain else STORY:
@@ -194,13 +202,17 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
             directive_ids.append(issued.directive_id)
             issued_at.append(when)
             console.print(
-                f"{format_date(when)}: {issued.office} ban hành {issued.label} "
-                f"«{directive.subject[:60]}…» → {issued.tasks} nhiệm vụ"
+                Text(
+                    f"{format_date(when)}: {issued.office} ban hành {issued.label} "
+                    f"«{directive.subject[:60]}…» → {issued.tasks} nhiệm vụ"
+                )
             )
             if issued.parent:
                 console.print(
-                    f"  trả lời {issued.parent}: nối vào nhiệm vụ {issued.parent_task} "
-                    f"của {issued.office} (theo phần căn cứ của văn bản)"
+                    Text(
+                        f"  trả lời {issued.parent}: nối vào nhiệm vụ {issued.parent_task} "
+                        f"của {issued.office} (theo phần căn cứ của văn bản)"
+                    )
                 )
 
         def show_chain(at: pendulum.DateTime) -> None:
@@ -223,8 +235,10 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         for row in climbed:
             kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
         console.print(
-            f"Đôn đốc đã tạo: {', '.join(f'{n} {k}' for k, n in kinds.items()) or 'không có'}; "
-            f"{sweeper.outbox_size(store)} thông báo chờ gửi (chidao notify)"
+            Text(
+                f"Đôn đốc đã tạo: {', '.join(f'{n} {k}' for k, n in kinds.items()) or 'không có'}"
+                f"; {sweeper.outbox_size(store)} thông báo chờ gửi (chidao notify)"
+            )
         )
         if chain:
             console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(END)}"))
@@ -234,4 +248,4 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         console.print(dashboard.render(data, "vi", console.width))
         store.close()
         if keep:
-            console.print(f"Cơ sở dữ liệu demo giữ lại ở {path}")
+            console.print(Text(f"Cơ sở dữ liệu demo giữ lại ở {path}"))

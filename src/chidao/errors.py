@@ -22,6 +22,10 @@ class InputError(ChidaoError):
     """The input is not valid."""
 
 
+class OutOfRange(InputError):
+    """A number, date or id is outside what chidao accepts."""
+
+
 class TemplateError(InputError):
     """The workflow template is not valid."""
 
@@ -66,6 +70,10 @@ class ParseError(InputError):
 
 class DatabaseError(ChidaoError):
     """The database cannot be used."""
+
+
+class UnreadableRecord(DatabaseError):
+    """A record stored in the database cannot be read (it was changed outside chidao)."""
 
 
 class DatabaseBusy(DatabaseError):

@@ -35,6 +35,31 @@ class Reached:
     note: str = ""
 
 
+def document_problem(document: Any) -> str | None:
+    """Why a stored directive document cannot be used to find whom a rung reaches (the
+    parts ``Resolver`` reads: ``signer`` and ``contacts``), or None when it can.
+
+    Documents are validated when issued; one changed in the database afterwards is named
+    and skipped by the sweep instead of stopping it for every other directive."""
+    if not isinstance(document, Mapping):
+        return f"the document is {type(document).__name__}, not a mapping"
+    signer = document.get("signer")
+    if signer is not None:
+        if not isinstance(signer, Mapping):
+            return f"signer is {type(signer).__name__}, not a mapping"
+        chain = signer.get("chain") or []
+        if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
+            return "signer.chain is not a list of mappings"
+        if not isinstance(signer.get("name") or "", str):
+            return "signer.name is not text"
+    contacts = document.get("contacts") or []
+    if not isinstance(contacts, list) or not all(
+        isinstance(c, Mapping) and isinstance(c.get("name") or "", str) for c in contacts
+    ):
+        return "contacts is not a list of mappings with a name"
+    return None
+
+
 def _key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 

@@ -3,170 +3,147 @@
 An office is any body that issues directives (a Phòng GD&ĐT, a Sở GD&ĐT, a commune
 People's Committee); nothing here assumes one kind. One file describes one office
 (``office:``, ``people:``, ``units:``) or several (``offices:``, each with its own people
-and units, linked by ``parent_office``).
+and units, linked by ``parent_office``). Fields and types are the schema in
+``schemas.org``; this module checks what spans records (unique codes, ``reports_to``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chidao import yamlio
 from chidao.calendar import calendar_from_config
 from chidao.errors import InputError
-from chidao.model import LEVELS, Office, Org, Person, Unit
+from chidao.model import Office, Org, Person, Unit
 
-TOP_KEYS = {"office", "offices", "people", "units", "calendar"}
-OFFICE_KEYS = {
-    "code",
-    "name",
-    "kind",
-    "parent_body",
-    "parent_office",
-    "abbreviation",
-    "people",
-    "units",
-}
-PERSON_KEYS = {"id", "name", "position", "reports_to", "levels", "head", "email", "phone"}
-UNIT_KEYS = {"code", "name", "levels", "principal", "email", "phone"}
-LEVEL_ALIASES = {"PGDDT": "PGDĐT", "PGD": "PGDĐT", "GDNN-GDTX": "GDTX"}
+if TYPE_CHECKING:
+    from chidao.schemas import Problem
+    from chidao.schemas import org as spec
 
 
-class _Reader:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: Any, key: str | None, message: str) -> InputError:
-        return InputError(f"{self.source}:{yamlio.line_of(node, key)}: {message}")
-
-    def keys(self, node: Any, allowed: set[str], what: str) -> None:
-        if not isinstance(node, dict):
-            raise self.fail(node, None, f"{what} must be a mapping")
-        for key in node:
-            if key not in allowed:
-                raise self.fail(node, key, f"unknown key {key!r} in {what}")
-
-    def text(self, node: Any, key: str, what: str, required: bool = True) -> str:
-        value = node.get(key)
-        if value is None or value == "":
-            if required:
-                raise self.fail(node, None, f"{what} needs '{key}'")
-            return ""
-        return str(value).strip()
-
-    def levels(self, node: Any, what: str) -> tuple[str, ...]:
-        raw = node.get("levels") or []
-        raw = raw if isinstance(raw, list) else str(raw).replace("&", ",").split(",")
-        out = []
-        for level in raw:
-            level = str(level).strip().upper()
-            level = LEVEL_ALIASES.get(level, level)
-            if level not in LEVELS:
-                raise self.fail(
-                    node,
-                    "levels",
-                    f"{what}: unknown level {level!r} (expected one of: {', '.join(LEVELS)})",
-                )
-            out.append(level)
-        return tuple(dict.fromkeys(out))
+def _what(doc: Any, loc: tuple[str | int, ...]) -> str:
+    """How the org file's messages name the record at ``loc``: "unit 'mn-hoa-ban'"."""
+    if not loc:
+        return "the org file"
+    node: Any = doc
+    for part in loc:
+        node = node[part] if isinstance(node, dict | list) else None
+    plural = loc[-2] if len(loc) >= 2 and isinstance(loc[-1], int) else loc[-1]
+    what = {"office": "office", "offices": "office", "people": "person", "units": "unit"}
+    name = what.get(str(plural), str(plural))
+    ident = node.get("id" if name == "person" else "code") if isinstance(node, dict) else None
+    return f"{name} {ident!r}" if isinstance(ident, str) and name != "office" else name
 
 
-def _office(r: _Reader, node: Any) -> Office:
-    r.keys(node, OFFICE_KEYS, "office")
+def _describe(doc: Any) -> Any:
+    from chidao.schemas import describe
+
+    def message(problem: Problem) -> str:
+        if problem.type == "extra_forbidden":
+            return f"unknown key {problem.key!r} in {_what(doc, problem.where)}"
+        if problem.type == "missing":
+            return f"{_what(doc, problem.where)} needs {problem.key!r}"
+        return describe(problem)
+
+    return message
+
+
+def _office(node: spec.Office) -> Office:
     return Office(
-        code=r.text(node, "code", "office"),
-        name=r.text(node, "name", "office"),
-        kind=r.text(node, "kind", "office", required=False),
-        parent_body=r.text(node, "parent_body", "office", required=False),
-        parent_office=r.text(node, "parent_office", "office", required=False) or None,
-        abbreviation=r.text(node, "abbreviation", "office", required=False),
+        code=node.code,
+        name=node.name,
+        kind=node.kind,
+        parent_body=node.parent_body,
+        parent_office=node.parent_office or None,
+        abbreviation=node.abbreviation,
     )
 
 
-def _people(r: _Reader, nodes: Any, office: str) -> list[tuple[Person, Any]]:
-    out = []
-    for node in nodes or []:
-        r.keys(node, PERSON_KEYS, "person")
-        pid = r.text(node, "id", "person")
-        out.append(
+def _person(node: spec.Person, office: str) -> Person:
+    return Person(
+        id=node.id,
+        name=node.name,
+        position=node.position,
+        office=office,
+        reports_to=node.reports_to or None,
+        levels=tuple(dict.fromkeys(node.levels)),
+        head=node.head,
+        email=node.email,
+        phone=node.phone,
+    )
+
+
+def _unit(node: spec.Unit, office: str) -> Unit:
+    return Unit(
+        code=node.code,
+        name=node.name,
+        levels=tuple(dict.fromkeys(node.levels)),
+        office=office,
+        principal=node.principal,
+        email=node.email,
+        phone=node.phone,
+    )
+
+
+def _blocks(found: spec.OrgFile, doc: Any) -> list[tuple[spec.Office, Any, list, list, Any]]:
+    """Each office with its people and units, and the YAML nodes they were read from."""
+    if found.office is not None:
+        return [
             (
-                Person(
-                    id=pid,
-                    name=r.text(node, "name", f"person {pid!r}"),
-                    position=r.text(node, "position", f"person {pid!r}"),
-                    office=office,
-                    reports_to=r.text(node, "reports_to", "", required=False) or None,
-                    levels=r.levels(node, f"person {pid!r}"),
-                    head=node.get("head") is True,
-                    email=r.text(node, "email", "", required=False),
-                    phone=r.text(node, "phone", "", required=False),
-                ),
-                node,
+                found.office,
+                doc["office"],
+                found.people,
+                found.units,
+                doc,
             )
-        )
-    return out
+        ]
+    return [
+        (office, node, office.people, office.units, node)
+        for office, node in zip(found.offices or [], doc["offices"], strict=True)
+    ]
 
 
-def _units(r: _Reader, nodes: Any, office: str) -> list[tuple[Unit, Any]]:
-    out = []
-    for node in nodes or []:
-        r.keys(node, UNIT_KEYS, "unit")
-        code = r.text(node, "code", "unit")
-        levels = r.levels(node, f"unit {code!r}")
-        if not levels:
-            raise r.fail(node, None, f"unit {code!r} needs 'levels' (e.g. [TH, THCS])")
-        out.append(
-            (
-                Unit(
-                    code=code,
-                    name=r.text(node, "name", f"unit {code!r}"),
-                    levels=levels,
-                    office=office,
-                    principal=r.text(node, "principal", "", required=False),
-                    email=r.text(node, "email", "", required=False),
-                    phone=r.text(node, "phone", "", required=False),
-                ),
-                node,
-            )
-        )
-    return out
-
-
-def _check_unique(r: _Reader, rows: list[tuple[Any, Any]], attr: str, what: str) -> None:
+def _check_unique(source: str, rows: list[tuple[Any, Any]], attr: str, what: str) -> None:
     seen: set[str] = set()
     for item, node in rows:
         key = getattr(item, attr)
         if key in seen:
-            raise r.fail(node, attr, f"{what} {key!r} appears twice")
+            raise InputError(f"{source}:{yamlio.line_of(node, attr)}: {what} {key!r} appears twice")
         seen.add(key)
 
 
 def org_from_yaml(doc: Any, source: str) -> Org:
     """Validate an org document: every reference resolves, every code is unique."""
-    r = _Reader(source)
-    r.keys(doc, TOP_KEYS, "the org file")
-    if "offices" in doc:
-        blocks = [(node, node.get("people"), node.get("units")) for node in doc["offices"] or []]
-    elif "office" in doc:
-        blocks = [(doc["office"], doc.get("people"), doc.get("units"))]
-    else:
-        raise r.fail(doc, None, "the org file needs 'office:' (or 'offices:')")
+    from chidao.schemas import check, line_of_problem
+    from chidao.schemas import org as spec
+
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}:{yamlio.line_of(doc)}: the org file must be a mapping")
+    found = check(spec.OrgFile, doc)
+    if isinstance(found, list):
+        raise InputError(line_of_problem(source, found[0], _describe(doc)))
     offices, people, units = [], [], []
-    for node, people_nodes, unit_nodes in blocks:
-        office = _office(r, node)
+    for office_spec, node, people_specs, unit_specs, holder in _blocks(found, doc):
+        office = _office(office_spec)
         offices.append((office, node))
-        people += _people(r, people_nodes, office.code)
-        units += _units(r, unit_nodes, office.code)
-    _check_unique(r, offices, "code", "office")
-    _check_unique(r, people, "id", "person")
-    _check_unique(r, units, "code", "unit")
+        people += [
+            (_person(p, office.code), n)
+            for p, n in zip(people_specs, holder.get("people") or [], strict=True)
+        ]
+        units += [
+            (_unit(u, office.code), n)
+            for u, n in zip(unit_specs, holder.get("units") or [], strict=True)
+        ]
+    _check_unique(source, offices, "code", "office")
+    _check_unique(source, people, "id", "person")
+    _check_unique(source, units, "code", "unit")
     ids = {p.id for p, _ in people}
     for person, node in people:
         if person.reports_to and person.reports_to not in ids:
-            raise r.fail(
-                node,
-                "reports_to",
-                f"person {person.id!r} reports to unknown person {person.reports_to!r}",
+            raise InputError(
+                f"{source}:{yamlio.line_of(node, 'reports_to')}: person {person.id!r} reports "
+                f"to unknown person {person.reports_to!r}"
             )
     calendar_from_config(doc.get("calendar"), f"{source}:{yamlio.line_of(doc, 'calendar')}")
     return Org(

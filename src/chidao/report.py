@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -443,8 +444,24 @@ WRITERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
 }
 
 
+def check_target(path: Path) -> None:
+    """Only a regular file is written (or made): renaming over a device such as /dev/full,
+    a pipe or a link would replace it, not write to it."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"-o: cannot write {path}: {exc.strerror}") from exc
+    if stat.S_ISLNK(found.st_mode):
+        raise InputError(f"-o: {path} is a symbolic link; give the file it points to")
+    if not stat.S_ISREG(found.st_mode):
+        raise InputError(f"-o: {path} is not a regular file (a device, folder or pipe)")
+
+
 def write(data: dict[str, Any], fmt: str, path: Path) -> None:
     """Write atomically: a temporary file beside ``path``, renamed when complete."""
+    check_target(path)
     payload = WRITERS[fmt](data)
     folder = path.parent if str(path.parent) else Path(".")
     try:

@@ -18,9 +18,9 @@ import pendulum
 from chidao import engine, notify
 from chidao.calendar import Duration
 from chidao.deadlines import Schedule, period_key, periods_due
-from chidao.errors import NotFound, TransitionRefused
+from chidao.errors import NotFound, TransitionRefused, UnreadableRecord
 from chidao.escalation import RungPlan, plan_rungs
-from chidao.ladder import Resolver
+from chidao.ladder import Resolver, document_problem
 from chidao.model import LEVELS
 from chidao.store import Store, identity
 from chidao.store import directives as dstore
@@ -38,6 +38,8 @@ class Swept:
     generated: int = 0
     escalations: dict[str, int] = field(default_factory=dict)  # kind → how many
     notifications: int = 0
+    # directives whose stored document or template cannot be read: named, skipped
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,7 +47,12 @@ class Swept:
             "generated": self.generated,
             "escalations": dict(self.escalations),
             "notifications": self.notifications,
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
+
+    def warn(self, line: str) -> None:
+        if line not in self.warnings:
+            self.warnings.append(line)
 
 
 SWEEP_BATCH = 5_000  # tasks per write transaction: keeps the write lock short
@@ -89,10 +96,10 @@ def sweep(
                 f"not as the login {login}"
             )
         calendars = engine.OfficeCalendars(conn)
-        result.generated = _generate_periods(store, conn, now, ahead, calendars)
+        result.generated = _generate_periods(store, conn, now, ahead, calendars, result)
         engine.roll_up(store, conn, None, calendars, now)
     with store.read() as conn:
-        work = _plan_work(store, conn, now, engine.OfficeCalendars(conn))
+        work = _plan_work(store, conn, now, engine.OfficeCalendars(conn), result)
     for item in work:
         for start in range(0, len(item.ids), batch):
             chunk = item.ids[start : start + batch]
@@ -103,17 +110,27 @@ def sweep(
     return result
 
 
-def may_sweep(store: Store) -> bool:
-    """False for a PostgreSQL person or unit login, which the sweep refuses."""
-    with store.read() as conn:
-        return identity.login_actor(conn) is None
+def _readable_workflow(store: Store, conn, template_id: int, result: Swept):
+    """The template's workflow; one that cannot be read is named, with its directives, in
+    a warning, and its tasks are left for the others to go on (None)."""
+    try:
+        return engine.workflow_of(store, conn, template_id)
+    except UnreadableRecord as exc:
+        labels = dstore.labels_of_template(conn, template_id)
+        shown = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        result.warn(f"skipped directive {shown or '(none)'}: {exc.message}")
+        return None
 
 
-def _plan_work(store: Store, conn, now, calendars: engine.OfficeCalendars) -> list[_Work]:
+def _plan_work(
+    store: Store, conn, now, calendars: engine.OfficeCalendars, result: Swept
+) -> list[_Work]:
     work = []
     office_rows, people_rows = estore.offices_and_people(conn)
     for template_id, office in tstore.templates_in_use(conn):
-        wf = engine.workflow_of(store, conn, template_id)
+        wf = _readable_workflow(store, conn, template_id, result)
+        if wf is None:
+            continue
         moves = {t: wf.moves(t, engine.SYSTEM) for t in wf.template.overdue_triggers}
         plans = plan_rungs(wf.template, calendars[office], now)
         ids = estore.candidates(
@@ -148,17 +165,23 @@ def _sweep_batch(store: Store, conn, item: _Work, ids: tuple[int, int], now, res
         _climb(conn, template, item, ids, now, result)
 
 
-def _generate_periods(store: Store, conn, now, ahead, calendars: engine.OfficeCalendars) -> int:
+def _generate_periods(
+    store: Store, conn, now, ahead, calendars: engine.OfficeCalendars, result: Swept
+) -> int:
     """Create the next periods of recurring deliverables due within the look-ahead."""
     created = 0
     for row in estore.recurring_deliverables(conn):
-        template = engine.workflow_of(store, conn, row["template_id"]).template
+        wf = _readable_workflow(store, conn, row["template_id"], result)
+        if wf is None:
+            continue
+        template = wf.template
         calendar = calendars[row["office_code"]]
         horizon = calendar.due_after(now, ahead or template.ahead)
         every, day = row["recurring"]["every"], row["recurring"]["day"]
         last = dt.date.fromisoformat(row["last"])
         received = now if template.receipt == "automatic" else None
-        for due in periods_due(last, every, day, row["until"], horizon):
+        time = row["recurring"].get("time")
+        for due in periods_due(last, every, day, row["until"], horizon, time):
             schedule = Schedule.of(due, template, calendar)
             created += estore.add_period(
                 conn,
@@ -180,6 +203,13 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
         return
     rows = []
     for directive in found:
+        problem = document_problem(directive["document"])
+        if problem:
+            result.warn(
+                f"skipped directive #{directive['id']}: its stored document cannot be read "
+                f"({problem}); its escalations wait until it is repaired"
+            )
+            continue
         for plan in item.plans:
             if plan.rung.to == "recipient":
                 continue

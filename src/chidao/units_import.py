@@ -11,6 +11,8 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,11 @@ HEADERS = {
     "phone": ("phone", "điện thoại", "số điện thoại", "sđt", "đt"),
 }
 _LEVEL_WORDS = {v.casefold(): k for k, v in LEVEL_NAMES.items()} | {k.casefold(): k for k in LEVELS}
+# An .xlsx is a zip: its inflated size is read from the zip's directory before openpyxl
+# opens it (zipfile never inflates a member past its declared size), so a bomb costs nothing.
+MAX_XLSX_BYTES = 100 * 1024 * 1024
+MAX_CSV_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000  # every school of the largest province, several times over
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CODE = re.compile(r"^[\w.-]+$")
 
@@ -45,45 +52,75 @@ def _cell(value: Any) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
+def _check_zip(path: Path) -> None:
+    """Refuse an .xlsx that would inflate past ``MAX_XLSX_BYTES``, before it is parsed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not an Excel .xlsx workbook ({exc})") from exc
+    total = sum(info.file_size for info in entries)
+    if total > MAX_XLSX_BYTES or len(entries) > 10_000:
+        raise InputError(
+            f"{path}: the workbook inflates to {total // 2**20:,} MB in {len(entries):,} parts; "
+            f"chidao reads up to {MAX_XLSX_BYTES // 2**20} MB"
+        )
+
+
+def _limited(path: Path, rows: Iterable[Sequence[Any]]) -> list[tuple[int, list[str]]]:
+    out = []
+    for n, row in enumerate(rows, start=1):
+        if n > MAX_ROWS:
+            raise InputError(f"{path}: more than {MAX_ROWS:,} rows; split the file")
+        out.append((n, [_cell(v) for v in row]))
+    return out
+
+
+def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    _check_zip(path)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
+        raise InputError(f"{path}: not an Excel .xlsx workbook ({exc})") from exc
+    try:
+        return _limited(path, book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(f"{path}: larger than {MAX_CSV_BYTES // 2**20} MB; split the file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1258")  # Excel's "CSV" on a Vietnamese Windows
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: not a text file in UTF-8 or Windows-1258 (byte {exc.start})"
+            ) from exc
+    if "\x00" in text:
+        raise InputError(f"{path}: not a CSV text file")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return _limited(path, csv.reader(io.StringIO(text), dialect))
+
+
 def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header row and the data rows (with their row numbers as the office sees them)."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
-            raise InputError(f"{path}: not an Excel .xlsx workbook ({exc})") from exc
-        sheet = book.worksheets[0]
-        rows = [
-            (n, [_cell(v) for v in row])
-            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-        book.close()
+        rows = _xlsx_rows(path)
     elif suffix == ".csv":
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("cp1258")  # Excel's "CSV" on a Vietnamese Windows
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{path}: not a text file in UTF-8 or Windows-1258 (byte {exc.start})"
-                ) from exc
-        if "\x00" in text:
-            raise InputError(f"{path}: not a CSV text file")
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [
-            (n, [_cell(v) for v in row])
-            for n, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)
-        ]
+        rows = _csv_rows(path)
     else:
         raise InputError(f"{path}: expected a .xlsx or .csv file")
     rows = [(n, r) for n, r in rows if any(r)]

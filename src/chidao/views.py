@@ -11,12 +11,12 @@ from typing import Any
 
 import pendulum
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from chidao.clock import format_date, format_moment
 from chidao.model import Event, TaskView
+from chidao.rendering import Table
 from chidao.workflow import Template
 
 
@@ -241,7 +241,7 @@ def directive_panel(detail: dict[str, Any]) -> Group:
             else (
                 f"{d['relative']['amount']} {d['relative']['unit']} từ {d['relative']['from']}"
                 if d["relative"]
-                else "định kỳ"
+                else recurring_words(d["recurring"])
                 if d["recurring"]
                 else "—"
             )
@@ -253,6 +253,13 @@ def directive_panel(detail: dict[str, Any]) -> Group:
     for state, n in detail["states"].items():
         counts.add_row(Text(detail["labels"][state], style=state_style(state)), str(n))
     return Group(grid, deliverables, counts)
+
+
+def recurring_words(rec: dict[str, Any]) -> str:
+    """ "ngày 25 hằng tháng", "trước 16:00 hằng ngày"."""
+    if rec["every"] == "day":
+        return f"trước {rec['time']} hằng ngày" if rec.get("time") else "hằng ngày"
+    return f"ngày {rec['day']} hằng {'quý' if rec['every'] == 'quarter' else 'tháng'}"
 
 
 def _date(value: Any) -> dt.date | None:
@@ -309,8 +316,7 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
             unit = "ngày làm việc" if r["unit"] == "working_days" else "ngày"
             when = f"{r['amount']} {unit} từ {r['from']}"
         else:
-            rec = d["recurring"]
-            when = f"ngày {rec['day']} hằng {'quý' if rec['every'] == 'quarter' else 'tháng'}"
+            when = recurring_words(d["recurring"])
         deadlines.add_row(d["item"] or "—", when, d["text"])
     contacts = Table(title="Đầu mối", title_justify="left")
     for col in ("Họ tên", "Cấp", "Điện thoại", "Vai trò"):

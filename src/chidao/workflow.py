@@ -3,9 +3,10 @@
 A template declares the states a task moves through, the triggers that move it and who
 may fire them (the recipient school, the office, or the system), the default deadline and
 the escalation ladder. Validation reports every problem at once, each as "file:line:
-message". The machine is built once per template (cached by content hash) and applied to
-a task only when a trigger fires: one cursor object, attached to the machine once, takes
-the task's state, is triggered, and yields the new state; no task ever owns a machine.
+message"; the keys and value types are the schema in ``schemas.workflow``. The machine is
+built once per template (cached by content hash) and applied to a task only when a trigger
+fires: one cursor object, attached to the machine once, takes the task's state, is
+triggered, and yields the new state; no task ever owns a machine.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transitions import Machine, MachineError
 
 from chidao import yamlio
 from chidao.calendar import Duration, parse_duration
 from chidao.errors import InputError, TemplateError, TransitionRefused
+
+if TYPE_CHECKING:
+    from chidao.schemas import Problem
 
 ROLES = ("recipient", "office", "system")
 TARGETS = (
@@ -36,22 +40,6 @@ TARGETS = (
 )
 PREVIOUS = "previous"  # a transition's dest: back to the state the task was in before this one
 WAITING = ("due", "receipt")  # what a rung chases: a due (default), or an unacknowledged receipt
-TOP_KEYS = {
-    "name",
-    "title",
-    "description",
-    "states",
-    "initial",
-    "receipt",
-    "transitions",
-    "deadline",
-    "escalation",
-    "on_children_reported",
-}
-STATE_KEYS = {"label", "label_en", "final", "reported", "overdue", "description"}
-TRANSITION_KEYS = {"trigger", "source", "dest", "by", "label", "label_en"}
-RUNG_KEYS = {"after", "to", "kind", "waiting"}
-DEADLINE_KEYS = {"default", "grace", "ahead"}
 
 
 @dataclass(frozen=True)
@@ -240,27 +228,18 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _check_keys(node: Any, allowed: set[str], what: str, problems: _Problems) -> None:
-    for key in node:
-        if key not in allowed:
-            problems.add(
-                yamlio.line_of(node, key),
-                f"unknown key {key!r} in {what} (expected one of: {', '.join(sorted(allowed))})",
-            )
-
-
 def _read_states(doc: Any, problems: _Problems) -> list[State]:
     raw = doc.get("states")
     if not isinstance(raw, dict) or not raw:
         problems.add(yamlio.line_of(doc, "states"), "'states' must be a mapping of state names")
         return []
     states = []
-    for name, spec in raw.items():
+    for key, spec in raw.items():
+        name = str(key)  # the schema read a number as its digits
         spec = spec if isinstance(spec, dict) else {"label": spec} if spec else {}
-        _check_keys(spec, STATE_KEYS, f"state {name!r}", problems)
         if name == PREVIOUS:
             problems.add(
-                yamlio.line_of(raw, name),
+                yamlio.line_of(raw, key),
                 f"{PREVIOUS!r} is reserved (dest: {PREVIOUS} sends a task back); rename the state",
             )
         label = spec.get("label") or name
@@ -310,7 +289,6 @@ def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Tr
 def _read_transition(
     spec: Any, line: int, names: set[str], problems: _Problems
 ) -> Transition | None:
-    _check_keys(spec, TRANSITION_KEYS, "transition", problems)
     trigger = spec.get("trigger")
     if not trigger or not isinstance(trigger, str) or not trigger.isidentifier():
         problems.add(line, f"transition needs a 'trigger' that is a plain name, not {trigger!r}")
@@ -386,7 +364,6 @@ def _read_duration(node: Any, key: str, default: str, problems: _Problems) -> Du
 
 
 def _read_rung(spec: Any, number: int, line: int, problems: _Problems) -> Rung | None:
-    _check_keys(spec, RUNG_KEYS, f"escalation rung {number}", problems)
     after = spec.get("after")
     waiting = str(spec.get("waiting", "due"))
     if waiting not in WAITING:
@@ -456,15 +433,54 @@ def _read_children(doc: Any, transitions: list[Transition], problems: _Problems)
     return children
 
 
+def _what(loc: tuple[str | int, ...]) -> tuple[str, type]:
+    """How a template's messages name the part at ``loc``, and its schema model."""
+    from chidao.schemas import workflow as spec
+
+    if loc[:1] == ("states",) and len(loc) == 2:
+        return f"state {loc[1]!r}", spec.StateSpec
+    if loc[:1] == ("transitions",) and len(loc) == 2:
+        return "transition", spec.TransitionSpec
+    if loc[:1] == ("escalation",) and len(loc) == 2 and isinstance(loc[1], int):
+        return f"escalation rung {loc[1] + 1}", spec.RungSpec
+    if loc == ("deadline",):
+        return "deadline", spec.DeadlineSpec
+    return "the template", spec.WorkflowFile
+
+
+def _schema_message(problem: Problem) -> str:
+    from chidao.schemas import describe, fields_of
+
+    if problem.type == "extra_forbidden":
+        what, model = _what(problem.where)
+        expected = ", ".join(sorted(fields_of(model)))
+        return f"unknown key {problem.key!r} in {what} (expected one of: {expected})"
+    if problem.type == "missing" and not problem.where:
+        return f"{problem.key!r} is required"
+    return describe(problem)
+
+
+def _check_schema(doc: Any, problems: _Problems) -> None:
+    """The template's keys and value types (``schemas.workflow``); a wrong type stops the
+    checks here, since the ones that follow read those values."""
+    from chidao.schemas import check
+    from chidao.schemas import workflow as spec
+
+    found = check(spec.WorkflowFile, doc)
+    if not isinstance(found, list):
+        return
+    for problem in found:
+        problems.add(problem.line or yamlio.line_of(doc), _schema_message(problem))
+    if any(p.type != "extra_forbidden" for p in found):
+        raise TemplateError(problems.items[0], problems.items)
+
+
 def template_from_yaml(doc: Any, source: str) -> Template:
     """Validate a parsed template document; raise ``TemplateError`` listing every problem."""
     problems = _Problems(source)
     if not isinstance(doc, dict):
         raise TemplateError(problems=[f"{source}:1: a workflow template must be a YAML mapping"])
-    _check_keys(doc, TOP_KEYS, "the template", problems)
-    for key in ("name", "title"):
-        if not isinstance(doc.get(key), str) or not doc.get(key):
-            problems.add(yamlio.line_of(doc, key), f"'{key}' is required")
+    _check_schema(doc, problems)
     states = _read_states(doc, problems)
     names = {s.name for s in states}
     initial = doc.get("initial")
@@ -483,8 +499,6 @@ def template_from_yaml(doc: Any, source: str) -> Template:
         )
     children = _read_children(doc, transitions, problems)
     deadline = doc.get("deadline") or {}
-    if isinstance(deadline, dict):
-        _check_keys(deadline, DEADLINE_KEYS, "deadline", problems)
     default = _read_duration(deadline, "default", "10 working days", problems)
     grace = _read_duration(deadline, "grace", "0 days", problems)
     ahead = _read_duration(deadline, "ahead", "7 days", problems)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from chidao import clock
-from chidao.errors import ChidaoError, InputError
+from chidao.errors import ChidaoError, InputError, OutOfRange
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -197,6 +197,10 @@ class ChidaoGroup(click.Group):
             for line in getattr(exc, "problems", None) or [exc.message]:
                 click.echo(f"Error: {line}", err=True)
             ctx.exit(1)
+        except click.BadParameter as exc:  # a value out of its range: bad input, one line
+            where = exc.param.get_error_hint(ctx).strip("'") if exc.param else "value"
+            click.echo(f"Error: {where}: {exc.message}", err=True)
+            ctx.exit(1)
 
 
 def group(name: str | None = None, **kwargs: Any) -> Callable:
@@ -227,10 +231,16 @@ def command(parent: click.Group, name: str, **kwargs: Any) -> Callable:
     return wrap
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's int4 ends here
+
+
 def task_id_arg(value: str) -> int:
-    if not value.lstrip("#").isdigit():
+    text = value.lstrip("#")
+    if not (text.isascii() and text.isdigit()):
         raise InputError(f"task id must be a number, not {value!r}")
-    return int(value.lstrip("#"))
+    if len(text) > 10 or int(text) > MAX_ID:
+        raise OutOfRange(f"task id {text[:24]} is out of range (1–{MAX_ID})")
+    return int(text)
 
 
 def due_arg(value: str, what: str = "--to"):

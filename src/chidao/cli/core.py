@@ -12,6 +12,7 @@ import click
 from chidao import clock
 from chidao.cli.base import (
     BIG_FAN_OUT,
+    MAX_ID,
     cli,
     command,
     console,
@@ -347,16 +348,18 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
     """
     settings = run_settings()
     plan = engine.import_units(settings.store(), file, office, dry_run, settings.who())
+    from rich.text import Text  # names and codes are shown as written, never as markup
+
     out = console()
     for unit in plan.new:
-        out.print(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})")
+        out.print(Text(f"+ {unit.code}: {unit.name} ({', '.join(unit.levels)})"))
     for unit, diff in plan.changed:
         changes = "; ".join(
             f"{name}: {before or '—'} → {after or '—'}" for name, (before, after) in diff.items()
         )
-        out.print(f"~ {unit.code}: {changes}")
+        out.print(Text(f"~ {unit.code}: {changes}"))
     if plan.ignored_columns:
-        out.print(f"(columns not read: {', '.join(plan.ignored_columns)})")
+        out.print(Text(f"(columns not read: {', '.join(plan.ignored_columns)})"))
     out.print(
         f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
         + (" (dry run: nothing written)" if dry_run else "")
@@ -379,7 +382,7 @@ cli.add_command(task_group)
 @click.option("--unit", help="Only this unit (code).")
 @click.option("--level", help="Only units at this level (MN, TH, THCS …).")
 @click.option("--state", help="Only tasks in this state.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many.")
 @click.option(
     "--pending-extension",
     is_flag=True,

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 from chidao import clock
-from chidao.calendar import DAYS, WORKING_DAYS, Duration, WorkCalendar
+from chidao.calendar import DAYS, MAX_DAYS, WORKING_DAYS, Duration, WorkCalendar
 from chidao.cli.base import (
     DEFAULT_URL,
+    MAX_ID,
     cli,
     command,
     console,
@@ -41,7 +42,7 @@ else:
 @command(cli, "sweep")
 @click.option(
     "--ahead",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_DAYS),
     metavar="DAYS",
     help="Create recurring periods due within DAYS (default: the template's ahead).",
 )
@@ -63,6 +64,8 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
         settings.write_moment(store),
         ahead=Duration(ahead, DAYS) if ahead is not None else None,
     )
+    for line in swept.warnings:  # a directive that cannot be read; the others went on
+        click.echo(f"Warning: {line}", err=True)
     if as_json:
         emit_json(swept.to_json())
         return
@@ -77,7 +80,7 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
 @click.option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
 @click.option("--person", metavar="ID", help="Only those that reached this person.")
 @click.option("--directive", metavar="CODE|ID", help="Only this directive.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many (newest first).")
+@click.option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (newest first).")
 @json_option
 def escalations_command(
     open_only: bool, person: str | None, directive: str | None, limit: int | None, as_json: bool
@@ -104,14 +107,19 @@ def escalations_command(
     help="How to deliver queued notifications.",
 )
 @click.option("--smtp-host", envvar="CHIDAO_SMTP_HOST", help="SMTP server (env CHIDAO_SMTP_HOST).")
-@click.option("--smtp-port", envvar="CHIDAO_SMTP_PORT", type=int, help="SMTP port (default 25).")
+@click.option(
+    "--smtp-port",
+    envvar="CHIDAO_SMTP_PORT",
+    type=click.IntRange(1, 65535),
+    help="SMTP port (default 25).",
+)
 @click.option("--smtp-from", envvar="CHIDAO_SMTP_FROM", help="Sender address.")
 @click.option("--smtp-user", envvar="CHIDAO_SMTP_USER", help="SMTP login.")
 @click.option(
     "--smtp-password", envvar="CHIDAO_SMTP_PASSWORD", help="SMTP password (prefer the env)."
 )
 @click.option("--starttls", is_flag=True, envvar="CHIDAO_SMTP_STARTTLS", help="Use STARTTLS.")
-@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
+@click.option("--limit", type=click.IntRange(1, MAX_ID), help="Send at most this many.")
 @json_option
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
 def notify_command(
@@ -204,7 +212,7 @@ def _calendar_options(func: Callable) -> Callable:
 
 @command(calendar_group, "due")
 @click.argument("start", metavar="FROM")
-@click.argument("amount", metavar="N", type=click.IntRange(min=0))
+@click.argument("amount", metavar="N", type=click.IntRange(0, MAX_DAYS))
 @click.option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
 @_calendar_options
 @json_option

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from chidao.calendar import MAX_DAYS
 from chidao.cli.base import (
     DEFAULT_URL,
+    MAX_ID,
     cli,
     command,
     console,
@@ -73,11 +75,11 @@ def chain_show(ref: str, as_json: bool) -> None:
 @click.option("--unit", metavar="CODE", help="A principal's view: this school's open tasks.")
 @click.option("--person", metavar="ID", help="What is on this person's desk.")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=15, show_default=True, help="Rows per list."
+    "--limit", type=click.IntRange(1, MAX_ID), default=15, show_default=True, help="Rows per list."
 )
 @click.option(
     "--soon",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_DAYS),
     default=3,
     show_default=True,
     metavar="DAYS",
@@ -92,7 +94,7 @@ def chain_show(ref: str, as_json: bool) -> None:
 )
 @click.option(
     "--watch",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 86_400),
     is_flag=False,
     flag_value=30,
     default=None,
@@ -105,7 +107,7 @@ def chain_show(ref: str, as_json: bool) -> None:
     help="Run the sweep first (a write: marks overdue, escalates, queues notifications). "
     "By default the dashboard only looks.",
 )
-@click.option("--width", type=click.IntRange(min=40), help="Render for this many columns.")
+@click.option("--width", type=click.IntRange(40, 1000), help="Render for this many columns.")
 @json_option
 def dashboard_command(
     directive: str | None,
@@ -154,13 +156,16 @@ def dashboard_command(
 
     def screen():
         now = settings.moment()
+        warnings: list[str] = []
         if sweep:
             now = settings.write_moment(store)
-            sweeper.sweep(store, now)
+            warnings = sweeper.sweep(store, now).warnings
         if unit:
             data = dashboard.build_unit(store, unit, now)
+            data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
             return data, dashboard.render_unit(data, lang, out.width)
         data = dashboard.build(store, now, options)
+        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
         return data, dashboard.render(data, lang, out.width)
 
     data, shown = screen()

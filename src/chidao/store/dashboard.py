@@ -25,6 +25,11 @@ from chidao.store.schema import (
 )
 
 
+def without(where: list, directive_ids: Sequence[int]) -> list:
+    """``where`` leaving out these directives' tasks."""
+    return [*where, tasks.c.directive_id.not_in(list(directive_ids))] if directive_ids else where
+
+
 def scope(
     directive_id: int | None = None,
     level: str | None = None,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from chidao.errors import DuplicateDirective, NotFound
+from chidao.errors import DuplicateDirective, NotFound, UnreadableRecord
 from chidao.store.database import dialect_insert
 from chidao.store.schema import (
     deliverables,
@@ -62,9 +62,27 @@ def save_template(conn: Connection, template: Template, source: str, now: dt.dat
 
 def workflow_of(conn: Connection, template_id: int) -> Workflow:
     row = conn.execute(
-        select(templates.c.content_hash, templates.c.spec).where(templates.c.id == template_id)
+        select(templates.c.name, templates.c.content_hash, templates.c.spec).where(
+            templates.c.id == template_id
+        )
     ).one()
-    return from_snapshot(row.content_hash, row.spec)
+    try:
+        return from_snapshot(row.content_hash, row.spec)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # changed outside chidao
+        raise UnreadableRecord(
+            f"template {template_id} ({row.name}) stored in the database cannot be read "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def labels_of_template(conn: Connection, template_id: int) -> list[str]:
+    """The directives issued with a template, as listings name them ("746/…" or "#12")."""
+    rows = conn.execute(
+        select(directives.c.id, directives.c.code)
+        .where(directives.c.template_id == template_id)
+        .order_by(directives.c.id)
+    )
+    return [code or f"#{id_}" for id_, code in rows]
 
 
 def reported_rule(conn: Connection) -> Callable[[int, str], bool]:
@@ -253,10 +271,15 @@ def fan_out(
 def resolve_directive(conn: Connection, ref: str) -> int:
     """A directive named by its id ("12", "#12") or its code ("746/SGDĐT-GDCN")."""
     text = ref.strip().lstrip("#")
-    if text.isdigit():
-        found = conn.execute(select(directives.c.id).where(directives.c.id == int(text))).scalar()
+    if text.isascii() and text.isdigit():
+        big = len(text) > 10 or int(text) > 2**31 - 1  # no INTEGER id is that large
+        found = (
+            None
+            if big
+            else conn.execute(select(directives.c.id).where(directives.c.id == int(text))).scalar()
+        )
         if found is None:
-            raise NotFound(f"directive {ref!r} does not exist")
+            raise NotFound(f"directive {ref[:40]!r} does not exist")
         return found
     ids = list(
         conn.scalars(
