@@ -94,7 +94,7 @@ def periods_due(
 ) -> list[pendulum.DateTime]:
     """Every period due strictly after ``after``, on or before ``until``, and not later
     than ``horizon`` (now + the template's ``ahead``)."""
-    found = []
+    found: list[pendulum.DateTime] = []
     for due in occurrences(after, every, day, time):
         if due.date() > until or due > aware(horizon):
             return found

@@ -11,6 +11,7 @@ import datetime as dt
 import random
 import tempfile
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def _working_mornings(first: pendulum.DateTime, last: pendulum.DateTime, calenda
 
 
 def _plans(
-    store: Store, rng: random.Random, directive_ids: list[int], everyone: set[int]
+    store: Store, rng: random.Random, directive_ids: list[int], everyone: AbstractSet[int]
 ) -> dict[int, tuple[int, Pace]]:
     plans: dict[int, tuple[int, Pace]] = {}
     for directive_id in directive_ids:
@@ -120,7 +121,7 @@ def _simulate(
     rng: random.Random,
     directive_ids: list[int],
     issued_at: list[pendulum.DateTime],
-    everyone: set[int] = frozenset(),
+    everyone: AbstractSet[int] = frozenset(),
     checkpoint: tuple[dt.date, Callable[[pendulum.DateTime], None]] | None = None,
 ) -> None:
     """Live through the working days; schools of the directives in ``everyone`` all report

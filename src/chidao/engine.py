@@ -213,12 +213,14 @@ def _plan(
         }
         due = kind.first_due(issued, received, calendar)
         what = f"deadline {row['item'] or ''}".rstrip()
-        if isinstance(kind, Absolute) and directive.date and due.date() < directive.date:
+        if due is None:  # counted from receipt or an event: no due yet
+            pass
+        elif isinstance(kind, Absolute) and directive.date and due.date() < directive.date:
             raise InputError(
                 f"{what} due {due.format('DD/MM/YYYY')} is before the directive's date "
                 f"{directive.date:%d/%m/%Y}"
             )
-        if isinstance(kind, Recurring):
+        if isinstance(kind, Recurring) and due is not None:
             row["until"] = until or directive.until or school_year_end(issued.date())
             if due.date() > row["until"]:
                 raise InputError(

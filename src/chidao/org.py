@@ -28,7 +28,8 @@ def _what(doc: Any, loc: tuple[str | int, ...]) -> str:
         return "the org file"
     node: Any = doc
     for part in loc:
-        node = node[part] if isinstance(node, dict | list) else None
+        found = isinstance(node, dict) or (isinstance(node, list) and isinstance(part, int))
+        node = node[part] if found else None
     plural = loc[-2] if len(loc) >= 2 and isinstance(loc[-1], int) else loc[-1]
     what = {"office": "office", "offices": "office", "people": "person", "units": "unit"}
     name = what.get(str(plural), str(plural))

@@ -207,7 +207,9 @@ def read_units(path: Path, office: str) -> tuple[list[Unit], list[str], list[str
     ignored, and the fields it has."""
     header, data = read_table(path)
     columns, ignored = _columns(path, header)
-    problems, units, seen = [], [], {}
+    problems: list[str] = []
+    units: list[Unit] = []
+    seen: dict[str, int] = {}
     for number, row in data:
         values = {f: (row[i] if i < len(row) else "") for f, i in columns.items()}
         levels, bad = _check(values, number, seen)

@@ -255,7 +255,9 @@ def _read_states(doc: Any, problems: _Problems) -> list[State]:
         )
     overdue = [s.name for s in states if s.overdue]
     if len(overdue) > 1:
-        problems.add(raw.line, f"only one state may be 'overdue: true' (found {overdue})")
+        problems.add(
+            yamlio.line_of(raw), f"only one state may be 'overdue: true' (found {overdue})"
+        )
     return states
 
 
@@ -269,7 +271,7 @@ def _read_transitions(doc: Any, names: set[str], problems: _Problems) -> list[Tr
     for spec in raw:
         line = yamlio.line_of(spec)
         if not isinstance(spec, dict):
-            problems.add(line or raw.line, "each transition must be a mapping")
+            problems.add(line or yamlio.line_of(raw), "each transition must be a mapping")
             continue
         found = _read_transition(spec, line, names, problems)
         if found is None:
@@ -400,7 +402,7 @@ def _read_ladder(doc: Any, problems: _Problems) -> list[Rung]:
         return []
     rungs: list[Rung] = []
     for number, spec in enumerate(raw, start=1):
-        line = yamlio.line_of(spec) or raw.line
+        line = yamlio.line_of(spec) or yamlio.line_of(raw)
         if not isinstance(spec, dict):
             problems.add(line, f"escalation rung {number} must be a mapping")
             continue
@@ -485,7 +487,7 @@ def template_from_yaml(doc: Any, source: str) -> Template:
     names = {s.name for s in states}
     initial = doc.get("initial")
     if not initial:
-        problems.add(doc.line, "no initial state: add 'initial: <state>'")
+        problems.add(yamlio.line_of(doc), "no initial state: add 'initial: <state>'")
     elif initial not in names:
         problems.add(yamlio.line_of(doc, "initial"), f"initial state {initial!r} is not a state")
     transitions = _read_transitions(doc, names, problems)
@@ -515,7 +517,7 @@ def template_from_yaml(doc: Any, source: str) -> Template:
         title=doc["title"],
         description=str(doc.get("description") or ""),
         states=tuple(states),
-        initial=initial,
+        initial=str(initial),
         transitions=tuple(transitions),
         default_deadline=default,
         grace=grace,
@@ -645,7 +647,7 @@ class Workflow:
         with self._lock:
             self._cursor.state = state
             try:
-                self._cursor.trigger(trigger)
+                self._cursor.trigger(trigger)  # type: ignore[attr-defined]  # added by the Machine
             except MachineError as err:
                 raise self._refused(what, state, trigger, role, "") from err
             dest = self._cursor.state

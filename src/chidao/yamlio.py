@@ -35,7 +35,7 @@ class LineDict(dict):
     line: int = 0
     lines: dict[str, int]
 
-    def line_of(self, key: str) -> int:
+    def line_of(self, key: str | int) -> int:
         return getattr(self, "lines", {}).get(key, self.line)
 
 
@@ -164,7 +164,7 @@ def _single_data(loader: _Loader) -> Any:
     return loader.construct_document(node)
 
 
-_Loader.get_single_data = _single_data  # type: ignore[method-assign]
+_Loader.get_single_data = _single_data  # type: ignore[method-assign,assignment]
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)

@@ -112,7 +112,7 @@ def problems(exc: ValidationError, doc: Any) -> list[Problem]:
             line=_line(doc, error["loc"], error["type"]),
             loc=tuple(error["loc"]),
             type=error["type"],
-            message=_message(error),
+            message=_message(dict(error)),
             value=error.get("input"),
         )
         for error in exc.errors(include_url=False)

@@ -10,10 +10,21 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
-from chidao.errors import DuplicateDirective, NotFound, UnreadableRecord
+from chidao.errors import DatabaseError, DuplicateDirective, NotFound, UnreadableRecord
 from chidao.store.database import dialect_insert
 from chidao.store.schema import (
     deliverables,
@@ -44,20 +55,30 @@ def save_template(conn: Connection, template: Template, source: str, now: dt.dat
             select(func.coalesce(func.max(templates.c.version), 0)).where(
                 templates.c.name == template.name
             )
-        ).scalar()
+        ).scalar_one()
         + 1
     )
-    return conn.execute(
-        insert(templates).values(
-            name=template.name,
-            version=version,
-            content_hash=content_hash,
-            title=template.title,
-            source=source,
-            spec=json.dumps(template.to_json(), sort_keys=True, ensure_ascii=False),
-            created_at=now,
+    return _new_id(
+        conn.execute(
+            insert(templates).values(
+                name=template.name,
+                version=version,
+                content_hash=content_hash,
+                title=template.title,
+                source=source,
+                spec=json.dumps(template.to_json(), sort_keys=True, ensure_ascii=False),
+                created_at=now,
+            )
         )
-    ).inserted_primary_key[0]
+    )
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The id the database gave the row just inserted."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise DatabaseError("the database gave no id to the new row")
+    return int(key[0])
 
 
 def workflow_of(conn: Connection, template_id: int) -> Workflow:
@@ -158,9 +179,9 @@ def insert_directive(conn: Connection, row: dict[str, Any], again: int = 0) -> i
     (so two processes issuing it at once cannot both succeed)."""
     try:
         with conn.begin_nested():
-            return conn.execute(
-                insert(directives).values(**row, identity=identity(row, again))
-            ).inserted_primary_key[0]
+            return _new_id(
+                conn.execute(insert(directives).values(**row, identity=identity(row, again)))
+            )
     except IntegrityError as exc:
         if "identity" not in str(exc.orig):
             raise
@@ -177,9 +198,9 @@ def insert_deliverables(
     ids = []
     for seq, row in enumerate(rows, start=1):
         ids.append(
-            conn.execute(
-                insert(deliverables).values(directive_id=directive_id, seq=seq, **row)
-            ).inserted_primary_key[0]
+            _new_id(
+                conn.execute(insert(deliverables).values(directive_id=directive_id, seq=seq, **row))
+            )
         )
     return ids
 
@@ -201,7 +222,7 @@ def count_recipients(
 ) -> int:
     return conn.execute(
         select(func.count()).select_from(units).where(_recipients(office, levels, unit_codes))
-    ).scalar()
+    ).scalar_one()
 
 
 def fan_out(
@@ -382,7 +403,7 @@ def deliverables_of(conn: Connection, directive_id: int) -> list[dict[str, Any]]
 
 
 def directive_count(conn: Connection) -> int:
-    return conn.execute(select(func.count()).select_from(directives)).scalar()
+    return conn.execute(select(func.count()).select_from(directives)).scalar_one()
 
 
 def add_occurrence(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Integer,
     MetaData,
@@ -284,7 +285,7 @@ def _with_targets(plan: RungPlan, source):
             units.c.name + literal(" (") + units.c.code + literal(")"),
             literal(""),
         )
-    level = literal("")
+    level: ColumnElement[Any] = literal("")
     if plan.per_level:
         first_level = (
             select(unit_levels.c.unit_code, func.min(unit_levels.c.level).label("level"))

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pendulum
 from sqlalchemy import (
     Connection,
     String,
@@ -54,10 +55,10 @@ class TaskRow:
     version: int
     template_id: int
     office_code: str
-    due_at: dt.datetime | None
-    received_at: dt.datetime | None
-    reported_at: dt.datetime | None
-    late_at: dt.datetime | None
+    due_at: pendulum.DateTime | None
+    received_at: pendulum.DateTime | None
+    reported_at: pendulum.DateTime | None
+    late_at: pendulum.DateTime | None
     due_seq: int | None
     days_late: int | None
     prev_state: str | None = None
