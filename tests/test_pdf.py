@@ -305,12 +305,18 @@ def test_encrypted_pdf_is_refused(tmp_path, run):
     assert run("directive", "parse", str(locked)).exit_code == 1
 
 
-def test_blank_and_image_only_pages_give_a_directive_with_warnings(tmp_path, monkeypatch):
+def _no_ocr(monkeypatch) -> None:
+    """Scanned pages read as blank, without Tesseract."""
     from chidao.parse import ocr
 
+    monkeypatch.setattr(ocr, "check_tesseract", lambda: None)
+    monkeypatch.setattr(ocr, "read_image", lambda image, where: [])
+
+
+def test_blank_and_image_only_pages_give_a_directive_with_warnings(tmp_path, monkeypatch):
     blank = tmp_path / "blank.pdf"
     blank.write_bytes(_pdf_bytes(2, image=True))
-    monkeypatch.setattr(ocr, "page_words", lambda page, path, number: [])
+    _no_ocr(monkeypatch)
     out = parse_file(blank)
     assert tuple(out) == KEYS and "không thấy số văn bản (Số: …/…)" in out["warnings"]
 
@@ -330,10 +336,10 @@ def test_missing_tesseract_is_one_line_saying_what_to_install(tmp_path, monkeypa
 
 
 def test_a_huge_pdf_reads_only_its_first_pages(tmp_path, monkeypatch):
-    from chidao.parse import ocr, pdf
+    from chidao.parse import pdf
 
     monkeypatch.setattr(pdf, "MAX_PAGES", 3)
-    monkeypatch.setattr(ocr, "page_words", lambda page, path, number: [])
+    _no_ocr(monkeypatch)
     big = tmp_path / "big.pdf"
     big.write_bytes(_pdf_bytes(8))
     out = parse_file(big)
@@ -348,9 +354,7 @@ def test_a_huge_pdf_reads_only_its_first_pages(tmp_path, monkeypatch):
 )
 @given(cut=st.integers(0, 4000), junk=st.binary(max_size=64))
 def test_damaged_pdfs_never_crash(tmp_path_factory, monkeypatch, cut, junk):
-    from chidao.parse import ocr
-
-    monkeypatch.setattr(ocr, "page_words", lambda page, path, number: [])
+    _no_ocr(monkeypatch)
     data = (PDFS / "pgddt-hiep-hoa-459-2020.pdf").read_bytes()
     path = tmp_path_factory.mktemp("damaged") / "x.pdf"
     path.write_bytes(data[:cut] + junk + data[cut + len(junk) :])
