@@ -48,8 +48,33 @@ BODY_WORDS = (
     "BỘ",
     "HỘI ĐỒNG",
     "BAN CHỈ ĐẠO",
+    "TỔNG CỤC",
+    "VỤ",
+    "VIỆN",
+    "HỌC VIỆN",
+    "ĐẠI HỌC",
+    "THANH TRA",
+    "HỘI",
+    "ĐOÀN",
+    "LIÊN ĐOÀN",
+    "TỈNH ỦY",
+    "TỈNH UỶ",
+    "HUYỆN ỦY",
+    "HUYỆN UỶ",
+    "THÀNH ỦY",
+    "THÀNH UỶ",
+    "ĐẢNG ỦY",
+    "ĐẢNG UỶ",
+    "ĐẢNG BỘ",
+    "CHÍNH PHỦ",
+    "BỘ CHỈ HUY",
+    "CÔNG AN",
+    "KHO BẠC",
+    "BẢO HIỂM",
+    "BỆNH VIỆN",
+    "CÔNG TY",
+    "CHI NHÁNH",
 )
-PLACE_WORDS = ("HUYỆN", "TỈNH", "XÃ", "PHƯỜNG", "THỊ XÃ", "THÀNH PHỐ", "QUẬN", "THỊ TRẤN")
 STARTS_BODY = re.compile(r"^(Kính gửi|Căn cứ|Thực hiện|Theo|Nhằm)", re.IGNORECASE)
 
 
@@ -86,8 +111,10 @@ def _bodies(lines: list[str], header: Header) -> None:
         return
     groups: list[str] = []
     for name in names:
-        if groups and name.startswith(PLACE_WORDS) and not name.startswith(BODY_WORDS):
-            groups[-1] = f"{groups[-1]} {name}"  # "ỦY BAN NHÂN DÂN" / "HUYỆN ĐIỆN BIÊN"
+        if groups and not name.startswith(BODY_WORDS):
+            # a name wrapped over two lines: "ỦY BAN NHÂN DÂN" / "HUYỆN ĐIỆN BIÊN",
+            # "HỘI ĐỒNG XÉT TẶNG DANH" / "HIỆU NHÀ GIÁO ƯU TÚ"
+            groups[-1] = f"{groups[-1]} {name}"
         else:
             groups.append(name)
     header.issuer = groups[-1]
