@@ -80,6 +80,8 @@ STARTS_BODY = re.compile(r"^(Kính gửi|Căn cứ|Thực hiện|Theo|Nhằm)", 
 
 @dataclass
 class Header:
+    """What the header says; ``end`` is the index of the first line after it."""
+
     number: str | None = None
     symbol: str | None = None
     issuer: str | None = None
@@ -87,11 +89,20 @@ class Header:
     place: str | None = None
     date: dt.date | None = None
     year: int | None = None
+    month: int | None = None  # known when the day is left blank or unreadable
     subject: str | None = None
     urgency: str | None = None
     secrecy: str | None = None
     end: int = 0
     found: set[str] = field(default_factory=set)
+
+    @property
+    def earliest(self) -> dt.date | None:
+        """The first day the document can be dated: its date, or the first of the month or
+        year it gives when the day is blank (a deadline before it is no deadline)."""
+        if self.date or self.year is None:
+            return self.date
+        return dt.date(self.year, self.month or 1, 1)
 
 
 def _bodies(lines: list[str], header: Header) -> None:
@@ -167,6 +178,7 @@ def _number_or_date(line: str, header: Header) -> bool:
     elif (when := PLACE_DATE.match(line)) and "date" not in header.found:
         header.place = when["place"].strip()
         header.year = int(when["y"])
+        header.month = int(when["m"]) if when["m"] and 1 <= int(when["m"]) <= 12 else None
         if when["d"] and when["m"]:
             header.date = make_date(when["d"], when["m"], when["y"], None)
         header.found.add("date")

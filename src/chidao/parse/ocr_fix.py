@@ -24,6 +24,8 @@ import re
 import unicodedata
 from functools import cache
 
+from chidao.parse.words import is_upper_line
+
 # Bodies, fields of government, titles and document types as printed in capitals in the
 # header, the title and the signature block: phrases of two words or more (one word alone
 # is too often another word with the same letters).
@@ -80,6 +82,9 @@ _DATE_LINE = re.compile(
 _DATE_WORDS = re.compile(r"(ng[aàáảãạ]y|th[aàáảãạ]ng)", re.IGNORECASE)
 # "g1a": a digit between two small letters is a letter misread.
 _DIGIT_IN_WORD = re.compile(r"(?<=[a-zà-ỹ])[10](?=[a-zà-ỹ])")
+# Specks before a line in capitals ("-_ CỤC TRƯỞNG", "'CỤC TRƯỞNG"): a seal's edge, not a
+# bullet ("- UBND các xã" keeps its dash: a dash alone is a bullet).
+_SPECKS = re.compile(r"^[-_'\"`‘’“”~|.,:;\s]*[_'\"`‘’“”~|][-_'\"`‘’“”~|.,:;\s]*(?=[^\W\d_])")
 _SUBJECT = re.compile(r"^V\s?[/|lI1]\s?[vVy]\b\s*")
 
 
@@ -249,6 +254,8 @@ def fix_ocr_line(line: str) -> str:
     line = _EMAIL_AT.sub("@", line)
     line = _DIGIT_IN_WORD.sub(lambda m: "i" if m.group(0) == "1" else "o", line)
     line = _SUBJECT.sub("V/v ", line)
+    if is_upper_line(line):
+        line = _SPECKS.sub("", line)
     line = fix_vocabulary(line)
     return fix_date_line(fix_number_line(line))
 
