@@ -35,6 +35,8 @@ MIN_LETTER_SHARE = 0.6
 _NUMBER_ANCHOR = re.compile(r"^[Ss][^\W\d_]?[.:;,]")
 # The words trusted to find the columns of a page (a speck between two columns hides them).
 CONFIDENT = 60
+# A page read with less mean confidence is checked for a sideways or upside-down scan.
+TURNED_CONFIDENCE = 70
 # A line of a column found by only one of its two readings is kept above this mean.
 LINE_CONFIDENCE = 50
 
@@ -81,8 +83,9 @@ def _data(image, psm: int, where: str) -> dict[str, list]:
 Read = list[tuple[Word, float]]  # words and Tesseract's confidence in each (0-100)
 
 
-def read_image(image, where: str) -> list[Word]:
-    """The words Tesseract reads on a page image rendered at ``DPI``, in points.
+def read_image(image, where: str) -> tuple[list[Word], float]:
+    """The words Tesseract reads on a page image rendered at ``DPI``, in points, and the
+    width of the page as read (a page scanned sideways is turned upright first).
 
     The page is read whole first. Then each column of a two-column block of the header
     (issuer | motto, Số | date) or the footer (Nơi nhận | signature) is read again on its
@@ -92,6 +95,9 @@ def read_image(image, where: str) -> list[Word]:
     confidently is kept, line by line; specks between the columns are dropped."""
     scale = DPI / 72
     words = _words(_data(image, 3, where), scale)
+    if _looks_turned(words) and (upright := _upright(image)) is not None:
+        image = upright
+        words = _words(_data(image, 3, where), scale)
     confident = [w for w, confidence in words if confidence >= CONFIDENT]
     for block, columns in column_boxes(confident, 0.0, image.width / scale):
         kept = [(w, c) for w, c in words if not _centre_in(w, block)]
@@ -100,7 +106,7 @@ def read_image(image, where: str) -> list[Word]:
             again = [(w, c) for w, c in _read_box(image, box, where) if _centre_in(w, box)]
             kept += _better_lines(first, again)
         words = kept
-    return [w for w, _ in words]
+    return [w for w, _ in words], image.width / scale
 
 
 def _lines(read: Read) -> list[Read]:
@@ -142,6 +148,30 @@ def _same_height(a: Read, b: Read) -> bool:
 def _mean(line: Read) -> float:
     """The confidence of a line, each word counting by its length."""
     return sum(len(w.text) * c for w, c in line) / max(1, sum(len(w.text) for w, _ in line))
+
+
+def _looks_turned(words: Read) -> bool:
+    """A page scanned sideways or upside down: read with little confidence, or its words
+    standing taller than wide."""
+    long = [w for w, _ in words if len(w.text) >= 4]
+    if len(long) < 10:
+        return False  # a blank page, or a few words: nothing to tell
+    tall = sum(1 for w in long if w.x1 - w.x0 < w.bottom - w.top)
+    return _mean(words) < TURNED_CONFIDENCE or tall > len(long) / 2
+
+
+def _upright(image) -> Any:
+    """The image turned upright as Tesseract's orientation detection sees it; None when it
+    is upright already or cannot tell."""
+    pytesseract = check_tesseract()
+    try:
+        found = pytesseract.image_to_osd(
+            image, config="--psm 0", output_type=pytesseract.Output.DICT, timeout=PAGE_SECONDS
+        )
+    except (pytesseract.TesseractError, RuntimeError):
+        return None  # too few letters to tell
+    turn = int(found.get("rotate", 0)) % 360
+    return image.rotate(-turn, expand=True) if turn else None
 
 
 def _centre_in(word: Word, box: tuple[float, float, float, float]) -> bool:
@@ -204,15 +234,15 @@ class PageReader:
     not thread-safe), from a copy of the document as it was saved: the text reader
     flattens form fields into the page, and an e-signature box drawn over a scan is not
     its text. Tesseract reads up to ``WORKERS`` pages at a time; ``read`` returns a future
-    of the page's words, so pages come back in order."""
+    of the page's words and width (``read_image``), so pages come back in order."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._document: Any = None
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[list[Word]]] = deque()
+        self._pending: deque[Future[tuple[list[Word], float]]] = deque()
 
-    def read(self, number: int) -> Future[list[Word]]:
+    def read(self, number: int) -> Future[tuple[list[Word], float]]:
         if self._pool is None:
             check_tesseract()  # one clear line before any page is rendered
             import pypdfium2 as pdfium

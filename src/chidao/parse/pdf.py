@@ -239,8 +239,8 @@ def _drop_stamp_lines(lines: list[str]) -> list[str]:
 
 
 def _page_text(document, number: int, raw, reader, ocr: bool, result: PdfText):
-    """The lines of one page; for a scan, a future of its OCR words, the page width and
-    the text-layer words to add to them (a number or day typed in a form field)."""
+    """The lines of one page; for a scan, a future of its OCR words and width, and the
+    text-layer words to add to them (a number or day typed in a form field)."""
     page, stamps = _flattened(document, number, raw)
     try:
         words = text_layer_words(page, raw, stamps)
@@ -251,7 +251,7 @@ def _page_text(document, number: int, raw, reader, ocr: bool, result: PdfText):
             return []
         result.ocr_pages.append(number + 1)
         typed = [w for w in words if not _inside(w, stamps)]
-        return reader.read(number), page.get_width(), typed
+        return reader.read(number), typed
     finally:
         page.close()
 
@@ -299,8 +299,8 @@ def read_pdf(path: str | Path, ocr: bool = True) -> PdfText:
                 if isinstance(page, list):
                     result.lines += page
                     continue
-                future, width, typed = page
-                lines = _scan_lines(future.result(), width, typed)
+                future, typed = page
+                lines = _scan_lines(*future.result(), typed)
                 result.ocr_lines += lines
                 result.lines += lines
     finally:

@@ -148,14 +148,12 @@ def _from_vni(word: str) -> str:
 
 
 def _vni_text(text: str) -> str:
-    """Convert every word of ``text`` made of ASCII and VNI bytes."""
+    """Convert every run of letters of ``text`` made of ASCII and VNI bytes."""
     return re.sub(
-        r"\S+",
-        lambda m: (
-            _from_vni(m.group(0))
-            if all(c.isascii() or c in _VNI_BYTES for c in m.group(0))
-            else m.group(0)
-        ),
+        r"[A-Za-z\u00c0-\u00ff]+",
+        lambda m: _from_vni(m.group(0))
+        if all(c.isascii() or c in _VNI_BYTES for c in m.group(0))
+        else m.group(0),
         text,
     )
 
