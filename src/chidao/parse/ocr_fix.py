@@ -72,7 +72,11 @@ _EMAIL_AT = re.compile(
 # or, on a short line, the number and a slash ("số 13/CT-TTg ngày …" wrapped in the body
 # is not one).
 _NUMBER_LINE = re.compile(r"^(?P<so>[Ss][^\W\d_]?)\s*(?P<colon>[:.;,])?\s*(?P<rest>.+)$")
-_SYMBOL = re.compile(r"(?<![\w&])(?P<symbol>[A-ZĐ][\wĐđ&.]*(?:\s?-\s?[\wĐđ&.,]+)*)")
+# A symbol: capitals (two or more letters: "Z" or "Z7" is a stroke of handwriting), then
+# "-" and the drafting unit: "PGD&ĐT", "BGDĐT-GDTC", "KH- PGD&ĐT".
+_SYMBOL = re.compile(
+    r"(?<![\w&])(?P<symbol>[A-ZĐ][A-ZĐa-zđ&.]*[A-ZĐa-zđ&][A-ZĐa-zđ&.]*(?:\s?-\s?[\wĐđ&.,]+)*)"
+)
 _DIGIT_LOOKALIKES = str.maketrans({"I": "1", "l": "1", "|": "1", "O": "0", "o": "0"})
 # "Place, ngày D tháng M năm YYYY" with the day or month unreadable or missing.
 _DATE_LINE = re.compile(

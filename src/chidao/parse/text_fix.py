@@ -151,9 +151,11 @@ def _vni_text(text: str) -> str:
     """Convert every run of letters of ``text`` made of ASCII and VNI bytes."""
     return re.sub(
         r"[A-Za-z\u00c0-\u00ff]+",
-        lambda m: _from_vni(m.group(0))
-        if all(c.isascii() or c in _VNI_BYTES for c in m.group(0))
-        else m.group(0),
+        lambda m: (
+            _from_vni(m.group(0))
+            if all(c.isascii() or c in _VNI_BYTES for c in m.group(0))
+            else m.group(0)
+        ),
         text,
     )
 
