@@ -329,6 +329,13 @@ def test_ocr_lines_read_right_are_left_alone(line):
     assert fix_ocr_line(line) == line
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_ocr_line_is_repaired_without_a_crash(line):
+    fixed = fix_ocr_line(line)
+    assert isinstance(fixed, str) and unicodedata.is_normalized("NFC", fixed)
+
+
 def test_text_reader_rules(tmp_path):
     text = (
         "Số: 4144 /GDĐT – VP\nHà Nội, ngày 02 tháng 10 năm 2020\nV/v báo cáo\n"

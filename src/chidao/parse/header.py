@@ -74,6 +74,16 @@ BODY_WORDS = (
     "BỆNH VIỆN",
     "CÔNG TY",
     "CHI NHÁNH",
+    "MẶT TRẬN",
+    "CÔNG ĐOÀN",
+    "QUỸ",
+    "NGÂN HÀNG",
+    "TÒA ÁN",
+    "TOÀ ÁN",
+    "VIỆN KIỂM SÁT",
+    "HIỆP HỘI",
+    "TẬP ĐOÀN",
+    "BỘ TƯ LỆNH",
 )
 STARTS_BODY = re.compile(r"^(Kính gửi|Căn cứ|Thực hiện|Theo|Nhằm)", re.IGNORECASE)
 

@@ -65,7 +65,8 @@ def render(page) -> Any:
 
 
 def _data(image, psm: int, where: str) -> dict[str, list]:
-    pytesseract = check_tesseract()
+    import pytesseract  # checked once per document (``PageReader``), not per call
+
     try:
         return pytesseract.image_to_data(
             image,
@@ -76,6 +77,8 @@ def _data(image, psm: int, where: str) -> dict[str, list]:
         )
     except RuntimeError as exc:  # pytesseract's timeout
         raise ParseError(f"{where} quá {PAGE_SECONDS} giây") from exc
+    except pytesseract.TesseractNotFoundError as exc:
+        raise ParseError(f"đọc PDF quét (ảnh) cần Tesseract OCR: {INSTALL}") from exc
     except pytesseract.TesseractError as exc:
         raise ParseError(f"{where} lỗi: {exc.message}") from exc
 
@@ -91,8 +94,8 @@ def read_image(image, where: str) -> tuple[list[Word], float]:
     (issuer | motto, Số | date) or the footer (Nơi nhận | signature) is read again on its
     own as one block of text: on the whole page, Tesseract's line finding lets the
     columns, a seal or a handwritten number disturb each other ("Số:" lost beside a
-    handwritten "42"). Of the two readings of a column, the one with more text read
-    confidently is kept, line by line; specks between the columns are dropped."""
+    handwritten "42"). Of the two readings of a column, line by line, the one read with
+    more confidence is kept; specks between the columns are dropped."""
     scale = DPI / 72
     words = _words(_data(image, 3, where), scale)
     if _looks_turned(words) and (upright := _upright(image)) is not None:
@@ -163,7 +166,8 @@ def _looks_turned(words: Read) -> bool:
 def _upright(image) -> Any:
     """The image turned upright as Tesseract's orientation detection sees it; None when it
     is upright already or cannot tell."""
-    pytesseract = check_tesseract()
+    import pytesseract
+
     try:
         found = pytesseract.image_to_osd(
             image, config="--psm 0", output_type=pytesseract.Output.DICT, timeout=PAGE_SECONDS

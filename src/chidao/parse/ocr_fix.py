@@ -121,10 +121,11 @@ def _marks(word: str) -> list[set[str]]:
 
 
 def _mark_changes(written: tuple[str, ...], phrase: tuple[str, ...]) -> int:
+    """How many marks must be added or taken away to turn ``written`` into ``phrase``."""
     return sum(
         len(a ^ b)
         for w, p in zip(written, phrase, strict=True)
-        for a, b in zip(_marks(w), _marks(p), strict=True)
+        for a, b in zip(_marks(w), _marks(p), strict=False)
     )
 
 
@@ -253,6 +254,7 @@ def fix_date_line(line: str) -> str:
 
 
 def fix_ocr_line(line: str) -> str:
+    """One line read by OCR, repaired by the rules above; NFC."""
     line = unicodedata.normalize("NFC", line).translate(_LOOKALIKES)
     line = " ".join(line.split())
     line = _EMAIL_AT.sub("@", line)
