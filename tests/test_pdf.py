@@ -38,13 +38,13 @@ TEXT_PDFS = [
 ]
 # The scans, and the checks OCR may miss on each: the number and day written by hand (on
 # 3767 the hand also covers the symbol's first letter); a letter of the subject misread
-# ("quôc", "HSSYV"); a distribution line under a seal. recipient_levels: these expect
+# ("quôc", "HSSYV"). recipient_levels: these expect
 # "UBND" for "Ủy ban nhân dân các tỉnh", which the text examples do not count as a level.
 SCANS = {
     PDFS / "bgddt-1074-2019.pdf": {"number", "recipient_levels"},
     PDFS / "bgddt-1568-2019.pdf": {"number", "date", "subject"},
     PDFS / "bgddt-1617-2019.pdf": {"number", "date", "subject"},
-    PDFS / "hd-ngnd-ngut-ha-giang-42-2020.pdf": {"number", "date", "distribution_count"},
+    PDFS / "hd-ngnd-ngut-ha-giang-42-2020.pdf": {"number", "date"},
     PDFS / "pgddt-hiep-hoa-193-2020.pdf": {"number", "date"},
     PDFS / "ubnd-ha-giang-3767-2020.pdf": {"number", "symbol", "date", "recipient_levels"},
 }

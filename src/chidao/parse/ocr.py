@@ -37,6 +37,8 @@ _NUMBER_ANCHOR = re.compile(r"^[Ss][^\W\d_]?[.:;,]")
 CONFIDENT = 60
 # A page read with less mean confidence is checked for a sideways or upside-down scan.
 TURNED_CONFIDENCE = 70
+# Two readings of a line whose mean confidence differs by more are told apart by it alone.
+CLEARLY = 10
 # A line of a column found by only one of its two readings is kept above this mean.
 LINE_CONFIDENCE = 50
 
@@ -119,7 +121,7 @@ def _lines(read: Read) -> list[Read]:
 
 def _better_lines(first: Read, again: Read) -> Read:
     """Two readings of one column merged line by line: lines of either reading at the
-    same height make a group, and of a group the reading with more confidence is kept; a
+    same height make a group, and of a group the better reading is kept (``_better``); a
     group only one reading found is kept when it was read with some confidence (a seal
     or a signature read as letters is not)."""
     groups: list[tuple[list[Read], list[Read]]] = []
@@ -135,10 +137,24 @@ def _better_lines(first: Read, again: Read) -> Read:
     kept: Read = []
     for ones, others in groups:
         one, other = [w for x in ones for w in x], [w for x in others for w in x]
-        best = max((r for r in (one, other) if r), key=_mean)
-        if (one and other) or _mean(best) >= LINE_CONFIDENCE:
-            kept += best
+        if one and other:
+            kept += _better(one, other)
+        elif _mean(one or other) >= LINE_CONFIDENCE:
+            kept += one or other
     return kept
+
+
+def _better(one: Read, other: Read) -> Read:
+    """Of two readings of the same line: the one read with clearly more confidence; when
+    both are about as sure, the one with more letters and digits read confidently (a
+    line a speck hid in one reading: "xí" against "- Lưu VT, HĐ")."""
+    if abs(_mean(one) - _mean(other)) > CLEARLY:
+        return max(one, other, key=_mean)
+    return max(one, other, key=lambda read: (_sure_characters(read), _mean(read)))
+
+
+def _sure_characters(read: Read) -> int:
+    return sum(sum(c.isalnum() for c in w.text) for w, conf in read if conf >= CONFIDENT)
 
 
 def _same_height(a: Read, b: Read) -> bool:
