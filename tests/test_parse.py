@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from chidao.errors import ParseError
 from chidao.parse import KEYS, parse_file, parse_lines
 from chidao.parse.reading import clean_lines
+from chidao.parse.text_fix import repair_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "directives"
 TEXTS = sorted(FIXTURES.glob("*.txt"))
@@ -120,6 +121,69 @@ def test_docx_written_from_the_text_parses_the_same(path, tmp_path):
     target = tmp_path / f"{path.stem}.docx"
     document.save(target)
     assert parse_file(target) == parse_file(path)
+
+
+# How VNI-Times fonts store Vietnamese (the VNI Windows table): a letter, then one byte for
+# its tone, or for its circumflex or breve with the tone; ơ, ư, đ and the i, ỵ with marks
+# are bytes of their own.
+_VNI_TONE = {"\u0301": "ù", "\u0300": "ø", "\u0309": "û", "\u0303": "õ", "\u0323": "ï"}
+_VNI_HAT = {"": "â", "\u0301": "á", "\u0300": "à", "\u0309": "å", "\u0303": "ã", "\u0323": "ä"}
+_VNI_BREVE = {"": "ê", "\u0301": "é", "\u0300": "è", "\u0309": "ú", "\u0303": "ü", "\u0323": "ë"}
+_VNI_I = {"\u0301": "í", "\u0300": "ì", "\u0309": "æ", "\u0303": "ó", "\u0323": "ò"}
+
+
+def _vni_letter(char: str) -> str:
+    base, *marks = unicodedata.normalize("NFD", char)
+    lower = base.lower()
+    tone = next((m for m in marks if m in _VNI_TONE), "")
+    if char.lower() == "đ":
+        out = "ñ"
+    elif lower == "i" and tone:
+        out = _VNI_I[tone]
+    elif lower == "y" and tone == "\u0323":
+        out = "î"
+    elif "\u031b" in marks:
+        out = ("ô" if lower == "o" else "ö") + _VNI_TONE.get(tone, "")
+    elif "\u0302" in marks:
+        out = lower + _VNI_HAT[tone]
+    elif "\u0306" in marks:
+        out = lower + _VNI_BREVE[tone]
+    else:
+        out = lower + _VNI_TONE.get(tone, "")
+    return out.upper() if base.isupper() else out
+
+
+def to_vni(text: str) -> str:
+    """Unicode Vietnamese as a VNI-Times text reads when copied out of its font."""
+    return "".join(
+        _vni_letter(c) if c.isalpha() and not c.isascii() or c in "đĐ" else c
+        for c in unicodedata.normalize("NFC", text)
+    )
+
+
+def test_vni_text_is_converted():
+    assert repair_text("Kính göûi: Hieäu tröôûng caùc tröôøng") == (
+        "Kính gửi: Hiệu trưởng các trường"
+    )
+    assert repair_text("PHOØNG GIAÙO DUÏC VAØ ÑAØO TAÏO") == "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"
+    assert repair_text("Nôi nhaän:\n- Nhö treân;\n- Löu: VT.") == (
+        "Nơi nhận:\n- Như trên;\n- Lưu: VT."
+    )
+    assert repair_text("Caên cöù Quyeát ñònh soá 161/QÑ-UBND") == "Căn cứ Quyết định số 161/QĐ-UBND"
+    # TCVN3 is still TCVN3, and Unicode with Latin-1 letters is left alone
+    assert repair_text("C¨n cø Quyết định số 161 Uû ban nh©n d©n") == (
+        "Căn cứ Quyết định số 161 Uỷ ban nhân dân"
+    )
+    plain = "Tiếng Việt «trích dẫn», hoà, quân, quê, chuyên, khoẻ, thuý"
+    assert repair_text(plain) == plain
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda p: p.stem)
+def test_vni_copy_of_a_dispatch_parses_the_same(path, tmp_path):
+    vni = tmp_path / path.name
+    vni.write_text(to_vni(path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert vni.read_text(encoding="utf-8") != path.read_text(encoding="utf-8")
+    assert parse_file(vni) == parse_file(path)
 
 
 def test_missing_header_and_signature():

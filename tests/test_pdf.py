@@ -21,6 +21,7 @@ from PIL import Image
 from chidao.errors import ParseError
 from chidao.parse import KEYS, parse_file
 from chidao.parse.layout import Word, page_lines
+from chidao.parse.ocr_fix import fix_ocr_line
 from chidao.parse.text_fix import looks_vietnamese, repair_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,8 +36,18 @@ TEXT_PDFS = [
         "so-gddt-ha-giang-1019-2019",
     )
 ]
-# One-page scans: OCR of a few pages keeps the suite quick.
-SCANS = [PDFS / "pgddt-hiep-hoa-193-2020.pdf", PDFS / "bgddt-1617-2019.pdf"]
+# The scans, and the checks OCR may miss on each: the number and day written by hand (on
+# 3767 the hand also covers the symbol's first letter); a letter of the subject misread
+# ("quôc", "HSSYV"). recipient_levels: these expect
+# "UBND" for "Ủy ban nhân dân các tỉnh", which the text examples do not count as a level.
+SCANS = {
+    PDFS / "bgddt-1074-2019.pdf": {"number", "recipient_levels"},
+    PDFS / "bgddt-1568-2019.pdf": {"number", "date", "subject"},
+    PDFS / "bgddt-1617-2019.pdf": {"number", "date", "subject"},
+    PDFS / "hd-ngnd-ngut-ha-giang-42-2020.pdf": {"number", "date"},
+    PDFS / "pgddt-hiep-hoa-193-2020.pdf": {"number", "date"},
+    PDFS / "ubnd-ha-giang-3767-2020.pdf": {"number", "symbol", "date", "recipient_levels"},
+}
 HAS_TESSERACT = shutil.which("tesseract") is not None
 
 
@@ -141,16 +152,68 @@ def test_fixture_fields_are_right(expected):
     assert compare(json.loads(expected.read_text(encoding="utf-8")), out) == []
 
 
-@pytest.mark.skipif(not HAS_TESSERACT, reason="needs tesseract-ocr and tesseract-ocr-vie")
+needs_ocr = pytest.mark.skipif(not HAS_TESSERACT, reason="needs tesseract-ocr-vie")
+
+
+@needs_ocr
 @pytest.mark.parametrize("scan", SCANS, ids=lambda p: p.stem)
 def test_scans_are_read_by_ocr_and_flagged(scan):
     out = parse_file(scan)
     exp = json.loads(scan.with_suffix("").with_suffix(".expected.json").read_text("utf-8"))
-    failed = compare(exp, out)
-    total = len(_scalar_checks(exp, out) + _list_checks(exp, out))
-    assert len(failed) <= total // 2, failed
+    # issuer, symbol, place, recipients, references, items, signer behind a seal, the
+    # distribution list: all read; only what OCR cannot read may fail
+    assert set(compare(exp, out)) <= SCANS[scan]
+    assert "người ký đọc bằng OCR từ ảnh quét: cần đối chiếu với bản gốc" in out["warnings"]
+    # the handwritten number and day are left for the clerk, and said so
+    assert out["number"] is None and out["date"] is None
+    if out["symbol"]:
+        assert any("số văn bản trên ảnh quét viết tay" in w for w in out["warnings"])
+    assert any("ngày ban hành trên ảnh quét viết tay" in w for w in out["warnings"])
+    assert unicodedata.is_normalized("NFC", json.dumps(out, ensure_ascii=False))
+
+
+def _image_pdf(path: Path, image: Image.Image, dpi: float = 300) -> None:
+    """A one-page PDF holding ``image`` at ``dpi``, as a scanner makes it."""
+    document = pdfium.PdfDocument.new()
+    width, height = image.width * 72 / dpi, image.height * 72 / dpi
+    page = document.new_page(width, height)
+    picture = pdfium.PdfImage.new(document)
+    picture.set_bitmap(pdfium.PdfBitmap.from_pil(image))
+    picture.set_matrix(pdfium.PdfMatrix().scale(width, height))
+    page.insert_obj(picture)
+    page.gen_content()
+    document.save(str(path))
+
+
+@needs_ocr
+def test_a_page_scanned_sideways_is_turned_upright(tmp_path):
+    from chidao.parse import ocr
+
+    scan = pdfium.PdfDocument(str(PDFS / "pgddt-hiep-hoa-193-2020.pdf"))
+    image = scan[0].render(scale=200 / 72, draw_annots=False).to_pil().rotate(90, expand=True)
+    sideways = tmp_path / "sideways.pdf"
+    _image_pdf(sideways, image, dpi=200)
+    out = parse_file(sideways)
+    assert (out["issuer"], out["symbol"]) == ("PHÒNG GIÁO DỤC & ĐÀO TẠO", "PGD&ĐT")
+    assert out["signer"]["name"] == "Nguyễn Văn Thảo"
+    assert ocr.TURNED_CONFIDENCE > 0
+
+
+@needs_ocr
+def test_ocr_reads_only_the_pages_without_a_text_layer(tmp_path):
+    from chidao.parse.pdf import read_pdf
+
+    mixed = pdfium.PdfDocument.new()
+    mixed.import_pages(pdfium.PdfDocument(str(PDFS / "pgddt-hiep-hoa-459-2020.pdf")), [0])
+    mixed.import_pages(pdfium.PdfDocument(str(PDFS / "bgddt-1617-2019.pdf")), [0])
+    path = tmp_path / "mixed.pdf"
+    mixed.save(str(path))
+    assert read_pdf(path).ocr_pages == [2]
+    out = parse_file(path)
+    # the header is the text page's: not flagged; the scanned page's lines are
+    assert (out["number"], out["symbol"]) == ("459", "PGD&ĐT")
+    assert not any(w.startswith(("số văn bản", "ký hiệu")) for w in out["warnings"])
     assert any("đọc bằng OCR" in w for w in out["warnings"])
-    assert out["subject"] and unicodedata.is_normalized("NFC", out["subject"])
 
 
 def test_text_pdf_two_columns_signature_fields_and_stamp():
@@ -177,18 +240,19 @@ def test_broken_text_layers_are_repaired():
     assert [r["code"] for r in out["references"]][:2] == ["02/2016/QĐ-UBND", "161/PGD&ĐT"]
 
 
-def test_two_columns_on_a_page_are_read_one_after_the_other():
-    def row(y: float, *cells: tuple[float, str]) -> list[Word]:
-        words = []
-        for x, text in cells:
-            for n, part in enumerate(text.split()):
-                words.append(Word(x + 40 * n, y, x + 40 * n + 35, y + 14, part, 13))
-        return words
+def _row(y: float, *cells: tuple[float, str]) -> list[Word]:
+    words = []
+    for x, text in cells:
+        for n, part in enumerate(text.split()):
+            words.append(Word(x + 40 * n, y, x + 40 * n + 35, y + 14, part, 13))
+    return words
 
+
+def test_two_columns_on_a_page_are_read_one_after_the_other():
     words = (
-        row(50, (60, "UBND HUYỆN A"), (300, "CỘNG HÒA XÃ HỘI"))
-        + row(66, (60, "PHÒNG GIÁO DỤC"), (320, "Độc lập"))
-        + row(90, (60, "Số: 5/PGD"), (290, "A, ngày 2 tháng 3 năm 2024"))
+        _row(50, (60, "UBND HUYỆN A"), (300, "CỘNG HÒA XÃ HỘI"))
+        + _row(66, (60, "PHÒNG GIÁO DỤC"), (320, "Độc lập"))
+        + _row(90, (60, "Số: 5/PGD"), (290, "A, ngày 2 tháng 3 năm 2024"))
     )
     assert page_lines(words, 0, 595) == [
         "UBND HUYỆN A",
@@ -198,6 +262,78 @@ def test_two_columns_on_a_page_are_read_one_after_the_other():
         "Độc lập",
         "A, ngày 2 tháng 3 năm 2024",
     ]
+
+
+def test_the_signers_title_above_noi_nhan_joins_the_footer_columns():
+    words = (
+        _row(700, (360, "KT. TRƯỞNG PHÒNG"))
+        + _row(713, (88, "Nơi nhận:"), (380, "PHÓ TRƯỞNG PHÒNG"))
+        + _row(726, (88, "- Lưu: VT."))
+        + _row(770, (400, "Nguyễn Văn Thảo"))
+    )
+    assert page_lines(words, 0, 595) == [
+        "Nơi nhận:",
+        "- Lưu: VT.",
+        "KT. TRƯỞNG PHÒNG",
+        "PHÓ TRƯỞNG PHÒNG",
+        "",
+        "Nguyễn Văn Thảo",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("read", "fixed"),
+    [
+        # a handwritten number over the printed slash is left blank, the symbol kept
+        ("Số:⁄2##BGDĐT-GDTC", "Số: /BGDĐT-GDTC"),
+        ("Số: 4⁄#/BGDĐT-GDCTHSSV bài", "Số: /BGDĐT-GDCTHSSV"),
+        ("só.2⁄270BND- VHXH", "Số: /"),
+        ("Số 15 /PGD", "Số: 15/PGD"),
+        ("Số: 12/2020/KH-UBND", "Số: 12/2020/KH-UBND"),
+        # so is a handwritten day; a printed month misread "I1" is 11
+        ("Hà Giang, ngày/22//tháng 3 năm 2020", "Hà Giang, ngày  tháng 3 năm 2020"),
+        ("Hà Nội, tháng 3 năm 2019", "Hà Nội, ngày  tháng 3 năm 2019"),
+        ("Hà Giang, ngày/⁄⁄ tháng I1 năm 2020", "Hà Giang, ngày  tháng 11 năm 2020"),
+        # marks of bold capitals, by the administrative vocabulary
+        ("HỌI ĐÔNG XET TẶNG DANH", "HỘI ĐỒNG XÉT TẶNG DANH"),
+        ("TM. HỌI ĐỌNG", "TM. HỘI ĐỒNG"),
+        ("THƯ TRƯỜNG", "THỨ TRƯỞNG"),
+        ("PHONG GIÁO DỤC & ĐÀO TẠO", "PHÒNG GIÁO DỤC & ĐÀO TẠO"),
+        ("-_ CỤC TRƯỞNG", "CỤC TRƯỞNG"),
+        # anchors and look-alikes
+        ("Noi nhân:", "Nơi nhận:"),
+        ("Kinh gửi: Các trường", "Kính gửi: Các trường"),
+        ("V/V tăng cường", "V/v tăng cường"),
+        ("Email: hanv()moet.gov.vn).", "Email: hanv@moet.gov.vn)."),
+        ("THPT quốc g1a", "THPT quốc gia"),
+        ("/TB-HÐ", "/TB-HĐ"),
+    ],
+)
+def test_ocr_slips_are_repaired_by_general_rules(read, fixed):
+    assert fix_ocr_line(read) == fixed
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "số 13/CT-TTg ngày 09/5/2016 của Thủ tướng Chính phủ về việc tăng cường",
+        "Số lượng: 45 học sinh",
+        "Đề nghị các trường, trong tháng 4 năm 2020 hoàn thành",
+        "tại chính quyền địa phương",  # body text is not "tài chính"
+        "Hà Nội, ngày 12 tháng 4 năm 2019",
+        "- UBND TỈNH;",
+        "THỦ TRƯỞNG CÁC ĐƠN VỊ",
+    ],
+)
+def test_ocr_lines_read_right_are_left_alone(line):
+    assert fix_ocr_line(line) == line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_ocr_line_is_repaired_without_a_crash(line):
+    fixed = fix_ocr_line(line)
+    assert isinstance(fixed, str) and unicodedata.is_normalized("NFC", fixed)
 
 
 def test_text_reader_rules(tmp_path):
@@ -305,12 +441,18 @@ def test_encrypted_pdf_is_refused(tmp_path, run):
     assert run("directive", "parse", str(locked)).exit_code == 1
 
 
-def test_blank_and_image_only_pages_give_a_directive_with_warnings(tmp_path, monkeypatch):
+def _no_ocr(monkeypatch) -> None:
+    """Scanned pages read as blank, without Tesseract."""
     from chidao.parse import ocr
 
+    monkeypatch.setattr(ocr, "check_tesseract", lambda: None)
+    monkeypatch.setattr(ocr, "read_image", lambda image, where: ([], 595.0))
+
+
+def test_blank_and_image_only_pages_give_a_directive_with_warnings(tmp_path, monkeypatch):
     blank = tmp_path / "blank.pdf"
     blank.write_bytes(_pdf_bytes(2, image=True))
-    monkeypatch.setattr(ocr, "page_words", lambda page, path, number: [])
+    _no_ocr(monkeypatch)
     out = parse_file(blank)
     assert tuple(out) == KEYS and "không thấy số văn bản (Số: …/…)" in out["warnings"]
 
@@ -329,11 +471,25 @@ def test_missing_tesseract_is_one_line_saying_what_to_install(tmp_path, monkeypa
     )
 
 
+def test_missing_vietnamese_model_is_one_line(tmp_path, monkeypatch, run):
+    import pytesseract
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(_pdf_bytes(1, image=True))
+    monkeypatch.setattr(pytesseract, "get_languages", lambda config="": ["eng", "osd"])
+    result = run("directive", "parse", str(scan))
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: đọc PDF quét (ảnh) cần mô hình tiếng Việt của Tesseract: "
+        "apt-get install tesseract-ocr tesseract-ocr-vie\n"
+    )
+
+
 def test_a_huge_pdf_reads_only_its_first_pages(tmp_path, monkeypatch):
-    from chidao.parse import ocr, pdf
+    from chidao.parse import pdf
 
     monkeypatch.setattr(pdf, "MAX_PAGES", 3)
-    monkeypatch.setattr(ocr, "page_words", lambda page, path, number: [])
+    _no_ocr(monkeypatch)
     big = tmp_path / "big.pdf"
     big.write_bytes(_pdf_bytes(8))
     out = parse_file(big)
@@ -348,9 +504,7 @@ def test_a_huge_pdf_reads_only_its_first_pages(tmp_path, monkeypatch):
 )
 @given(cut=st.integers(0, 4000), junk=st.binary(max_size=64))
 def test_damaged_pdfs_never_crash(tmp_path_factory, monkeypatch, cut, junk):
-    from chidao.parse import ocr
-
-    monkeypatch.setattr(ocr, "page_words", lambda page, path, number: [])
+    _no_ocr(monkeypatch)
     data = (PDFS / "pgddt-hiep-hoa-459-2020.pdf").read_bytes()
     path = tmp_path_factory.mktemp("damaged") / "x.pdf"
     path.write_bytes(data[:cut] + junk + data[cut + len(junk) :])

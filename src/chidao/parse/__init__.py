@@ -82,7 +82,7 @@ def parse_lines(lines: list[str]) -> dict[str, Any]:
     header = parse_header(lines)
     code = f"{header.number}/{header.symbol}" if header.number and header.symbol else None
     year = header.year or (header.date.year if header.date else None)
-    body = parse_body(lines, header.end, year, code, header.date)
+    body = parse_body(lines, header.end, year, code, header.earliest)
     footer = parse_footer(lines, body.end, header.end)
     subject_refs = find_references(header.subject or "", year, code)
     result: dict[str, Any] = {
@@ -124,8 +124,11 @@ OCR_FIELDS = {
     "symbol": "ký hiệu",
     "date": "ngày ban hành",
     "issuer": "cơ quan ban hành",
+    "issuer_parent": "cơ quan chủ quản",
     "place": "địa danh",
     "subject": "trích yếu",
+    "urgency": "độ khẩn",
+    "secrecy": "độ mật",
     "recipients": "nơi nhận (Kính gửi)",
     "references": "văn bản được dẫn",
     "items": "các mục công việc",
@@ -146,18 +149,27 @@ def _field_text(value: Any) -> list[str]:
 
 def _ocr_warnings(result: dict[str, Any], source: Source) -> list[str]:
     """One warning per field read from OCR: every found field when every page was a scan,
-    else the fields whose text is on a scanned page."""
+    else the fields whose text is on a scanned page (the date goes with its place); and
+    one for a number or day that the scan shows but OCR could not read (handwritten)."""
     if not source.ocr_lines:
         return []
     ocr_text = " ".join(source.ocr_lines)
-    flagged = []
-    for key, name in OCR_FIELDS.items():
-        value = result[key]
-        if not value:
-            continue
-        texts = _field_text(value) if key != "date" else []
-        if source.all_ocr or any(t in ocr_text for t in texts):
-            flagged.append(f"{name} đọc bằng OCR từ ảnh quét: cần đối chiếu với bản gốc")
+
+    def scanned(key: str) -> bool:
+        texts = _field_text(result["place"] if key == "date" else result[key])
+        return source.all_ocr or any(t in ocr_text for t in texts)
+
+    flagged = [
+        f"{name} đọc bằng OCR từ ảnh quét: cần đối chiếu với bản gốc"
+        for key, name in OCR_FIELDS.items()
+        if result[key] and scanned(key)
+    ]
+    if result["number"] is None and result["symbol"] and scanned("symbol"):
+        flagged.append("số văn bản trên ảnh quét viết tay hoặc không đọc được: cần nhập từ bản gốc")
+    if result["date"] is None and result["place"] and scanned("place"):
+        flagged.append(
+            "ngày ban hành trên ảnh quét viết tay hoặc không đọc được: cần nhập từ bản gốc"
+        )
     return flagged
 
 

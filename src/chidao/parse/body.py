@@ -223,8 +223,9 @@ def _end_of(day: dt.date) -> dt.datetime:
 class _Found:
     """Deadlines found in one stretch of text, kept in order and never overlapping."""
 
-    def __init__(self, text: str, limit: int, issued: dt.date | None) -> None:
+    def __init__(self, text: str, limit: int, issued: dt.date | None, context: str = "") -> None:
         self.text, self.limit, self.issued = text, limit, issued
+        self.context = context  # the line before: a condition may start there
         self.found: list[tuple[int, str, _Moment]] = []
         self.taken: list[tuple[int, int]] = []
         self.warnings: list[str] = []
@@ -240,7 +241,7 @@ class _Found:
         """An absolute deadline, unless it is a condition on the past."""
         if not self.free(match.span()):
             return
-        before = self.text[max(0, match.start() - 120) : match.start()]
+        before = f"{self.context} {self.text[: match.start()]}"[-120:]
         if CONDITION.search(before) or (self.issued and day < self.issued):
             self.taken.append(match.span())
             return
@@ -321,11 +322,15 @@ def _absolute_in(found: _Found, year: int | None) -> None:
 
 
 def _deadlines_in(
-    text: str, year: int | None, limit: int | None = None, issued: dt.date | None = None
+    text: str,
+    year: int | None,
+    limit: int | None = None,
+    issued: dt.date | None = None,
+    context: str = "",
 ) -> tuple[list[tuple[str, _Moment]], list[str]]:
     """Deadlines that start before ``limit`` (the rest of ``text`` is the next line, joined
     so a deadline wrapped over two lines is read whole), and warnings about them."""
-    found = _Found(text, len(text) if limit is None else limit, issued)
+    found = _Found(text, len(text) if limit is None else limit, issued, context)
     _recurring_in(found)
     _relative_in(found)
     _absolute_in(found, year)
@@ -333,8 +338,13 @@ def _deadlines_in(
     return ordered, found.warnings
 
 
-def _contacts_in(text: str, known: dict[str, dict[str, Any]]) -> None:
+def _contacts_in(text: str, known: dict[str, dict[str, Any]], limit: int | None = None) -> None:
+    """The people named in ``text`` whose mention starts before ``limit`` (the rest is the
+    next line, so "điện" / "thoại: 0912…" is read whole on the line that names them)."""
+    limit = len(text) if limit is None else limit
     for match in CONTACT_LEVEL.finditer(text):
+        if match.start() >= limit:
+            break
         name = read_name(match["rest"])
         if name and name not in known:
             level = levels_in(match["level"]) or {match["level"].upper()}
@@ -346,6 +356,8 @@ def _contacts_in(text: str, known: dict[str, dict[str, Any]]) -> None:
                 "role": f"cấp {match['level']}",
             }
     for match in CONTACT.finditer(text):
+        if match.start() >= limit:
+            break
         rest = match["rest"]
         name = read_name(rest)
         if not name or name in known:
@@ -438,6 +450,7 @@ def parse_body(
     body.recipient_levels = sorted(levels)
     items = _Items(body)
     contacts: dict[str, dict[str, Any]] = {}
+    previous = ""
     while index < len(lines):
         line = lines[index]
         if BODY_END.match(line):
@@ -447,9 +460,12 @@ def parse_body(
         if not line:
             continue
         body.references += find_references(joined, year, own_code, limit=len(line))
-        _contacts_in(joined, contacts)
+        _contacts_in(joined, contacts, limit=len(line))
         where = items.read(line)
-        found, warnings = _deadlines_in(joined, year, limit=len(line), issued=issued)
+        found, warnings = _deadlines_in(
+            joined, year, limit=len(line), issued=issued, context=previous
+        )
+        previous = line
         body.warnings += warnings
         for text, moment in found:
             body.deadlines.append({"text": text, "item": where, "moment": moment})

@@ -48,13 +48,50 @@ BODY_WORDS = (
     "BỘ",
     "HỘI ĐỒNG",
     "BAN CHỈ ĐẠO",
+    "TỔNG CỤC",
+    "VỤ",
+    "VIỆN",
+    "HỌC VIỆN",
+    "ĐẠI HỌC",
+    "THANH TRA",
+    "HỘI",
+    "ĐOÀN",
+    "LIÊN ĐOÀN",
+    "TỈNH ỦY",
+    "TỈNH UỶ",
+    "HUYỆN ỦY",
+    "HUYỆN UỶ",
+    "THÀNH ỦY",
+    "THÀNH UỶ",
+    "ĐẢNG ỦY",
+    "ĐẢNG UỶ",
+    "ĐẢNG BỘ",
+    "CHÍNH PHỦ",
+    "BỘ CHỈ HUY",
+    "CÔNG AN",
+    "KHO BẠC",
+    "BẢO HIỂM",
+    "BỆNH VIỆN",
+    "CÔNG TY",
+    "CHI NHÁNH",
+    "MẶT TRẬN",
+    "CÔNG ĐOÀN",
+    "QUỸ",
+    "NGÂN HÀNG",
+    "TÒA ÁN",
+    "TOÀ ÁN",
+    "VIỆN KIỂM SÁT",
+    "HIỆP HỘI",
+    "TẬP ĐOÀN",
+    "BỘ TƯ LỆNH",
 )
-PLACE_WORDS = ("HUYỆN", "TỈNH", "XÃ", "PHƯỜNG", "THỊ XÃ", "THÀNH PHỐ", "QUẬN", "THỊ TRẤN")
 STARTS_BODY = re.compile(r"^(Kính gửi|Căn cứ|Thực hiện|Theo|Nhằm)", re.IGNORECASE)
 
 
 @dataclass
 class Header:
+    """What the header says; ``end`` is the index of the first line after it."""
+
     number: str | None = None
     symbol: str | None = None
     issuer: str | None = None
@@ -62,11 +99,20 @@ class Header:
     place: str | None = None
     date: dt.date | None = None
     year: int | None = None
+    month: int | None = None  # known when the day is left blank or unreadable
     subject: str | None = None
     urgency: str | None = None
     secrecy: str | None = None
     end: int = 0
     found: set[str] = field(default_factory=set)
+
+    @property
+    def earliest(self) -> dt.date | None:
+        """The first day the document can be dated: its date, or the first of the month or
+        year it gives when the day is blank (a deadline before it is no deadline)."""
+        if self.date or self.year is None:
+            return self.date
+        return dt.date(self.year, self.month or 1, 1)
 
 
 def _bodies(lines: list[str], header: Header) -> None:
@@ -86,8 +132,10 @@ def _bodies(lines: list[str], header: Header) -> None:
         return
     groups: list[str] = []
     for name in names:
-        if groups and name.startswith(PLACE_WORDS) and not name.startswith(BODY_WORDS):
-            groups[-1] = f"{groups[-1]} {name}"  # "ỦY BAN NHÂN DÂN" / "HUYỆN ĐIỆN BIÊN"
+        if groups and not name.startswith(BODY_WORDS):
+            # a name wrapped over two lines: "ỦY BAN NHÂN DÂN" / "HUYỆN ĐIỆN BIÊN",
+            # "HỘI ĐỒNG XÉT TẶNG DANH" / "HIỆU NHÀ GIÁO ƯU TÚ"
+            groups[-1] = f"{groups[-1]} {name}"
         else:
             groups.append(name)
     header.issuer = groups[-1]
@@ -140,6 +188,7 @@ def _number_or_date(line: str, header: Header) -> bool:
     elif (when := PLACE_DATE.match(line)) and "date" not in header.found:
         header.place = when["place"].strip()
         header.year = int(when["y"])
+        header.month = int(when["m"]) if when["m"] and 1 <= int(when["m"]) <= 12 else None
         if when["d"] and when["m"]:
             header.date = make_date(when["d"], when["m"], when["y"], None)
         header.found.add("date")

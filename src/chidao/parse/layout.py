@@ -13,8 +13,9 @@ import re
 import statistics
 from dataclasses import dataclass
 
-# A row that opens one of these parts never continues the header's or body's columns.
-_OPENS_PART = re.compile(r"^(Kính gửi|Nơi nhận)", re.IGNORECASE)
+# A row that opens one of these parts never continues the header's or body's columns
+# (tolerant of a misread mark: OCR reads "Kinh gửi", "Noi nhân").
+_OPENS_PART = re.compile(r"^(K[iíìỉ]nh\s*g[uưửứừ]i|N[oơởớờ]i\s*nh[aâậấầ]n)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,39 @@ def _breaks_block(previous: list[Word], row: list[Word]) -> bool:
     return _blank_before(previous, row) or bool(_OPENS_PART.match(_row_text(row)))
 
 
-def page_lines(words: list[Word], page_left: float, page_right: float) -> list[str]:
-    """Reading-order lines of one page; an empty line where the page leaves one."""
-    rows = rows_of(words)
-    lines: list[str] = []
+Block = tuple[list[list[Word]], tuple[float, float] | None]
+Box = tuple[float, float, float, float]
+
+
+def _attach_lone_rows(blocks: list[Block], page_left: float, page_right: float) -> list[Block]:
+    """A row right above or below a two-column block is part of it when the block's band
+    still runs through it: the signer's "KT. BỘ TRƯỞNG" printed a little above
+    "Nơi nhận:" (the band narrows to fit it)."""
+    merged: list[Block] = []
+    for block, band in blocks:
+        previous = merged[-1] if merged else None
+        if band and previous and len(previous[0]) == 1 and previous[1] is None:
+            wider = _band([previous[0][0], *block], page_left, page_right)
+            if wider:
+                merged[-1] = ([previous[0][0], *block], wider)
+                continue
+        if previous and previous[1] and band is None and len(block) == 1:
+            wider = _band([*previous[0], block[0]], page_left, page_right)
+            if wider:
+                merged[-1] = ([*previous[0], block[0]], wider)
+                continue
+        merged.append((block, band))
+    return merged
+
+
+def blocks_of(rows: list[list[Word]], page_left: float, page_right: float) -> list[Block]:
+    """Rows in blocks: a run of rows sharing an empty vertical band (two columns) with that
+    band, or one row (band None). An empty row list stands for a blank line."""
+    blocks: list[Block] = []
     index = 0
     while index < len(rows):
         if index and _blank_before(rows[index - 1], rows[index]):
-            lines.append("")
+            blocks.append(([], None))
         block = [rows[index]]
         band = _band(block, page_left, page_right)
         cursor = index + 1
@@ -128,10 +154,61 @@ def page_lines(words: list[Word], page_left: float, page_right: float) -> list[s
             band = wider
             block.append(rows[cursor])
             cursor += 1
-        if band is not None:
-            lines += _column_lines(block, band)
-        else:
-            lines.append(_row_text(block[0]))
-            cursor = index + 1
+        if band is None:
+            block, cursor = [rows[index]], index + 1
+        blocks.append((block, band))
         index = cursor
+    return _attach_lone_rows(blocks, page_left, page_right)
+
+
+def _box(words: list[Word]) -> Box:
+    return (
+        min(w.x0 for w in words),
+        min(w.top for w in words),
+        max(w.x1 for w in words),
+        max(w.bottom for w in words),
+    )
+
+
+def column_boxes(
+    words: list[Word], page_left: float, page_right: float
+) -> list[tuple[Box, list[Box]]]:
+    """The two-column blocks of the header and the footer (above the first and below the
+    last row of body text, a row across most of the page): each block's box and the boxes
+    of its two columns, each as tall as the block and reaching from its side of the band to
+    the edge of the print."""
+    blocks = blocks_of(rows_of(words), page_left, page_right)
+    wide = [
+        i
+        for i, (block, band) in enumerate(blocks)
+        if block
+        and band is None
+        and _box(block[0])[2] - _box(block[0])[0] > 0.6 * (page_right - page_left)
+    ]
+    if not wide:
+        return []
+    found = []
+    x0, _, x1, _ = _box(words)  # the printed width of the page
+    for index, (block, band) in enumerate(blocks):
+        if band is None or wide[0] < index < wide[-1]:
+            continue
+        if index < wide[0] and _OPENS_PART.match(_row_text(block[0])):
+            continue  # "Kính gửi:" beside its list is not the header's columns
+        _, top, _, bottom = _box([w for row in block for w in row])
+        found.append(
+            ((x0, top, x1, bottom), [(x0, top, band[0], bottom), (band[1], top, x1, bottom)])
+        )
+    return found
+
+
+def page_lines(words: list[Word], page_left: float, page_right: float) -> list[str]:
+    """Reading-order lines of one page; an empty line where the page leaves one."""
+    lines: list[str] = []
+    for block, band in blocks_of(rows_of(words), page_left, page_right):
+        if not block:
+            lines.append("")
+        elif band is None:
+            lines.append(_row_text(block[0]))
+        else:
+            lines += _column_lines(block, band)
     return lines

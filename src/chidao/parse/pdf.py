@@ -238,12 +238,46 @@ def _drop_stamp_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if not _STAMP.match(line)]
 
 
+def _page_text(document, number: int, raw, reader, ocr: bool, result: PdfText):
+    """The lines of one page; for a scan, a future of its OCR words and width, and the
+    text-layer words to add to them (a number or day typed in a form field)."""
+    page, stamps = _flattened(document, number, raw)
+    try:
+        words = text_layer_words(page, raw, stamps)
+        if _usable(words):
+            return _drop_stamp_lines(page_lines(words, 0.0, page.get_width()))
+        if not ocr:
+            result.warnings.append(f"trang {number + 1} là ảnh quét: chưa đọc (OCR tắt)")
+            return []
+        result.ocr_pages.append(number + 1)
+        typed = [w for w in words if not _inside(w, stamps)]
+        return reader.read(number), typed
+    finally:
+        page.close()
+
+
+def _overlaps(word: Word, others: list[Word]) -> bool:
+    return any(
+        o.x0 < word.x1 and word.x0 < o.x1 and o.top < word.bottom and word.top < o.bottom
+        for o in others
+    )
+
+
+def _scan_lines(read: list[Word], width: float, typed: list[Word]) -> list[str]:
+    """The lines of a scanned page: the words read by OCR and the typed words that lie
+    where OCR read nothing."""
+    from chidao.parse.ocr_fix import fix_ocr_lines
+
+    words = read + [w for w in typed if not _overlaps(w, read)]
+    return fix_ocr_lines(_drop_stamp_lines(page_lines(words, 0.0, width)))
+
+
 def read_pdf(path: str | Path, ocr: bool = True) -> PdfText:
     """Lines of every page in reading order; pages without a usable text layer are read by
     OCR (``ocr=False``: left empty, with a warning)."""
     import pypdfium2.raw as raw
 
-    from chidao.parse import ocr as ocr_module
+    from chidao.parse.ocr import PageReader
 
     path = Path(path)
     document = _open(path)
@@ -256,26 +290,19 @@ def read_pdf(path: str | Path, ocr: bool = True) -> PdfText:
             result.warnings.append(
                 f"tệp PDF có {result.pages} trang; chỉ đọc {MAX_PAGES} trang đầu"
             )
-        for number in range(min(result.pages, MAX_PAGES)):
-            page, stamps = _flattened(document, number, raw)
-            try:
-                words = text_layer_words(page, raw, stamps)
-                width = page.get_width()
-                if not _usable(words):
-                    if not ocr:
-                        result.warnings.append(
-                            f"trang {number + 1} là ảnh quét: chưa đọc (OCR tắt)"
-                        )
-                        continue
-                    words = ocr_module.page_words(page, path, number)
-                    result.ocr_pages.append(number + 1)
-                    lines = _drop_stamp_lines(page_lines(words, 0.0, width))
-                    result.ocr_lines += lines
-                else:
-                    lines = _drop_stamp_lines(page_lines(words, 0.0, width))
+        with PageReader(path) as reader:
+            pages = [
+                _page_text(document, number, raw, reader, ocr, result)
+                for number in range(min(result.pages, MAX_PAGES))
+            ]
+            for page in pages:
+                if isinstance(page, list):
+                    result.lines += page
+                    continue
+                future, typed = page
+                lines = _scan_lines(*future.result(), typed)
+                result.ocr_lines += lines
                 result.lines += lines
-            finally:
-                page.close()
     finally:
         document.close()
     return result

@@ -8,11 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chidao.parse.body import BODY_END, BULLET
-from chidao.parse.words import is_upper_line
+from chidao.parse.words import is_upper_line, read_name
 
 DISTRIBUTION = re.compile(r"^Nơi nhận\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 SUB_LABEL = re.compile(r"^[^\W\d][^:]{0,30}:$")
-AUTHORITY = re.compile(r"^(?P<auth>K/T|KT|TM|TL|TUQ|Q)\s*\.?\s+(?P<title>\S.*)$")
+# "KT. GIÁM ĐỐC", "K/T", "K.T"; scans and hasty typing glue it: "KTCHỦ TỊCH" (no
+# Vietnamese word starts with KT, TM, TL or TUQ; "Q." needs its dot or a space).
+AUTHORITY = re.compile(
+    r"^(?:(?P<auth>K\s*[/.]\s*T|KT|TM|TL|TUQ)\s*[.,]?\s*|(?P<acting>Q)\s*(?:\.\s*|\s+))"
+    r"(?P<title>[^\W\d_].*)$"
+)
+# The unit a position heads, printed on the line below it ("CỤC TRƯỞNG" / "CỤC CÔNG NGHỆ
+# THÔNG TIN"); a line under the signature ("PHÓ CHỦ TỊCH UBND TỈNH") is another matter.
+UNIT = re.compile(r"^(CỤC|VỤ|VIỆN|BAN|PHÒNG|TRUNG TÂM|VĂN PHÒNG|THANH TRA)\s")
 POSITIONS = re.compile(
     r"^(PHÓ\s+)?(TRƯỞNG PHÒNG|GIÁM ĐỐC|CHỦ TỊCH|HIỆU TRƯỞNG|CHÁNH VĂN PHÒNG|TRƯỞNG BAN|"
     r"BỘ TRƯỞNG|THỨ TRƯỞNG|CỤC TRƯỞNG|VỤ TRƯỞNG|TRƯỞNG\s+\S.*|PHÓ\s+\S.*)$"
@@ -37,25 +45,73 @@ def _distribution(lines: list[str], start: int) -> tuple[list[str], int]:
             entries, cursor = [], index
         else:
             continue
-        while cursor < len(lines):
-            line = lines[cursor]
-            if line and SUB_LABEL.match(line):
-                cursor += 1
-                continue
-            if line and not BULLET.match(line):
-                break
-            if line:
-                entries.append(BULLET.sub("", line).rstrip(" ;.").strip())
-            cursor += 1
-        return [e for e in entries if e], cursor
+        cursor = _entries(lines, cursor, entries)
+        return [e.rstrip(" ;.").strip() for e in entries if e.rstrip(" ;.").strip()], cursor
     return [], start
 
 
+def _continues(lines: list[str], cursor: int, entries: list[str]) -> bool:
+    """Whether the line at ``cursor`` goes on with the last entry: a wrapped entry ("- Các
+    Vụ: GDCT, GDMN," / "GDTH, GDTrH;"), never the signature's capitals or a name."""
+    line = lines[cursor]
+    return bool(
+        entries
+        and lines[cursor - 1]
+        and not is_upper_line(line)
+        and read_name(line.strip(" .")) != line.strip(" .")
+    )
+
+
+def _entries(lines: list[str], cursor: int, entries: list[str]) -> int:
+    """Read the entries from ``cursor`` into ``entries``; the index after the list."""
+    while cursor < len(lines):
+        line = lines[cursor]
+        if not line:
+            following = next((x for x in lines[cursor + 1 :] if x), "")
+            if not BULLET.match(following) and not SUB_LABEL.match(following):
+                break
+        elif SUB_LABEL.match(line):
+            pass
+        elif BULLET.match(line):
+            entries.append(BULLET.sub("", line).strip())
+        elif _continues(lines, cursor, entries):
+            entries[-1] = f"{entries[-1]} {line}"
+        else:
+            break
+        cursor += 1
+    return cursor
+
+
 def _name_after(lines: list[str], index: int) -> str | None:
-    for line in lines[index : index + 8]:
-        if line and not is_upper_line(line) and not line.startswith(("(", "-")):
-            return line.strip(" .")
+    """The signer's name: the first line below the title that is a person's name, else
+    the first that is not in capitals (specks of a seal read as letters are neither)."""
+    window = [line.strip(" .") for line in lines[index : index + 8] if line]
+    for line in window:
+        if read_name(line) == line:
+            return line
+    for line in window:
+        if not is_upper_line(line) and not line.startswith(("(", "-")):
+            if sum(c.isalpha() for c in line) >= 4:
+                return line
     return None
+
+
+def _authority(line: str) -> dict[str, str] | None:
+    match = AUTHORITY.match(line)
+    if not match:
+        return None
+    auth = "Q" if match["acting"] else re.sub(r"[\s/.]", "", match["auth"])
+    return {"authority": auth, "title": match["title"].strip()}
+
+
+def _position(lines: list[str], cursor: int) -> tuple[str, int]:
+    """The position line at ``cursor`` and the unit line below it, if any."""
+    position = lines[cursor]
+    following = cursor + 1
+    if following < len(lines) and UNIT.match(lines[following]):
+        if is_upper_line(lines[following]):
+            return f"{position} {lines[following]}", following + 1
+    return position, following
 
 
 def _signer(lines: list[str], start: int) -> dict[str, Any] | None:
@@ -65,13 +121,12 @@ def _signer(lines: list[str], start: int) -> dict[str, Any] | None:
             continue
         chain = []
         cursor = index
-        while cursor < len(lines) and (match := AUTHORITY.match(lines[cursor])):
-            auth = "KT" if match["auth"] == "K/T" else match["auth"]
-            chain.append({"authority": auth, "title": match["title"].strip()})
+        while cursor < len(lines) and (link := _authority(lines[cursor])):
+            chain.append(link)
             cursor += 1
         if chain:
             if cursor < len(lines) and is_upper_line(lines[cursor]):
-                position, name_from = lines[cursor], cursor + 1
+                position, name_from = _position(lines, cursor)
             else:  # "Q. TRƯỞNG PHÒNG" then the name: the title is the position
                 position, name_from = chain[-1]["title"], cursor
             return {"chain": chain, "position": position, "name": _name_after(lines, name_from)}

@@ -5,7 +5,12 @@ emit it.
 - tone marks left as combining characters after a space ("ho ̣c" → "học");
 - TCVN3 (.VnTime fonts, "ABC" encoding): one byte per letter, read back as Windows-1252
   ("C¨n cø" → "Căn cứ"). A word is converted only when it holds characters that never
-  occur in Unicode Vietnamese, so real Unicode text is left alone.
+  occur in Unicode Vietnamese, so real Unicode text is left alone;
+- VNI (VNI-Times fonts): a letter followed by one byte for its marks, read back as
+  Windows-1252 ("Vieät Nam" → "Việt Nam", "Kính göûi" → "Kính gửi"). A text is VNI when
+  characters Unicode Vietnamese never uses follow its vowels, and it holds none of the
+  TCVN3 letters between 0xA1 and 0xBF that VNI never produces; then every word made of
+  ASCII and VNI bytes is converted.
 
 Everything comes out NFC.
 """
@@ -78,6 +83,83 @@ def _tcvn3_line(line: str) -> str:
     return " ".join(out)
 
 
+_ACUTE, _GRAVE, _HOOK, _TILDE, _DOT = "\u0301", "\u0300", "\u0309", "\u0303", "\u0323"
+_CIRCUMFLEX, _BREVE, _HORN = "\u0302", "\u0306", "\u031b"
+# VNI mark bytes (lower case; upper-case letters take the upper-case bytes): a tone; a
+# circumflex with or without a tone (after a, e, o); a breve with or without one (after a).
+_VNI_TONES = {"ù": _ACUTE, "ø": _GRAVE, "û": _HOOK, "õ": _TILDE, "ï": _DOT}
+_VNI_HATS = {"â": "", "á": _ACUTE, "à": _GRAVE, "å": _HOOK, "ã": _TILDE, "ä": _DOT}
+_VNI_BREVES = {"ê": "", "é": _ACUTE, "è": _GRAVE, "ú": _HOOK, "ü": _TILDE, "ë": _DOT}
+# VNI bytes that are letters of their own: ơ, ư, đ and the i and y with marks.
+_VNI_LETTERS = {
+    "ô": "ơ",
+    "ö": "ư",
+    "ñ": "đ",
+    "í": "í",
+    "ì": "ì",
+    "æ": "ỉ",
+    "ó": "ĩ",
+    "ò": "ị",
+    "î": "ỵ",
+}
+_VNI_BYTES = {
+    c
+    for table in (_VNI_TONES, _VNI_HATS, _VNI_BREVES, _VNI_LETTERS)
+    for key in table
+    for c in (key, key.upper())
+}
+# Pairs that only VNI writes: a vowel then a tone byte ("caùc", "Vieät"); Unicode
+# Vietnamese puts no "ù" after a vowel and never uses the other bytes at all.
+_VNI_PROOF = re.compile(r"[aeouyAEOUYôöÔÖ][ùøûõïÙØÛÕÏ]|[aeoAEO][åäÅÄ]|[aA][úüëÚÜË]|[eoEO][âÂ]")
+_TCVN3_ONLY = re.compile(r"[\u00a1-\u00aa\u00ac-\u00ae\u00b5-\u00b9\u00bc-\u00be]")
+
+
+def _is_vni(text: str) -> bool:
+    proofs = len(_VNI_PROOF.findall(text))
+    return proofs > 0 and proofs > len(_TCVN3_ONLY.findall(text))
+
+
+def _vni_mark(base: str, mark: str) -> str | None:
+    """The marks a VNI byte adds to ``base`` (a letter, decomposed), None if it adds none."""
+    letter, has = base[:1].lower(), base[1:]
+    lower = mark.lower()
+    if lower in _VNI_TONES and letter in "aeouy" and not set(has) - {_CIRCUMFLEX, _BREVE, _HORN}:
+        if not any(m in has for m in (_ACUTE, _GRAVE, _HOOK, _TILDE, _DOT)):
+            return _VNI_TONES[lower]
+    if not has and lower in _VNI_HATS and letter in "aeo":
+        return _CIRCUMFLEX + _VNI_HATS[lower]
+    if not has and lower in _VNI_BREVES and letter == "a":
+        return _BREVE + _VNI_BREVES[lower]
+    return None
+
+
+def _from_vni(word: str) -> str:
+    letters: list[str] = []  # decomposed
+    for char in word:
+        added = _vni_mark(letters[-1], char) if letters else None
+        if added is not None:
+            letters[-1] += added
+            continue
+        single = _VNI_LETTERS.get(char.lower())
+        if single is not None:
+            char = single.upper() if char.isupper() else single
+        letters.append(unicodedata.normalize("NFD", char))
+    return unicodedata.normalize("NFC", "".join(letters))
+
+
+def _vni_text(text: str) -> str:
+    """Convert every run of letters of ``text`` made of ASCII and VNI bytes."""
+    return re.sub(
+        r"[A-Za-z\u00c0-\u00ff]+",
+        lambda m: (
+            _from_vni(m.group(0))
+            if all(c.isascii() or c in _VNI_BYTES for c in m.group(0))
+            else m.group(0)
+        ),
+        text,
+    )
+
+
 def _place_mark(match: re.Match[str]) -> str:
     """Put a loose tone mark back on the last vowel of the syllable before it."""
     word, marks = match["word"], match["marks"]
@@ -109,6 +191,8 @@ def repair_text(text: str) -> str:
     if any(unicodedata.combining(c) for c in text):
         text = _rejoin_marks(text)
     text = unicodedata.normalize("NFC", text)
+    if _is_vni(text):
+        return _vni_text(text)
     if any(c in _TCVN3_MARKS for c in text):
         text = "\n".join(_tcvn3_line(line) for line in text.split("\n"))
     return text

@@ -11,8 +11,9 @@ DATE = (
     r"(?:\s*(?:/|-|\.|\s+năm\s+)\s*(?P<y>\d{4}))?"
 )
 DATE_RE = re.compile(DATE, re.IGNORECASE)
-# 746/SGDĐT-GDCN, 80/KH-UBND, 260-KH/TU, 31/2017/TT-BGDĐT
-CODE = r"\d{1,6}(?:[/-][0-9A-Za-zĐđÀ-ỹ&.]+)+"
+# 746/SGDĐT-GDCN, 80/KH-UBND, 260-KH/TU, 31/2017/TT-BGDĐT; two drafting units joined by
+# a comma with no space: 345/SGD&ĐT-GDTrH,GDTX
+CODE = r"\d{1,6}(?:[/-][0-9A-Za-zĐđÀ-ỹ&.]+(?:,(?=[A-ZĐ])[0-9A-Za-zĐđÀ-ỹ&]+)*)+"
 
 LEVEL_PATTERNS = (
     ("MN", r"\bMN\b|mầm non|mẫu giáo|nhà trẻ"),
