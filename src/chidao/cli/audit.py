@@ -66,9 +66,9 @@ def audit_verify(against: Path | None, as_json: bool) -> None:
             f"audit chain broken at task {first.task_id}, {where}{position}: {first.problem}{more}"
         )
     if done.export_problems:
-        more = len(done.export_problems) - 1
+        others = len(done.export_problems) - 1
         raise ChainBroken(
-            done.export_problems[0] + (f"; and {more} more difference(s)" if more else "")
+            done.export_problems[0] + (f"; and {others} more difference(s)" if others else "")
         )
 
 

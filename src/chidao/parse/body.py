@@ -266,7 +266,7 @@ def _recurring_in(found: _Found) -> None:
         if day:
             found.taken.append(day.span())
             start, end = min(recurring.start(), day.start()), max(recurring.end(), day.end())
-            tail = re.match(r"[^.;]*", text[end:]).group(0)
+            tail = text[end:].split(".", 1)[0].split(";", 1)[0]
             found.found.append(
                 (
                     start,

@@ -149,7 +149,8 @@ def _symbol(text: str) -> str | None:
 def _subject(lines: list[str], start: int, header: Header, first: str | None = None) -> int:
     """The subject from ``start``; ``first``: its first line, when it opens with no
     "V/v" (the line under a title) and may start like a body sentence ("Thực hiện …")."""
-    parts = [first if first is not None else SUBJECT.match(lines[start])["text"]]
+    opening = SUBJECT.match(lines[start])
+    parts = [first if first is not None else opening["text"] if opening else lines[start]]
     index = start + 1
     while index < len(lines):
         line = lines[index]

@@ -111,7 +111,7 @@ def _phrases(text: str) -> dict[tuple[str, ...], list[tuple[str, ...]]]:
 
 
 def _marks(word: str) -> list[set[str]]:
-    letters = []
+    letters: list[set[str]] = []
     for char in unicodedata.normalize("NFD", word.lower()):
         if unicodedata.combining(char) and letters:
             letters[-1].add(char)

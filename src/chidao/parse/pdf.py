@@ -300,7 +300,8 @@ def read_pdf(path: str | Path, ocr: bool = True) -> PdfText:
                     result.lines += page
                     continue
                 future, typed = page
-                lines = _scan_lines(*future.result(), typed)
+                read, width = future.result()
+                lines = _scan_lines(read, width, typed)
                 result.ocr_lines += lines
                 result.lines += lines
     finally:
