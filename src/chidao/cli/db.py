@@ -34,18 +34,22 @@ def owner_option(func):
     )(func)
 
 
-def owner_store(owner_db: str | None) -> Store:
-    from chidao.store import Store
-
+def owner_url(owner_db: str | None) -> str:
+    """The owner role's database: --owner-db, CHIDAO_DB_OWNER, else the ordinary one."""
     settings = run_settings()
-    url = (
+    return (
         owner_db
         or os.environ.get("CHIDAO_DB_OWNER")
         or settings.db
         or os.environ.get("CHIDAO_DB")
         or DEFAULT_URL
     )
-    return Store.open(url, require_head=False)
+
+
+def owner_store(owner_db: str | None) -> Store:
+    from chidao.store import Store
+
+    return Store.open(owner_url(owner_db), require_head=False)
 
 
 @command(db_group, "status")
@@ -105,14 +109,7 @@ def db_init(simulation: bool, owner_db: str | None) -> None:
     """
     from chidao.store import Store
 
-    settings = run_settings()
-    url = (
-        owner_db
-        or os.environ.get("CHIDAO_DB_OWNER")
-        or settings.db
-        or os.environ.get("CHIDAO_DB")
-        or DEFAULT_URL
-    )
+    url = owner_url(owner_db)
     if not Store.missing_file(url):
         try:
             existing = Store.open(url, create=False, require_head=False)
