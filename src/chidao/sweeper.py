@@ -2,8 +2,9 @@
 
 ``sweep`` (cron, a systemd timer, or the start of ``chidao dashboard``) creates the coming
 periods of recurring reports, marks overdue what is late, climbs the escalation ladders
-and queues notifications, as of its ``now``, in one transaction. ``deliver`` sends the
-queued notifications; ``escalation_listing`` reads what the ladders did.
+and queues notifications, as of its ``now``, in short write transactions (each one run
+again from its start if the database server aborts it as a deadlock). ``deliver`` sends
+the queued notifications; ``escalation_listing`` reads what the ladders did.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pendulum
@@ -38,6 +40,11 @@ class Swept:
     generated: int = 0
     escalations: dict[str, int] = field(default_factory=dict)  # kind → how many
     notifications: int = 0
+
+    def add(self, other: Swept) -> None:
+        self.overdue += other.overdue
+        for kind, made in other.escalations.items():
+            self.escalations[kind] = self.escalations.get(kind, 0) + made
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,18 +87,18 @@ def sweep(
     finished by the next one.
     """
     result = Swept()
-    with store.write() as conn:
-        calendars = engine.OfficeCalendars(conn)
-        result.generated = _generate_periods(store, conn, now, ahead, calendars)
+    result.generated = store.transact(
+        lambda conn: _generate_periods(store, conn, now, ahead, engine.OfficeCalendars(conn))
+    )
     with store.read() as conn:
         work = _plan_work(store, conn, now, engine.OfficeCalendars(conn))
     for item in work:
         for start in range(0, len(item.ids), batch):
-            chunk = item.ids[start : start + batch]
-            with store.write() as conn:
-                _sweep_batch(store, conn, item, (chunk[0], chunk[-1]), now, result)
-    with store.write() as conn:
-        result.notifications = _queue_notifications(conn, now)
+            ids = (item.ids[start], item.ids[min(start + batch, len(item.ids)) - 1])
+            # a batch another writer deadlocked with is run again from its start
+            made = store.transact(partial(_sweep_batch, store, item=item, ids=ids, now=now))
+            result.add(made)
+    result.notifications = store.transact(lambda conn: _queue_notifications(conn, now))
     return result
 
 
@@ -116,7 +123,9 @@ def _plan_work(store: Store, conn, now, calendars: engine.OfficeCalendars) -> li
     return work
 
 
-def _sweep_batch(store: Store, conn, item: _Work, ids: tuple[int, int], now, result) -> None:
+def _sweep_batch(store: Store, conn, *, item: _Work, ids: tuple[int, int], now) -> Swept:
+    """One batch in one write transaction; what it did is counted only once it commits."""
+    result = Swept()
     template = engine.workflow_of(store, conn, item.template_id).template
     late = tstore.late_in(ids, item.template_id, item.office, now)
     for trigger, moves in item.moves.items():
@@ -132,6 +141,7 @@ def _sweep_batch(store: Store, conn, item: _Work, ids: tuple[int, int], now, res
         )
     if item.plans:
         _climb(conn, template, item, ids, now, result)
+    return result
 
 
 def _generate_periods(store: Store, conn, now, ahead, calendars: engine.OfficeCalendars) -> int:
