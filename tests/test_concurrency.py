@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -36,7 +37,7 @@ from conftest import EXAMPLES
 from sqlalchemy import func, select
 
 from chidao import engine, sweeper
-from chidao.clock import TZ
+from chidao.clock import TZ, format_moment
 from chidao.directive import directive_from_mapping
 from chidao.errors import ChidaoError
 from chidao.store import Store
@@ -323,4 +324,67 @@ def test_many_writers_at_once(db_url, tmp_path, monkeypatch):
     overdue = sum(1 for chain in history.values() for e in chain if e[2] == "mark_overdue")
     assert overdue == sum(s["overdue"] for s in swept)
     assert _notified(store) == (0, 0)
+    store.close()
+
+
+# ----------------------------------------------------------------- a sweep that dies midway
+
+DIES_AT = pendulum.datetime(2024, 4, 3, 8, tz=TZ)  # overdue, nhắc nhở and phê bình are due
+NEXT = pendulum.datetime(2024, 4, 8, 8, tz=TZ)  # and kiểm điểm
+
+
+def sweep_and_die(db_url: str) -> None:
+    """Sweep in batches of 10 tasks and be killed as soon as the first batch committed."""
+    store = Store.open(db_url)
+    sweeper.sweep(
+        store, DIES_AT, batch=10, progress=lambda done, total: os.kill(os.getpid(), signal.SIGKILL)
+    )
+
+
+def _messages(store: Store) -> list[tuple[dt.datetime, int, int, str]]:
+    """(moment, rung, tasks counted, body) of every queued notification."""
+    n = notifications.c
+    with store.read() as conn:
+        query = select(n.created_at, n.rung, n.tasks, n.body).order_by(n.created_at, n.rung, n.id)
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def _escalated(store: Store) -> collections.Counter:
+    """How many escalations were made at each moment, for each rung."""
+    with store.read() as conn:
+        rows = conn.execute(select(escalations.c.created_at, escalations.c.rung))
+        return collections.Counter(tuple(row) for row in rows)
+
+
+def test_a_sweep_killed_midway_is_notified_by_the_next(db_url, monkeypatch):
+    monkeypatch.setenv("CHIDAO_SIMULATION", "1")
+    store = Store.open(db_url)
+    engine.load_org_file(store, EXAMPLES / "org-dien-bien.yaml")
+    ctxh = directive_from_mapping(yaml.safe_load(CTXH.read_text(encoding="utf-8")), "ctxh")
+    engine.issue(store, ctxh, "bao-cao", ISSUED, "tung-nt")
+    dying = multiprocessing.get_context("spawn").Process(target=sweep_and_die, args=(db_url,))
+    dying.start()
+    dying.join(60)
+    assert dying.exitcode == -signal.SIGKILL
+    # its first batch committed: ten tasks overdue, each reached two rungs; nothing queued
+    assert _escalated(store) == {(DIES_AT, 2): 10, (DIES_AT, 3): 10}
+    assert _messages(store) == []
+
+    swept = sweeper.sweep(store, NEXT, batch=10)
+    assert swept.overdue == 36
+    assert swept.escalations == {"nhắc nhở": 36, "phê bình": 36, "kiểm điểm": 46}
+    messages = _messages(store)
+    # the dead sweep's ten escalations per rung, each in exactly one message of its moment
+    counted = collections.Counter()
+    for at, rung, count, body in messages:
+        counted[at, rung] += count
+        assert format_moment(at) in body
+    assert counted == _escalated(store)
+    assert {at for at, *_ in messages} == {DIES_AT, NEXT}
+    assert swept.notifications == len(messages)
+    assert _notified(store) == (0, 0)
+
+    later = sweeper.sweep(store, NEXT.add(days=1), batch=10)  # nothing is owed any more
+    assert (later.notifications, later.escalations) == (0, {})
+    assert _messages(store) == messages
     store.close()

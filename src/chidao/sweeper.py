@@ -75,6 +75,7 @@ def sweep(
     now: pendulum.DateTime,
     ahead: Duration | None = None,
     batch: int = SWEEP_BATCH,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Swept:
     """Everything time does to tasks, as of ``now``.
 
@@ -84,7 +85,8 @@ def sweep(
     last, queue one notification per directive, rung and person reached. Every move is the
     template's own transition (``Workflow.moves``), set-based; running it again at the
     same ``now`` (or from a second process) creates nothing twice, so a sweep cut short is
-    finished by the next one.
+    finished by the next one, notifications included. ``progress(done, total)`` is called
+    after each batch has committed, with the tasks done so far.
     """
     result = Swept()
     result.generated = store.transact(
@@ -92,13 +94,17 @@ def sweep(
     )
     with store.read() as conn:
         work = _plan_work(store, conn, now, engine.OfficeCalendars(conn))
+    total, done = sum(len(item.ids) for item in work), 0
     for item in work:
         for start in range(0, len(item.ids), batch):
             ids = (item.ids[start], item.ids[min(start + batch, len(item.ids)) - 1])
             # a batch another writer deadlocked with is run again from its start
             made = store.transact(partial(_sweep_batch, store, item=item, ids=ids, now=now))
             result.add(made)
-    result.notifications = store.transact(lambda conn: _queue_notifications(conn, now))
+            done += min(batch, len(item.ids) - start)
+            if progress:
+                progress(done, total)
+    result.notifications = store.transact(_queue_notifications)
     return result
 
 
@@ -141,6 +147,8 @@ def _sweep_batch(store: Store, conn, *, item: _Work, ids: tuple[int, int], now) 
         )
     if item.plans:
         _climb(conn, template, item, ids, now, result)
+    if result.escalations:  # owed their notifications until the last step queues them
+        estore.owe_notifications(conn, now)
     return result
 
 
@@ -207,9 +215,16 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
             result.escalations[kind] = result.escalations.get(kind, 0) + made
 
 
-def _queue_notifications(conn, now) -> int:
-    batches = estore.new_batches(conn, now)
-    return estore.queue(conn, [notify.compose(batch, now) for batch in batches])
+def _queue_notifications(conn) -> int:
+    """One message per directive, rung and person for every moment owed one: this sweep's,
+    and any a sweep left when it died between its batches and this step. Each message
+    speaks as of the moment its escalations were made."""
+    queued = 0
+    for at in estore.owed(conn):
+        batches = estore.new_batches(conn, at)
+        queued += estore.queue(conn, [notify.compose(batch, at) for batch in batches])
+        estore.settled(conn, at)
+    return queued
 
 
 # ----------------------------------------------------------------------------- delivery and listing

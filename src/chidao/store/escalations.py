@@ -45,6 +45,7 @@ from chidao.store.schema import (
     tasks,
     unit_levels,
     units,
+    unnotified,
 )
 
 # Resolved targets of this sweep: a temporary table, private to the connection.
@@ -346,6 +347,30 @@ def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
         .order_by(escalations.c.directive_id, escalations.c.rung, escalations.c.target_name)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def owe_notifications(conn: Connection, at: dt.datetime) -> None:
+    """Note, in the transaction that made escalations at ``at``, that their notifications
+    are owed. An existing note is rewritten, not skipped: on PostgreSQL that locks it, so a
+    sweep queueing the notes' messages meanwhile waits for this batch and sees it whole."""
+    statement = dialect_insert(conn, unnotified).values(at=at)
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=["at"], set_={"at": statement.excluded.at})
+    )
+
+
+def owed(conn: Connection) -> list[dt.datetime]:
+    """The moments whose escalations are owed their notifications, oldest first; locked
+    (PostgreSQL) until the transaction ends, so that two sweeps never queue them both."""
+    query = select(unnotified.c.at).order_by(unnotified.c.at).with_for_update()
+    return list(conn.scalars(query))
+
+
+def settled(conn: Connection, at: dt.datetime) -> None:
+    """The notifications of the escalations made at ``at`` are queued."""
+    conn.execute(
+        delete(unnotified).where(unnotified.c.at == literal(at, type_=unnotified.c.at.type))
+    )
 
 
 def queue(conn: Connection, messages: list[dict[str, Any]]) -> int:

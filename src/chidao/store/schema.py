@@ -276,6 +276,15 @@ notifications = Table(
     Index("ix_notifications_status", "status", "id"),
 )
 
+# Moments at which a sweep made escalations whose notifications are not queued yet: noted
+# in the same transaction as the escalations, removed in the one that queues their
+# messages, so a sweep that dies between the two leaves the next one a note of what it owes.
+unnotified = Table(
+    "unnotified",
+    metadata,
+    Column("at", AwareDateTime, primary_key=True),
+)
+
 extension_requests = Table(
     "extension_requests",
     metadata,
