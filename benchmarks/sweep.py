@@ -2,6 +2,8 @@
 
     python benchmarks/sweep.py [--quick] [--sizes 100000,300000,1000000] [--runs 5]
                                [--data DIR] [--no-peers]
+    python benchmarks/sweep.py --locks [--sizes 100000] [--backends sqlite,postgresql]
+                               [--pg-url URL] [--data DIR]
 
 Builds N tasks through ``engine.issue`` (5,000 schools of levels MN, TH, THCS and TH&THCS,
 directives of 500 schools, dues spread over five weeks, a fifth reported); ``--data`` keeps
@@ -19,12 +21,17 @@ the built files for ``dashboard.py`` and later runs. Then, alternating on fresh 
 Rows compared by digest: tasks (state, version, rung, updated_at), events, escalations
 (task, rung, kind, round, person, due, created) and notifications (directive, rung,
 person, count). The peer (``naive.py``) sweeps 200,000 tasks (overdue only).
+
+``--locks`` measures instead how long each of the sweep's write transactions holds the
+database and how long ``task fire`` takes meanwhile (``locks.py``), on SQLite and on
+PostgreSQL (a throwaway server, or ``--pg-url``); its default size is 100,000 tasks.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -211,7 +218,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data", type=Path, help="Keep (and reuse) built files here.")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--locks", action="store_true", help="Longest write transaction, fire latency."
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql", help="For --locks.")
+    parser.add_argument("--pg-url", help="For --locks: an empty PostgreSQL database to use.")
     args = parser.parse_args()
+    if args.locks:
+        locks_main(args)
+        return
     sizes, naive_tasks = [int(s) for s in args.sizes.split(",")], 200_000
     if args.quick:
         sizes, args.runs, naive_tasks = [10_000], 3, 10_000
@@ -231,6 +246,23 @@ def main() -> None:
             )
         if not args.no_peers:
             bench_naive(folder, naive_tasks, args.runs)
+
+
+def locks_main(args: argparse.Namespace) -> None:
+    import locks
+
+    sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    if "--sizes" not in sys.argv and not args.quick:
+        sizes = [100_000]
+    backends = [b.strip() for b in args.backends.split(",")]
+    with tempfile.TemporaryDirectory(prefix="chidao-locks-") as temp:
+        folder = args.data or Path(temp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for tasks in sizes:
+            if "sqlite" in backends:
+                locks.sqlite_locks(folder, tasks, built(folder, tasks))
+            if "postgresql" in backends:
+                locks.postgres_locks(tasks, args.pg_url)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,10 @@ _LOAD_COLUMNS = select(
     .scalar_subquery()
     .label("actor_unit"),
 ).join(directives, directives.c.id == tasks.c.directive_id)
+# FOR UPDATE OF tasks (PostgreSQL; SQLite's write lock is already held): a fire that meets
+# a task another transaction (a sweep batch) is changing waits for it and reads what it
+# left, instead of failing its version check when that transaction commits.
+_LOAD_COLUMNS = _LOAD_COLUMNS.with_for_update(of=tasks)
 _LOAD_ONE = _LOAD_COLUMNS.where(tasks.c.id == bindparam("id"))
 _LOAD_MANY = _LOAD_COLUMNS.where(tasks.c.id.in_(bindparam("ids", expanding=True)))
 
