@@ -56,6 +56,7 @@ class Swept:
 
 
 SWEEP_BATCH = 5_000  # tasks per write transaction: keeps the write lock short
+NOTIFY_BATCH = 1_000  # notifications per write transaction
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def sweep(
             done += min(batch, len(item.ids) - start)
             if progress:
                 progress(done, total)
-    result.notifications = store.transact(_queue_notifications)
+    result.notifications = _queue_notifications(store)
     return result
 
 
@@ -215,16 +216,27 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
             result.escalations[kind] = result.escalations.get(kind, 0) + made
 
 
-def _queue_notifications(conn) -> int:
+def _queue_notifications(store: Store) -> int:
     """One message per directive, rung and person for every moment owed one: this sweep's,
     and any a sweep left when it died between its batches and this step. Each message
-    speaks as of the moment its escalations were made."""
-    queued = 0
-    for at in estore.owed(conn):
-        batches = estore.new_batches(conn, at)
-        queued += estore.queue(conn, [notify.compose(batch, at) for batch in batches])
-        estore.settled(conn, at)
-    return queued
+    speaks as of the moment its escalations were made.
+
+    The groups are read (and the messages written) without the write lock, which then
+    only takes short transactions of at most ``NOTIFY_BATCH`` messages: on a large
+    backlog the GROUP BY over all new escalations would otherwise hold it for seconds. A
+    message already queued (by a concurrent sweep, or before this one died) is skipped by
+    its unique key, and a note is removed only as it was read.
+    """
+    with store.read() as conn:
+        owed = estore.owed(conn)
+        messages = [
+            notify.compose(batch, at) for at, _ in owed for batch in estore.new_batches(conn, at)
+        ]
+    for start in range(0, len(messages), NOTIFY_BATCH):
+        store.transact(partial(estore.queue, messages=messages[start : start + NOTIFY_BATCH]))
+    if owed:
+        store.transact(partial(estore.settled, notes=owed))
+    return len(messages)
 
 
 # ----------------------------------------------------------------------------- delivery and listing

@@ -351,26 +351,32 @@ def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
 
 def owe_notifications(conn: Connection, at: dt.datetime) -> None:
     """Note, in the transaction that made escalations at ``at``, that their notifications
-    are owed. An existing note is rewritten, not skipped: on PostgreSQL that locks it, so a
-    sweep queueing the notes' messages meanwhile waits for this batch and sees it whole."""
-    statement = dialect_insert(conn, unnotified).values(at=at)
+    are owed; a note already there counts one batch more (see :func:`settled`)."""
+    statement = dialect_insert(conn, unnotified).values(at=at, batches=1)
     conn.execute(
-        statement.on_conflict_do_update(index_elements=["at"], set_={"at": statement.excluded.at})
+        statement.on_conflict_do_update(
+            index_elements=["at"], set_={"batches": unnotified.c.batches + 1}
+        )
     )
 
 
-def owed(conn: Connection) -> list[dt.datetime]:
-    """The moments whose escalations are owed their notifications, oldest first; locked
-    (PostgreSQL) until the transaction ends, so that two sweeps never queue them both."""
-    query = select(unnotified.c.at).order_by(unnotified.c.at).with_for_update()
-    return list(conn.scalars(query))
+def owed(conn: Connection) -> list[tuple[dt.datetime, int]]:
+    """The moments whose escalations are owed their notifications, oldest first, each with
+    the count of batches that noted it so far."""
+    query = select(unnotified.c.at, unnotified.c.batches).order_by(unnotified.c.at)
+    return [(at, batches) for at, batches in conn.execute(query)]
 
 
-def settled(conn: Connection, at: dt.datetime) -> None:
-    """The notifications of the escalations made at ``at`` are queued."""
-    conn.execute(
-        delete(unnotified).where(unnotified.c.at == literal(at, type_=unnotified.c.at.type))
-    )
+def settled(conn: Connection, notes: Sequence[tuple[dt.datetime, int]]) -> None:
+    """Remove the notes whose notifications are queued, as :func:`owed` read them: a note a
+    batch added to since then stays, and the next sweep queues what that batch made."""
+    for at, batches in notes:
+        conn.execute(
+            delete(unnotified).where(
+                unnotified.c.at == literal(at, type_=unnotified.c.at.type),
+                unnotified.c.batches == batches,
+            )
+        )
 
 
 def queue(conn: Connection, messages: list[dict[str, Any]]) -> int:

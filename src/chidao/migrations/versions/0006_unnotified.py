@@ -4,9 +4,10 @@ Revision ID: 0006
 Revises: 0005
 
 ``unnotified`` notes, in the same transaction as a sweep batch's escalations, the moment
-they were made; the sweep's last step queues their notifications and removes the note. A
-sweep that dies between the two leaves the note, and the next sweep (at any ``now``)
-queues what is owed. Escalations made before this revision are not revisited.
+they were made (and how many batches noted it); the sweep's last step queues their
+notifications and removes the note. A sweep that dies between the two leaves the note, and
+the next sweep (at any ``now``) queues what is owed. Escalations made before this revision
+are not revisited.
 """
 
 from __future__ import annotations
@@ -23,4 +24,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table("unnotified", sa.Column("at", AwareDateTime, primary_key=True))
+    op.create_table(
+        "unnotified",
+        sa.Column("at", AwareDateTime, primary_key=True),
+        sa.Column("batches", sa.Integer, nullable=False),
+    )
