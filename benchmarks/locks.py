@@ -126,6 +126,7 @@ def sweep_traced(url: str, now_iso: str, out: Any) -> None:
 
     store = Store.open(url)
     spans: list[float] = []
+    batches: list[int] = []  # which spans are batches of tasks (the others: periods, notices)
     began: dict[int, float] = {}
 
     def on_begin(conn) -> None:  # after the store's own listener: SQLite holds the lock
@@ -141,10 +142,12 @@ def sweep_traced(url: str, now_iso: str, out: Any) -> None:
     event.listen(store.engine, "commit", on_end)
     event.listen(store.engine, "rollback", on_end)
     start = time.perf_counter()
-    swept = sweeper.sweep(store, pendulum.parse(now_iso))
+    swept = sweeper.sweep(
+        store, pendulum.parse(now_iso), progress=lambda done, total: batches.append(len(spans) - 1)
+    )
     took = time.perf_counter() - start
     store.close()
-    out.put((took, spans, swept.to_json()))
+    out.put((took, spans, batches, swept.to_json()))
 
 
 def measure(label: str, url: str, now_iso: str, open_ids: list[int]) -> None:
@@ -161,19 +164,21 @@ def measure(label: str, url: str, now_iso: str, open_ids: list[int]) -> None:
     sweep = context.Process(target=sweep_traced, args=(url, now_iso, swept))
     sweep.start()
     sweeping.set()
-    took, spans, result = swept.get()
+    took, spans, batch_spans, result = swept.get()
     sweep.join()
     stop.set()
     times, failures = fires.get()
     firing.join()
-    batches = spans[1:-1]  # the first is the recurring periods, the last the notifications
+    batches = [spans[i] for i in batch_spans]
+    notices = spans[batch_spans[-1] + 1 :] if batch_spans else spans[1:]
     print(
         f"{label}: sweep {common.fmt(took)}, {len(spans)} write transactions "
         f"({result['overdue']:,} overdue, {sum(result['escalations'].values()):,} escalations, "
         f"{result['notifications']:,} notifications)\n"
-        f"  longest write transaction {common.fmt(max(spans))}; longest batch "
-        f"{common.fmt(max(batches, default=0.0))}, notifications step "
-        f"{common.fmt(spans[-1])}, all together {common.fmt(sum(spans))}\n"
+        f"  longest write transaction {common.fmt(max(spans))}; longest batch of tasks "
+        f"{common.fmt(max(batches, default=0.0))} ({len(batches)} batches), longest of the "
+        f"notifications' {len(notices)} {common.fmt(max(notices, default=0.0))}; all "
+        f"together {common.fmt(sum(spans))}\n"
         f"  fire, idle before the sweep: {Latency.of(times['idle'], 0)}\n"
         f"  fire during the sweep (library): {Latency.of(times['library'], len(failures))}\n"
         f"  fire during the sweep (CLI process): {Latency.of(times['cli'], 0)}",
