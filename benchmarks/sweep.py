@@ -2,29 +2,36 @@
 
     python benchmarks/sweep.py [--quick] [--sizes 100000,300000,1000000] [--runs 5]
                                [--data DIR] [--no-peers]
+    python benchmarks/sweep.py --locks [--sizes 100000] [--backends sqlite,postgresql]
+                               [--pg-url URL] [--data DIR]
 
 Builds N tasks through ``engine.issue`` (5,000 schools of levels MN, TH, THCS and TH&THCS,
 directives of 500 schools, dues spread over five weeks, a fifth reported); ``--data`` keeps
 the built files for ``dashboard.py`` and later runs. Then, alternating on fresh copies:
 
-- backlog: ``sweeper.sweep`` at a ``now`` when most dues have passed (overdue, the three
+- backlog: ``sweeper.sweep`` at a ``now`` when most dues have passed (overdue, the four
   rungs of the ``bao-cao`` ladder, the notifications) against the floor: one transaction of
   the overdue event INSERT … SELECT and UPDATE, per rung an escalation INSERT … SELECT
-  (targets from a small table of who follows each level, the signer, the head; ON CONFLICT
-  DO NOTHING for idempotence) and the rung UPDATE, and one notification INSERT … SELECT …
-  GROUP BY. Goal ≤ 2×.
+  (targets: the school itself two working days before its due, then from a small table of
+  who follows each level, the signer, the head; ON CONFLICT DO NOTHING for idempotence) and
+  the rung UPDATE, and one notification INSERT … SELECT … GROUP BY. Goal ≤ 2×.
 - next morning: the same a day later, on the file the backlog sweep left. Goal ≤ 1.5×.
 - a second sweep at the same ``now`` must change nothing (both sides are checked).
 
 Rows compared by digest: tasks (state, version, rung, updated_at), events, escalations
 (task, rung, kind, round, person, due, created) and notifications (directive, rung,
 person, count). The peer (``naive.py``) sweeps 200,000 tasks (overdue only).
+
+``--locks`` measures instead how long each of the sweep's write transactions holds the
+database and how long ``task fire`` takes meanwhile (``locks.py``), on SQLite and on
+PostgreSQL (a throwaway server, or ``--pg-url``); its default size is 100,000 tasks.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +39,15 @@ from pathlib import Path
 import common
 import data
 
-KINDS = ((1, "nhắc nhở", 0), (2, "phê bình", 2), (3, "kiểm điểm", 5))
+# the bao-cao ladder: rung 1 reminds the school two working days before its due
+REMIND = (1, "nhắc trước hạn", -2)
+KINDS = ((2, "nhắc nhở", 0), (3, "phê bình", 2), (4, "kiểm điểm", 5))
 TARGETS = (
-    (1, "MN", "cv-MN"),
-    (1, "TH", "cv-TH"),
-    (1, "THCS", "cv-THCS"),
-    (2, "", "deputy"),
-    (3, "", "head"),
+    (2, "MN", "cv-MN"),
+    (2, "TH", "cv-TH"),
+    (2, "THCS", "cv-THCS"),
+    (3, "", "deputy"),
+    (4, "", "head"),
 )
 DIGEST = (
     "SELECT 't', id, state, version, rung, updated_at FROM tasks",
@@ -79,13 +88,16 @@ def floor_sweep(path: str, now_iso: str) -> tuple[float, str]:
 
     now = aware(now_iso)
     at = now.isoformat(timespec="microseconds")
-    yesterday = WorkCalendar().ordinal(now.date() - dt.timedelta(days=1))
+    days = (
+        WorkCalendar().ordinal(now.date() - dt.timedelta(days=1)),
+        WorkCalendar().ordinal(now.date()),
+    )
     db = common.raw(path)
     start = time.perf_counter()
-    _floor_transaction(db, at, yesterday)
+    _floor_transaction(db, at, days)
     took = time.perf_counter() - start
     before = _written(db)
-    _floor_transaction(db, at, yesterday)  # idempotent: nothing the second time
+    _floor_transaction(db, at, days)  # idempotent: nothing the second time
     assert _written(db) == before, "the floor is not idempotent"
     db.close()
     return took, digest(path)
@@ -96,7 +108,8 @@ def _written(db) -> tuple[int, ...]:
     return tuple(db.execute(f"SELECT count(*), max(id) FROM {t}").fetchone()[0] for t in tables)
 
 
-def _floor_transaction(db, at: str, yesterday: int) -> None:
+def _floor_transaction(db, at: str, days: tuple[int, int]) -> None:
+    yesterday, today = days
     late = "state IN ('received', 'implementing') AND late_at < :at"
     db.execute("BEGIN IMMEDIATE")
     db.execute(
@@ -113,6 +126,7 @@ def _floor_transaction(db, at: str, yesterday: int) -> None:
     db.executemany(
         "INSERT INTO temp.targets SELECT ?, ?, id, name FROM people WHERE id = ?", TARGETS
     )
+    _floor_reminder(db, today - REMIND[2], at)
     for rung, kind, after in KINDS:
         _floor_rung(db, rung, kind, None if not after else yesterday - after, at)
     db.execute(
@@ -127,12 +141,32 @@ def _floor_transaction(db, at: str, yesterday: int) -> None:
     db.execute("COMMIT")
 
 
+def _floor_reminder(db, limit: int, at: str) -> None:
+    """Rung 1: open tasks still on time whose due is within two working days, to the school."""
+    rung, kind, _after = REMIND
+    reached = (
+        "t.state IN ('received', 'implementing') AND t.rung < :rung AND t.late_at >= :at"
+        " AND t.due_seq <= :limit"
+    )
+    params = {"rung": rung, "kind": kind, "limit": limit, "at": at}
+    db.execute(
+        "INSERT INTO escalations (task_id, directive_id, rung, kind, round, target, person_id,"
+        " target_name, note, due_at, created_at)"
+        " SELECT t.id, t.directive_id, :rung, :kind, 1 + (SELECT count(*) FROM escalations e"
+        " WHERE e.task_id = t.id AND e.kind = :kind), 'recipient', NULL,"
+        " u.name || ' (' || u.code || ')', '', t.due_at, :at FROM tasks t"
+        f" JOIN units u ON u.code = t.unit_code WHERE {reached} ON CONFLICT DO NOTHING",
+        params,
+    )
+    db.execute(f"UPDATE tasks AS t SET rung = :rung WHERE {reached}", params)
+
+
 def _floor_rung(db, rung: int, kind: str, limit: int | None, at: str) -> None:
     reached = "t.state = 'overdue' AND t.rung < :rung" + (
         " AND t.due_seq <= :limit" if limit is not None else ""
     )
     level = (
-        "(SELECT min(level) FROM unit_levels WHERE unit_code = t.unit_code)" if rung == 1 else "''"
+        "(SELECT min(level) FROM unit_levels WHERE unit_code = t.unit_code)" if rung == 2 else "''"
     )
     params = {"rung": rung, "kind": kind, "limit": limit, "at": at}
     db.execute(
@@ -211,7 +245,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data", type=Path, help="Keep (and reuse) built files here.")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--locks", action="store_true", help="Longest write transaction, fire latency."
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql", help="For --locks.")
+    parser.add_argument("--pg-url", help="For --locks: an empty PostgreSQL database to use.")
     args = parser.parse_args()
+    if args.locks:
+        locks_main(args)
+        return
     sizes, naive_tasks = [int(s) for s in args.sizes.split(",")], 200_000
     if args.quick:
         sizes, args.runs, naive_tasks = [10_000], 3, 10_000
@@ -231,6 +273,23 @@ def main() -> None:
             )
         if not args.no_peers:
             bench_naive(folder, naive_tasks, args.runs)
+
+
+def locks_main(args: argparse.Namespace) -> None:
+    import locks
+
+    sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    if "--sizes" not in sys.argv and not args.quick:
+        sizes = [100_000]
+    backends = [b.strip() for b in args.backends.split(",")]
+    with tempfile.TemporaryDirectory(prefix="chidao-locks-") as temp:
+        folder = args.data or Path(temp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for tasks in sizes:
+            if "sqlite" in backends:
+                locks.sqlite_locks(folder, tasks, built(folder, tasks))
+            if "postgresql" in backends:
+                locks.postgres_locks(tasks, args.pg_url)
 
 
 if __name__ == "__main__":

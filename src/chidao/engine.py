@@ -422,7 +422,8 @@ def fire(
     """
     if not task_ids:
         raise InputError("name at least one task id")
-    with store.write() as conn:
+
+    def attempt(conn) -> list[Fired]:  # run again from its start if the server deadlocks it
         rows, who = tstore.load_for_fire(conn, list(dict.fromkeys(task_ids)), actor)
         calendars = OfficeCalendars(conn)
         changes, fired, newly_reported = [], [], []
@@ -445,7 +446,9 @@ def fire(
         if newly_reported:
             estore.resolve(conn, newly_reported, now)
             _children_reported(store, conn, newly_reported, calendars, now)
-    return fired
+        return fired
+
+    return store.transact(attempt)
 
 
 def _change(

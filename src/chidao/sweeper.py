@@ -2,8 +2,9 @@
 
 ``sweep`` (cron, a systemd timer, or the start of ``chidao dashboard``) creates the coming
 periods of recurring reports, marks overdue what is late, climbs the escalation ladders
-and queues notifications, as of its ``now``, in one transaction. ``deliver`` sends the
-queued notifications; ``escalation_listing`` reads what the ladders did.
+and queues notifications, as of its ``now``, in short write transactions (each one run
+again from its start if the database server aborts it as a deadlock). ``deliver`` sends
+the queued notifications; ``escalation_listing`` reads what the ladders did.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pendulum
@@ -41,6 +43,13 @@ class Swept:
     # directives whose stored document or template cannot be read: named, skipped
     warnings: list[str] = field(default_factory=list)
 
+    def add(self, other: Swept) -> None:
+        self.overdue += other.overdue
+        for kind, made in other.escalations.items():
+            self.escalations[kind] = self.escalations.get(kind, 0) + made
+        for line in other.warnings:
+            self.warn(line)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "overdue": self.overdue,
@@ -56,6 +65,7 @@ class Swept:
 
 
 SWEEP_BATCH = 5_000  # tasks per write transaction: keeps the write lock short
+NOTIFY_BATCH = 1_000  # notifications per write transaction
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ def sweep(
     now: pendulum.DateTime,
     ahead: Duration | None = None,
     batch: int = SWEEP_BATCH,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Swept:
     """Everything time does to tasks, as of ``now``.
 
@@ -84,11 +95,14 @@ def sweep(
     last, queue one notification per directive, rung and person reached. Every move is the
     template's own transition (``Workflow.moves``), set-based; running it again at the
     same ``now`` (or from a second process) creates nothing twice, so a sweep cut short is
-    finished by the next one. It also makes the roll-ups that reports made by PostgreSQL
-    person or unit logins left to it (``engine.roll_up``); it refuses to run as one of them.
+    finished by the next one, notifications included. It also makes the roll-ups that
+    reports made by PostgreSQL person or unit logins left to it (``engine.roll_up``); it
+    refuses to run as one of them. ``progress(done, total)`` is called after each batch has
+    committed, with the tasks done so far.
     """
     result = Swept()
-    with store.write() as conn:
+
+    def prepare(conn) -> int:
         login = identity.login_actor(conn)
         if login:
             raise TransitionRefused(
@@ -96,17 +110,24 @@ def sweep(
                 f"not as the login {login}"
             )
         calendars = engine.OfficeCalendars(conn)
-        result.generated = _generate_periods(store, conn, now, ahead, calendars, result)
+        generated = _generate_periods(store, conn, now, ahead, calendars, result)
         engine.roll_up(store, conn, None, calendars, now)
+        return generated
+
+    result.generated = store.transact(prepare)
     with store.read() as conn:
         work = _plan_work(store, conn, now, engine.OfficeCalendars(conn), result)
+    total, done = sum(len(item.ids) for item in work), 0
     for item in work:
         for start in range(0, len(item.ids), batch):
-            chunk = item.ids[start : start + batch]
-            with store.write() as conn:
-                _sweep_batch(store, conn, item, (chunk[0], chunk[-1]), now, result)
-    with store.write() as conn:
-        result.notifications = _queue_notifications(conn, now)
+            ids = (item.ids[start], item.ids[min(start + batch, len(item.ids)) - 1])
+            # a batch another writer deadlocked with is run again from its start
+            made = store.transact(partial(_sweep_batch, store, item=item, ids=ids, now=now))
+            result.add(made)
+            done += min(batch, len(item.ids) - start)
+            if progress:
+                progress(done, total)
+    result.notifications = _queue_notifications(store)
     return result
 
 
@@ -147,7 +168,9 @@ def _plan_work(
     return work
 
 
-def _sweep_batch(store: Store, conn, item: _Work, ids: tuple[int, int], now, result) -> None:
+def _sweep_batch(store: Store, conn, *, item: _Work, ids: tuple[int, int], now) -> Swept:
+    """One batch in one write transaction; what it did is counted only once it commits."""
+    result = Swept()
     template = engine.workflow_of(store, conn, item.template_id).template
     late = tstore.late_in(ids, item.template_id, item.office, now)
     for trigger, moves in item.moves.items():
@@ -163,6 +186,9 @@ def _sweep_batch(store: Store, conn, item: _Work, ids: tuple[int, int], now, res
         )
     if item.plans:
         _climb(conn, template, item, ids, now, result)
+    if result.escalations:  # owed their notifications until the last step queues them
+        estore.owe_notifications(conn, now)
+    return result
 
 
 def _generate_periods(
@@ -241,9 +267,27 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
             result.escalations[kind] = result.escalations.get(kind, 0) + made
 
 
-def _queue_notifications(conn, now) -> int:
-    batches = estore.new_batches(conn, now)
-    return estore.queue(conn, [notify.compose(batch, now) for batch in batches])
+def _queue_notifications(store: Store) -> int:
+    """One message per directive, rung and person for every moment owed one: this sweep's,
+    and any a sweep left when it died between its batches and this step. Each message
+    speaks as of the moment its escalations were made.
+
+    The groups are read (and the messages written) without the write lock, which then
+    only takes short transactions of at most ``NOTIFY_BATCH`` messages: on a large
+    backlog the GROUP BY over all new escalations would otherwise hold it for seconds. A
+    message already queued (by a concurrent sweep, or before this one died) is skipped by
+    its unique key, and a note is removed only as it was read.
+    """
+    with store.read() as conn:
+        owed = estore.owed(conn)
+        messages = [
+            notify.compose(batch, at) for at, _ in owed for batch in estore.new_batches(conn, at)
+        ]
+    for start in range(0, len(messages), NOTIFY_BATCH):
+        store.transact(partial(estore.queue, messages=messages[start : start + NOTIFY_BATCH]))
+    if owed:
+        store.transact(partial(estore.settled, notes=owed))
+    return len(messages)
 
 
 # ----------------------------------------------------------------------------- delivery and listing

@@ -46,6 +46,7 @@ from chidao.store.schema import (
     tasks,
     unit_levels,
     units,
+    unnotified,
 )
 
 # Resolved targets of this sweep: a temporary table, private to the connection.
@@ -352,6 +353,36 @@ def new_batches(conn: Connection, now: dt.datetime) -> list[dict[str, Any]]:
         .order_by(escalations.c.directive_id, escalations.c.rung, escalations.c.target_name)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def owe_notifications(conn: Connection, at: dt.datetime) -> None:
+    """Note, in the transaction that made escalations at ``at``, that their notifications
+    are owed; a note already there counts one batch more (see :func:`settled`)."""
+    statement = dialect_insert(conn, unnotified).values(at=at, batches=1)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["at"], set_={"batches": unnotified.c.batches + 1}
+        )
+    )
+
+
+def owed(conn: Connection) -> list[tuple[dt.datetime, int]]:
+    """The moments whose escalations are owed their notifications, oldest first, each with
+    the count of batches that noted it so far."""
+    query = select(unnotified.c.at, unnotified.c.batches).order_by(unnotified.c.at)
+    return [(at, batches) for at, batches in conn.execute(query)]
+
+
+def settled(conn: Connection, notes: Sequence[tuple[dt.datetime, int]]) -> None:
+    """Remove the notes whose notifications are queued, as :func:`owed` read them: a note a
+    batch added to since then stays, and the next sweep queues what that batch made."""
+    for at, batches in notes:
+        conn.execute(
+            delete(unnotified).where(
+                unnotified.c.at == literal(at, type_=unnotified.c.at.type),
+                unnotified.c.batches == batches,
+            )
+        )
 
 
 def queue(conn: Connection, messages: list[dict[str, Any]]) -> int:

@@ -20,7 +20,9 @@ from chidao.store.migrate import alembic_version
 
 APPEND_ONLY = {schema.events.name}
 READ_ONLY = {schema.meta.name, alembic_version.name, schema.logins.name}
-DELETES = {schema.unit_levels.name}  # a unit's levels are replaced when the org is reloaded
+# a unit's levels are replaced when the org is reloaded; a sweep's note of the escalations
+# it owes notifications for is removed once they are queued
+DELETES = {schema.unit_levels.name, schema.unnotified.name}
 _KEY = "app_role:"
 
 

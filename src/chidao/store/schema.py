@@ -281,6 +281,17 @@ notifications = Table(
     Index("ix_notifications_status", "status", "id"),
 )
 
+# Moments at which a sweep made escalations whose notifications are not queued yet: noted
+# in the same transaction as the escalations, removed once their messages are queued, so a
+# sweep that dies between the two leaves the next one a note of what it owes. ``batches``
+# counts the batches that noted it: a note removed only if no batch added to it meanwhile.
+unnotified = Table(
+    "unnotified",
+    metadata,
+    Column("at", AwareDateTime, primary_key=True),
+    Column("batches", Integer, nullable=False),
+)
+
 extension_requests = Table(
     "extension_requests",
     metadata,

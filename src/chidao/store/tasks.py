@@ -95,6 +95,17 @@ _LOAD_COLUMNS = select(
     .scalar_subquery()
     .label("actor_unit"),
 ).join(directives, directives.c.id == tasks.c.directive_id)
+# PostgreSQL: the tasks are locked first (SQLite's write lock is already held), so a fire
+# that meets a task another transaction (a sweep batch) is changing waits for it and then
+# reads what it left, instead of failing its version check when that one commits. The lock
+# is its own statement: under row-level security FOR UPDATE sees only the rows a login may
+# change, and a task it may only read must still be found, to be refused by name.
+_LOCK = (
+    select(tasks.c.id)
+    .where(tasks.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(tasks.c.id)
+    .with_for_update()
+)
 _LOAD_ONE = _LOAD_COLUMNS.where(tasks.c.id == bindparam("id"))
 _LOAD_MANY = _LOAD_COLUMNS.where(tasks.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -111,6 +122,8 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
             for start in range(0, len(ids), 500)
         ]
     )
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"ids": sorted(set(ids))})
     for statement, params in batches:
         for r in conn.execute(statement, params):
             rows.append(TaskRow(*r[:17]))
