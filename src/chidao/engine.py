@@ -436,7 +436,7 @@ def fire(
                 if role == "office" and "recipient" in wf.who_may(trigger, row.state)
                 else None
             )
-            change = _change(conn, row, template, trigger, dest, calendars[row.office_code], now)
+            change = _change(conn, row, template, trigger, dest, calendars, now)
             changes.append(replace(change, on_behalf_of=on_behalf))
             if change.reported_at is not None and row.reported_at is None:
                 newly_reported.append(row.id)
@@ -454,17 +454,19 @@ def _change(
     template: Template,
     trigger: str,
     dest: str,
-    calendar: WorkCalendar,
+    calendars: OfficeCalendars,
     now: pendulum.DateTime,
 ) -> tstore.Change:
     """What a move sets besides the state: receipt (and a due counted from it), and the
     report stamp, which exists exactly while the task is in a reported state (the template's
-    one rule: leaving a reported state, as a returned report does, clears it)."""
+    one rule: leaving a reported state, as a returned report does, clears it). The office's
+    calendar is read only by a move that counts days."""
     received = row.received_at
     schedule = Schedule(row.due_at, row.late_at, row.due_seq)
     if trigger == template.receipt and received is None:
         received = now
         if row.due_at is None:
+            calendar = calendars[row.office_code]
             due = deadline_of(dstore.deliverable_of_task(conn, row.id)).due_on_receipt(
                 now, calendar
             )
@@ -474,7 +476,9 @@ def _change(
         if template.category(row.state) != "reported":
             reported = now
             days_late = (
-                calendar.working_days_late(schedule.due_at, now) if schedule.due_at else None
+                calendars[row.office_code].working_days_late(schedule.due_at, now)
+                if schedule.due_at
+                else None
             )
     else:
         reported, days_late = None, None
@@ -529,7 +533,7 @@ def roll_up(
         if trigger is None or row.state == target or trigger not in wf.allowed(row.state, SYSTEM):
             continue
         dest = wf.apply(row.state, trigger, SYSTEM, f"task {row.id}", row.prev_state)
-        change = _change(conn, row, wf.template, trigger, dest, calendars[row.office_code], now)
+        change = _change(conn, row, wf.template, trigger, dest, calendars, now)
         tstore.apply_change(
             conn,
             [change],
