@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    common.load("before")
     with tempfile.TemporaryDirectory(prefix="chidao-fire-") as temp:
         folder = Path(temp)
         base = data.org_database(folder, args.fires, fanout.TH)
@@ -152,7 +152,7 @@ def main() -> None:
         2.0,
         "floor (raw sqlite3: SELECT + sha256 + UPDATE + INSERT)",
     )
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    common.load("after")
 
 
 if __name__ == "__main__":
