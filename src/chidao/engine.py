@@ -29,7 +29,6 @@ from chidao.deadlines import (
 from chidao.errors import BadRows, DuplicateDirective, InputError, NotFound, TransitionRefused
 from chidao.model import Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
-from chidao.resources import workflow_dirs
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import directives as dstore
@@ -37,7 +36,7 @@ from chidao.store import escalations as estore
 from chidao.store import identity as logins
 from chidao.store import org as ostore
 from chidao.store import tasks as tstore
-from chidao.workflow import Template, Workflow, load_template
+from chidao.workflow import Template, Workflow, find_template
 
 SYSTEM = "system"
 
@@ -125,24 +124,6 @@ def database_calendar(store: Store, office: str | None) -> WorkCalendar:
             return WorkCalendar()
         office = choose_office(conn, office, "say whose calendar")
         return office_calendar(conn, office)
-
-
-# ----------------------------------------------------------------------------- templates
-
-
-def find_template(ref: str) -> tuple[Template, str]:
-    """A template by file path, or by name in the workflow folders."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return load_template(path)
-    for folder in workflow_dirs():
-        for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
-            if candidate.is_file():
-                return load_template(candidate)
-    raise NotFound(
-        f"unknown workflow {ref!r}: no {ref}.yaml in "
-        + ", ".join(str(d) for d in dict.fromkeys(workflow_dirs()))
-    )
 
 
 # ----------------------------------------------------------------------------- issue

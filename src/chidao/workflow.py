@@ -24,7 +24,8 @@ from transitions import Machine, MachineError
 
 from chidao import yamlio
 from chidao.calendar import Duration, parse_duration
-from chidao.errors import InputError, TemplateError, TransitionRefused
+from chidao.errors import InputError, NotFound, TemplateError, TransitionRefused
+from chidao.resources import workflow_dirs
 
 if TYPE_CHECKING:
     from chidao.schemas import Problem
@@ -533,6 +534,21 @@ def load_template(path: str | Path) -> tuple[Template, str]:
     path = Path(path)
     doc = yamlio.load(path)
     return template_from_yaml(doc, str(path)), path.read_text(encoding="utf-8")
+
+
+def find_template(ref: str) -> tuple[Template, str]:
+    """A template by file path, or by name in the workflow folders (``resources``)."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return load_template(path)
+    for folder in workflow_dirs():
+        for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
+            if candidate.is_file():
+                return load_template(candidate)
+    raise NotFound(
+        f"unknown workflow {ref!r}: no {ref}.yaml in "
+        + ", ".join(str(d) for d in dict.fromkeys(workflow_dirs()))
+    )
 
 
 def validate_files(paths: Iterable[str | Path]) -> list[str]:
