@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -417,8 +417,8 @@ def fire(
                 if role == "office" and "recipient" in wf.who_may(trigger, row.state)
                 else None
             )
-            change = _change(conn, row, template, trigger, dest, calendars, now)
-            changes.append(replace(change, on_behalf_of=on_behalf))
+            change = _change(conn, row, template, trigger, dest, calendars, now, on_behalf)
+            changes.append(change)
             if change.reported_at is not None and row.reported_at is None:
                 newly_reported.append(row.id)
             fired.append(Fired(row.id, row.state, dest, template.label(dest)))
@@ -437,6 +437,7 @@ def _change(
     dest: str,
     calendars: OfficeCalendars,
     now: pendulum.DateTime,
+    on_behalf_of: str | None = None,
 ) -> tstore.Change:
     """What a move sets besides the state: receipt (and a due counted from it), and the
     report stamp, which exists exactly while the task is in a reported state (the template's
@@ -472,6 +473,7 @@ def _change(
         schedule.late_at,
         schedule.due_seq,
         days_late,
+        on_behalf_of,
     )
 
 

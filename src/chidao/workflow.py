@@ -610,6 +610,9 @@ class Workflow:
         self._dest = {
             (t.trigger, source): t.dest for t in template.transitions for source in t.sources
         }
+        # what the machine answered for (state, trigger): it has no conditions or callbacks,
+        # so its answer never changes, and a fire asks it once per pair, not once per task
+        self._decided: dict[tuple[str, str], str] = {}
 
     def allowed(self, state: str, role: str | None = None) -> list[str]:
         """Triggers that may fire from ``state`` (by ``role`` when given)."""
@@ -660,13 +663,15 @@ class Workflow:
                 trigger=trigger,
                 role=role,
             )
-        with self._lock:
-            self._cursor.state = state
-            try:
-                self._cursor.trigger(trigger)  # type: ignore[attr-defined]  # added by the Machine
-            except MachineError as err:
-                raise self._refused(what, state, trigger, role, "") from err
-            dest = self._cursor.state
+        dest = self._decided.get((state, trigger))
+        if dest is None:
+            with self._lock:
+                self._cursor.state = state
+                try:
+                    self._cursor.trigger(trigger)  # type: ignore[attr-defined]  # by the Machine
+                except MachineError as err:
+                    raise self._refused(what, state, trigger, role, "") from err
+                dest = self._decided[(state, trigger)] = self._cursor.state
         if role not in self.who_may(trigger, state):
             return self._raise_role(what, state, trigger, role)
         if self._dest.get((trigger, state)) == PREVIOUS:
