@@ -100,16 +100,15 @@ _LOAD_MANY = _LOAD_COLUMNS.where(tasks.c.id.in_(bindparam("ids", expanding=True)
 
 
 # One task, the common case (``task fire 3``): the same SELECT in the driver's own terms
-# (``store.driver``), read FOR UPDATE on PostgreSQL so that a fire meeting a task another
-# transaction is changing waits for it (SQLite's write lock is already held).
+# (``store.driver``). Not FOR UPDATE: under row-level security that hides a task a login
+# may read but not change, and its refusal must name the owner ("task 16 is a task of …").
 _LOAD_ONE_SQL = DriverSQL(
     "SELECT t.id, t.directive_id, t.unit_code, t.state, t.version, d.template_id,"
     " d.office_code, t.due_at, t.received_at, t.reported_at, t.late_at, t.due_seq,"
     " t.days_late, t.prev_state, t.head, t.updated_at, d.withdrawn_at,"
     " (SELECT p.office_code FROM people p WHERE p.id = :actor),"
     " (SELECT u.code FROM units u WHERE u.code = :actor)"
-    " FROM tasks t JOIN directives d ON d.id = t.directive_id WHERE t.id = :id",
-    postgresql_suffix=" FOR UPDATE OF t",
+    " FROM tasks t JOIN directives d ON d.id = t.directive_id WHERE t.id = :id"
 )
 _ROW_TIMES = (7, 8, 9, 10, 15, 16)  # due, received, reported, late, updated, withdrawn
 
