@@ -45,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    common.load("before")
     py = sys.executable
     chidao = [py, "-m", "chidao"]
     with tempfile.TemporaryDirectory(prefix="chidao-cli-") as temp:
@@ -69,9 +70,7 @@ def main() -> None:
                 "fire",
                 "start",
                 "2",
-                "--now",
-                "04/09/2024 09:00",
-            ],
+            ],  # a live database: the fire takes the clock (after the issue, in 2024)
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.runs):
@@ -87,6 +86,7 @@ def main() -> None:
             )
         help_ok = medians["chidao --help"] <= 0.150
         ratio = medians["chidao task fire start 2"] / medians['python -c "import sqlalchemy"']
+        common.load("after")
         print(f"goal chidao --help ≤ 150 ms: {'met' if help_ok else 'MISSED'}")
         print(
             f"goal task fire ≤ 1.3× import sqlalchemy: {ratio:.2f}× "

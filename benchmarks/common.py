@@ -2,7 +2,7 @@
 
 Every timed run happens in its own spawned interpreter, so that one side's caches, page
 cache settings or leaked memory never help or hurt the other, and so that the child's peak
-resident memory (``ru_maxrss``: imports included, SQLite's own page cache included, which
+resident memory (``VmHWM``: imports included, SQLite's own page cache included, which
 ``tracemalloc`` would miss) belongs to that run alone. A side is a top-level function
 ``side(path, *args) -> (seconds, digest)``: it times only the work itself, and returns a
 digest of the rows it produced so that the engine and its floor can be checked to agree.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import resource
 import shutil
 import sqlite3
@@ -63,10 +64,23 @@ def fmt(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+def peak_kb() -> int:
+    """This process's peak resident memory. On Linux ``VmHWM`` of /proc/self/status: the
+    high-water mark of this interpreter's own memory. (``ru_maxrss`` survives exec, so a
+    child spawned by a parent of 90 MB would report at least 90 MB whatever it did.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child(side: Side, args: tuple[Any, ...], out: Any) -> None:
     seconds, digest = side(*args)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out.put((seconds, peak_kb / 1024, digest))
+    out.put((seconds, peak_kb() / 1024, digest))
 
 
 def in_child(side: Side, *args: Any) -> Run:
@@ -115,6 +129,13 @@ def compare(
         verdict = f" — goal ≤ {goal:g}× {'met' if ratio <= goal else 'MISSED'}"
     print(f"{label}\n  engine: {e}\n  {what}: {f}\n  ratio {ratio:.2f}×{verdict}", flush=True)
     return ratio
+
+
+def load(when: str) -> None:
+    """How busy the machine is (other people's tests share it): the load averages."""
+    one, five, fifteen = os.getloadavg()
+    cores = os.cpu_count() or 1
+    print(f"load average {when}: {one:.2f} {five:.2f} {fifteen:.2f} ({cores} cores)", flush=True)
 
 
 def copy_of(path: Path, name: str) -> Path:

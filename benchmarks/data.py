@@ -58,7 +58,7 @@ def org_database(folder: Path, units: int, levels: tuple[str, ...] = LEVELS) -> 
     """A database holding only the office and its ``units`` schools."""
     path = folder / f"org-{units}.db"
     store = Store.open(f"sqlite:///{path}")
-    engine.load_org_file(store, write_org(folder / f"org-{units}.yaml", units, levels))
+    engine.load_org_file(store, write_org(folder / f"org-{units}.yaml", units, levels), "head")
     store.close()
     return path
 

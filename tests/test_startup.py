@@ -37,9 +37,16 @@ print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}
         ["--help"],
         ["calendar", "due", "24/01/2025", "5"],
         ["workflow", "validate", str(ROOT / "workflows" / "bao-cao.yaml")],
+        ["workflow", "show", "bao-cao"],
         ["directive", "parse", str(TEXT)],
     ],
-    ids=["help", "calendar-due", "workflow-validate", "directive-parse"],
+    ids=[
+        "help",
+        "calendar-due",
+        "workflow-validate",
+        "workflow-show",
+        "directive-parse",
+    ],
 )
 def test_commands_without_a_database_import_no_sqlalchemy(args: list[str], tmp_path: Path) -> None:
     env = {"CHIDAO_DB": str(tmp_path / "none.db"), "PATH": "", "PYTHONIOENCODING": "utf-8"}

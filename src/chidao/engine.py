@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from chidao.deadlines import (
 from chidao.errors import BadRows, DuplicateDirective, InputError, NotFound, TransitionRefused
 from chidao.model import Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
-from chidao.resources import workflow_dirs
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import directives as dstore
@@ -37,7 +36,7 @@ from chidao.store import escalations as estore
 from chidao.store import identity as logins
 from chidao.store import org as ostore
 from chidao.store import tasks as tstore
-from chidao.workflow import Template, Workflow, load_template
+from chidao.workflow import Template, Workflow, find_template
 
 SYSTEM = "system"
 
@@ -125,24 +124,6 @@ def database_calendar(store: Store, office: str | None) -> WorkCalendar:
             return WorkCalendar()
         office = choose_office(conn, office, "say whose calendar")
         return office_calendar(conn, office)
-
-
-# ----------------------------------------------------------------------------- templates
-
-
-def find_template(ref: str) -> tuple[Template, str]:
-    """A template by file path, or by name in the workflow folders."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return load_template(path)
-    for folder in workflow_dirs():
-        for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
-            if candidate.is_file():
-                return load_template(candidate)
-    raise NotFound(
-        f"unknown workflow {ref!r}: no {ref}.yaml in "
-        + ", ".join(str(d) for d in dict.fromkeys(workflow_dirs()))
-    )
 
 
 # ----------------------------------------------------------------------------- issue
@@ -437,8 +418,8 @@ def fire(
                 if role == "office" and "recipient" in wf.who_may(trigger, row.state)
                 else None
             )
-            change = _change(conn, row, template, trigger, dest, calendars[row.office_code], now)
-            changes.append(replace(change, on_behalf_of=on_behalf))
+            change = _change(conn, row, template, trigger, dest, calendars, now, on_behalf)
+            changes.append(change)
             if change.reported_at is not None and row.reported_at is None:
                 newly_reported.append(row.id)
             fired.append(Fired(row.id, row.state, dest, template.label(dest)))
@@ -457,17 +438,20 @@ def _change(
     template: Template,
     trigger: str,
     dest: str,
-    calendar: WorkCalendar,
+    calendars: OfficeCalendars,
     now: pendulum.DateTime,
+    on_behalf_of: str | None = None,
 ) -> tstore.Change:
     """What a move sets besides the state: receipt (and a due counted from it), and the
     report stamp, which exists exactly while the task is in a reported state (the template's
-    one rule: leaving a reported state, as a returned report does, clears it)."""
+    one rule: leaving a reported state, as a returned report does, clears it). The office's
+    calendar is read only by a move that counts days."""
     received = row.received_at
     schedule = Schedule(row.due_at, row.late_at, row.due_seq)
     if trigger == template.receipt and received is None:
         received = now
         if row.due_at is None:
+            calendar = calendars[row.office_code]
             due = deadline_of(dstore.deliverable_of_task(conn, row.id)).due_on_receipt(
                 now, calendar
             )
@@ -477,7 +461,9 @@ def _change(
         if template.category(row.state) != "reported":
             reported = now
             days_late = (
-                calendar.working_days_late(schedule.due_at, now) if schedule.due_at else None
+                calendars[row.office_code].working_days_late(schedule.due_at, now)
+                if schedule.due_at
+                else None
             )
     else:
         reported, days_late = None, None
@@ -490,6 +476,7 @@ def _change(
         schedule.late_at,
         schedule.due_seq,
         days_late,
+        on_behalf_of,
     )
 
 
@@ -532,7 +519,7 @@ def roll_up(
         if trigger is None or row.state == target or trigger not in wf.allowed(row.state, SYSTEM):
             continue
         dest = wf.apply(row.state, trigger, SYSTEM, f"task {row.id}", row.prev_state)
-        change = _change(conn, row, wf.template, trigger, dest, calendars[row.office_code], now)
+        change = _change(conn, row, wf.template, trigger, dest, calendars, now)
         tstore.apply_change(
             conn,
             [change],

@@ -24,7 +24,8 @@ from transitions import Machine, MachineError
 
 from chidao import yamlio
 from chidao.calendar import Duration, parse_duration
-from chidao.errors import InputError, TemplateError, TransitionRefused
+from chidao.errors import InputError, NotFound, TemplateError, TransitionRefused
+from chidao.resources import workflow_dirs
 
 if TYPE_CHECKING:
     from chidao.schemas import Problem
@@ -535,6 +536,21 @@ def load_template(path: str | Path) -> tuple[Template, str]:
     return template_from_yaml(doc, str(path)), path.read_text(encoding="utf-8")
 
 
+def find_template(ref: str) -> tuple[Template, str]:
+    """A template by file path, or by name in the workflow folders (``resources``)."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return load_template(path)
+    for folder in workflow_dirs():
+        for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
+            if candidate.is_file():
+                return load_template(candidate)
+    raise NotFound(
+        f"unknown workflow {ref!r}: no {ref}.yaml in "
+        + ", ".join(str(d) for d in dict.fromkeys(workflow_dirs()))
+    )
+
+
 def validate_files(paths: Iterable[str | Path]) -> list[str]:
     """Every problem in every file, as "file:line: message" lines."""
     problems: list[str] = []
@@ -594,6 +610,9 @@ class Workflow:
         self._dest = {
             (t.trigger, source): t.dest for t in template.transitions for source in t.sources
         }
+        # what the machine answered for (state, trigger): it has no conditions or callbacks,
+        # so its answer never changes, and a fire asks it once per pair, not once per task
+        self._decided: dict[tuple[str, str], str] = {}
 
     def allowed(self, state: str, role: str | None = None) -> list[str]:
         """Triggers that may fire from ``state`` (by ``role`` when given)."""
@@ -644,13 +663,15 @@ class Workflow:
                 trigger=trigger,
                 role=role,
             )
-        with self._lock:
-            self._cursor.state = state
-            try:
-                self._cursor.trigger(trigger)  # type: ignore[attr-defined]  # added by the Machine
-            except MachineError as err:
-                raise self._refused(what, state, trigger, role, "") from err
-            dest = self._cursor.state
+        dest = self._decided.get((state, trigger))
+        if dest is None:
+            with self._lock:
+                self._cursor.state = state
+                try:
+                    self._cursor.trigger(trigger)  # type: ignore[attr-defined]  # by the Machine
+                except MachineError as err:
+                    raise self._refused(what, state, trigger, role, "") from err
+                dest = self._decided[(state, trigger)] = self._cursor.state
         if role not in self.who_may(trigger, state):
             return self._raise_role(what, state, trigger, role)
         if self._dest.get((trigger, state)) == PREVIOUS:

@@ -124,7 +124,9 @@ def workflow_show(name: str, as_json: bool) -> None:
 
         chidao workflow show bao-cao
     """
-    template, _ = engine.find_template(name)
+    from chidao.workflow import find_template
+
+    template, _ = find_template(name)
     if as_json:
         emit_json(template.to_json())
         return

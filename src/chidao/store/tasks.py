@@ -30,6 +30,7 @@ from chidao.errors import ConcurrentChange, InputError, NotFound, TransitionRefu
 from chidao.model import Actor, Event, TaskView
 from chidao.store.audit import chained
 from chidao.store.directives import directive_label
+from chidao.store.driver import DriverSQL, bind_time, read_times
 from chidao.store.schema import (
     deliverables,
     directives,
@@ -106,26 +107,37 @@ _LOCK = (
     .order_by(tasks.c.id)
     .with_for_update()
 )
-_LOAD_ONE = _LOAD_COLUMNS.where(tasks.c.id == bindparam("id"))
 _LOAD_MANY = _LOAD_COLUMNS.where(tasks.c.id.in_(bindparam("ids", expanding=True)))
+
+
+# One task, the common case (``task fire 3``): the same SELECT in the driver's own terms
+# (``store.driver``). Not FOR UPDATE: under row-level security that hides a task a login
+# may read but not change, and its refusal must name the owner ("task 16 is a task of …").
+_LOAD_ONE_SQL = DriverSQL(
+    "SELECT t.id, t.directive_id, t.unit_code, t.state, t.version, d.template_id,"
+    " d.office_code, t.due_at, t.received_at, t.reported_at, t.late_at, t.due_seq,"
+    " t.days_late, t.prev_state, t.head, t.updated_at, d.withdrawn_at,"
+    " (SELECT p.office_code FROM people p WHERE p.id = :actor),"
+    " (SELECT u.code FROM units u WHERE u.code = :actor)"
+    " FROM tasks t JOIN directives d ON d.id = t.directive_id WHERE t.id = :id"
+)
+_ROW_TIMES = (7, 8, 9, 10, 15, 16)  # due, received, reported, late, updated, withdrawn
 
 
 def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[list[TaskRow], Actor]:
     """The tasks to change (in the order given) and who the actor is, in one statement."""
     rows: list[TaskRow] = []
     who = Actor(actor, None, None)
-    batches = (
-        [(_LOAD_ONE, {"id": ids[0], "actor": actor})]
-        if len(ids) == 1
-        else [
-            (_LOAD_MANY, {"ids": list(ids[start : start + 500]), "actor": actor})
-            for start in range(0, len(ids), 500)
-        ]
-    )
     if conn.dialect.name == "postgresql":
         conn.execute(_LOCK, {"ids": sorted(set(ids))})
-    for statement, params in batches:
-        for r in conn.execute(statement, params):
+    if len(ids) == 1:
+        for r in _LOAD_ONE_SQL.rows(conn, {"id": ids[0], "actor": actor}):
+            values = read_times(r, _ROW_TIMES, conn.dialect)
+            rows.append(TaskRow(*values[:17]))
+            who = Actor(actor, values[17], values[18])
+    for start in range(0, len(ids) if len(ids) > 1 else 0, 500):
+        params = {"ids": list(ids[start : start + 500]), "actor": actor}
+        for r in conn.execute(_LOAD_MANY, params):
             rows.append(TaskRow(*r[:17]))
             who = Actor(actor, r.actor_office, r.actor_unit)
     found = {r.id for r in rows}
@@ -160,6 +172,19 @@ _UPDATE = (
     )
 )
 _INSERT_EVENTS = insert(events)
+# The same two statements for one task, in the driver's own terms (``store.driver``).
+_UPDATE_ONE_SQL = DriverSQL(
+    "UPDATE tasks SET state = :b_dest, prev_state = :b_prev, version = version + 1,"
+    " updated_at = :b_now, received_at = :b_received, due_at = :b_due,"
+    " reported_at = :b_reported, late_at = :b_late, due_seq = :b_seq,"
+    " days_late = :b_days_late, head = :b_head WHERE id = :b_id AND version = :b_version"
+)
+_INSERT_EVENT_SQL = DriverSQL(
+    'INSERT INTO events (task_id, from_state, to_state, "trigger", actor, on_behalf_of, at,'
+    " note, os_user, hash) VALUES (:task_id, :from_state, :to_state, :trigger, :actor,"
+    " :on_behalf_of, :at, :note, :os_user, :hash)"
+)
+_BOUND_TIMES = ("b_now", "b_received", "b_due", "b_reported", "b_late")
 
 
 @dataclass(frozen=True)
@@ -227,14 +252,15 @@ def apply_change(
         }
         for c, digest in zip(changes, hashes, strict=True)
     ]
-    # a single row goes as one execute (not executemany): cheaper, and the same check
-    result = conn.execute(_UPDATE, params[0] if len(params) == 1 else params)
+    if len(params) == 1:  # one task, the common case: straight to the driver
+        _apply_one(conn, params[0], trigger, actor, note, os_user, changes[0])
+        return
+    result = conn.execute(_UPDATE, params)
     if result.rowcount != len(params):
         raise ConcurrentChange(
-            "someone else changed "
-            + ("this task" if len(params) == 1 else "one of these tasks")
-            + f" since it was read (task {params[0]['b_id']}, version {params[0]['b_version']});"
-            " nothing was changed: reload and try again"
+            "someone else changed one of these tasks since it was read (task "
+            f"{params[0]['b_id']}, version {params[0]['b_version']}); nothing was changed: "
+            "reload and try again"
         )
     rows = [
         {
@@ -251,7 +277,40 @@ def apply_change(
         }
         for c, digest in zip(changes, hashes, strict=True)
     ]
-    conn.execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
+    conn.execute(_INSERT_EVENTS, rows)
+
+
+def _apply_one(
+    conn: Connection,
+    params: dict[str, Any],
+    trigger: str,
+    actor: str,
+    note: str,
+    os_user: str,
+    change: Change,
+) -> None:
+    dialect = conn.dialect
+    bound = {**params, **{k: bind_time(params[k], dialect) for k in _BOUND_TIMES}}
+    if _UPDATE_ONE_SQL.count(conn, bound) != 1:
+        raise ConcurrentChange(
+            f"someone else changed this task since it was read (task {params['b_id']}, "
+            f"version {params['b_version']}); nothing was changed: reload and try again"
+        )
+    _INSERT_EVENT_SQL.count(
+        conn,
+        {
+            "task_id": change.row.id,
+            "from_state": change.row.state,
+            "to_state": change.dest,
+            "trigger": trigger,
+            "actor": actor,
+            "on_behalf_of": change.on_behalf_of,
+            "at": bound["b_now"],
+            "note": note,
+            "os_user": os_user,
+            "hash": params["b_head"],
+        },
+    )
 
 
 def not_before(changes: Sequence[Change], now: dt.datetime) -> None:
