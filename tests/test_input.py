@@ -461,6 +461,13 @@ def test_a_stored_directive_that_cannot_be_read_is_named_and_skipped(
     assert screen.exit_code == 0
     assert f"skipped directive #{first.directive_id}" in screen.output
     assert "746/SGDDĐT-GDCN" in screen.output
+    if damage == "document":  # shown as one line, and it can still be taken out of tracking
+        shown = run("directive", "show", str(first.directive_id))
+        assert shown.exit_code == 1 and len(shown.output.splitlines()) == 1
+        assert "its stored document cannot be read (signer is str" in shown.output
+        out = run("directive", "withdraw", str(first.directive_id), "--as", "tung-nt")
+        assert out.exit_code == 0, out.output
+        assert run("--now", "20/04/2024", "sweep", "--json").output.count("Warning") == 0
 
 
 # ----------------------------------------------------------------------------- markup

@@ -26,7 +26,15 @@ from chidao.deadlines import (
     period_key,
     school_year_end,
 )
-from chidao.errors import BadRows, DuplicateDirective, InputError, NotFound, TransitionRefused
+from chidao.errors import (
+    BadRows,
+    DuplicateDirective,
+    InputError,
+    NotFound,
+    TransitionRefused,
+    UnreadableRecord,
+)
+from chidao.ladder import document_problem
 from chidao.model import Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
 from chidao.store import Store
@@ -591,9 +599,17 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
         info = dstore.template_info(conn, row["template_id"])
         counts = tstore.count_by_state(conn, directive_id)
         deliverables = dstore.deliverables_of(conn, directive_id)
+    label = dstore.directive_label(row["code"], directive_id)
+    problem = document_problem(row["document"])
+    if problem:
+        raise UnreadableRecord(
+            f"directive {label}: its stored document cannot be read ({problem}); it was "
+            f"changed outside chidao: 'chidao directive withdraw {label}' takes it out of "
+            "tracking"
+        )
     return {
         "id": directive_id,
-        "label": dstore.directive_label(row["code"], directive_id),
+        "label": label,
         "office": row["office_code"],
         "document": row["document"],
         "workflow": {

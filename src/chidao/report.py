@@ -145,7 +145,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             "office_name": office["name"],
             "abbreviation": office["abbreviation"],
             "parent_body": office["parent_body"],
-            "signer": row["signer"],
+            "signer": row["signer"] if isinstance(row["signer"], dict) else None,
             "place": (row["document"] or {}).get("place"),
         },
         "upstream": upstream,
