@@ -61,7 +61,7 @@ def test_numbers_match_the_fixture(dien_bien, lived):
     assert levels["MN"]["reported"] == 10 and levels["TH"]["reported"] == 5
     late = data["overdue"]
     assert len(late) == 15 and all(r["days_late"] == 4 for r in late)  # 1, 2, 3, 4 April
-    assert {r["escalation"] for r in late} == {"phê bình lần 1"}
+    assert all(r["escalation"] == {"kind": "phê bình", "round": 1} for r in late)
     assert {r["reached"] for r in late} == {"Nguyễn Thanh Tùng"}
 
 
@@ -191,7 +191,17 @@ def test_person_desk(dien_bien, lived, run):
 
 
 def test_principal_view(dien_bien, lived, run):
-    result = run("dashboard", "--unit", "th-thanh-an", "--now", "04/04/2024 08:00", "--width", "80")
+    result = run(
+        "dashboard",
+        "--unit",
+        "th-thanh-an",
+        "--now",
+        "04/04/2024 08:00",
+        "--width",
+        "80",
+        "--lang",
+        "vi",
+    )
     assert result.exit_code == 0
     assert "Nhiệm vụ của Trường Tiểu học Thanh An" in result.output
     assert "4 ngày LV" in result.output and "Gửi báo cáo (report)" in result.output
@@ -202,7 +212,8 @@ def test_principal_view(dien_bien, lived, run):
     (task,) = data["tasks"]
     assert task["working_days_left"] == -4 and task["next"][0]["trigger"] == "report"
     done = lived["on_time"][0].unit
-    assert "Không còn văn bản nào" in run("dashboard", "--unit", done, "--now", "04/04/2024").output
+    shown = run("dashboard", "--unit", done, "--now", "04/04/2024", "--lang", "vi").output
+    assert "Không còn văn bản nào" in shown
 
 
 def test_dashboard_only_looks_unless_asked_to_sweep(dien_bien, issued, run):
@@ -217,7 +228,7 @@ def test_dashboard_only_looks_unless_asked_to_sweep(dien_bien, issued, run):
 
 
 def test_empty_database(run, tmp_path):
-    result = run("dashboard", "--db", str(tmp_path / "nothing.db"))
+    result = run("dashboard", "--db", str(tmp_path / "nothing.db"), "--lang", "vi")
     assert result.exit_code == 0
     assert result.output == "Chưa có văn bản nào — hãy thử: chidao demo\n"
     assert not (tmp_path / "nothing.db").exists()
@@ -231,6 +242,7 @@ def test_watch_stops_cleanly_on_ctrl_c(dien_bien, lived, db_url):
         "CHIDAO_DB": db_url,
         "PYTHONIOENCODING": "utf-8",
         "COLUMNS": "100",
+        "CHIDAO_LANG": "vi",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "chidao", "dashboard", "--watch", "1", "--now", "04/04/2024 08:00"],

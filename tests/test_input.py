@@ -414,7 +414,7 @@ def test_a_parsed_dispatch_with_a_daily_deadline_is_issued(run, tmp_path):
         "tung-nt",
     )
     assert issued.exit_code == 0, issued.output
-    assert "trước 16:00 hằng ngày" in issued.output and "46 tasks" in issued.output
+    assert "before 16:00 every day" in issued.output and "46 tasks" in issued.output
     assert run("--now", "04/10/2024 08:00", "sweep").exit_code == 0
     tasks = json.loads(run("task", "list", "--unit", "mn-hoa-ban", "--json").output)
     dues = [t["due"] for t in tasks]

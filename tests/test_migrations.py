@@ -89,7 +89,7 @@ def test_an_old_database_upgrades_and_keeps_its_numbers(name, revision, tmp_path
         before["on_time"],
     )
     assert board["quality"]["open_overdue"] == before["totals"]["overdue"]
-    screen = run("dashboard", "--now", SWEPT, "--no-sweep").output
+    screen = run("dashboard", "--now", SWEPT, "--no-sweep", "--lang", "vi").output
     assert f"Quá hạn chưa báo cáo ({before['totals']['overdue']})" in screen
     overdue = json.loads(run("task", "list", "--state", "overdue", "--json").output)[0]
     fired = run("task", "fire", "report", str(overdue["id"]), "--as", overdue["unit"])

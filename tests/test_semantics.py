@@ -403,7 +403,7 @@ def test_pending_extension_requests_show_everywhere(dien_bien, issued, run):
         "Chờ số liệu",
     )
     assert asked.exit_code == 0, asked.output
-    shown = run("task", "show", str(task.id), "--now", "28/03/2024")
+    shown = run("task", "show", str(task.id), "--now", "28/03/2024", "--lang", "vi")
     assert "Chờ duyệt gia hạn" in shown.output and "Chờ số liệu" in shown.output
     listed = run("task", "list", "--pending-extension", "--json")
     assert [t["id"] for t in json.loads(listed.output)] == [task.id]

@@ -220,5 +220,5 @@ def test_withdrawing_takes_a_directive_out_of_tracking(issued, dien_bien, run):
     assert (
         again.output == "Error: directive #1 was already withdrawn on 04/04/2024 08:00 by tung-nt\n"
     )
-    assert "Đã thu hồi 04/04/2024" in run("directive", "list").output
+    assert "Đã thu hồi 04/04/2024" in run("directive", "list", "--lang", "vi").output
     assert run("audit", "verify").exit_code == 0

@@ -554,7 +554,8 @@ def task_views(store: Store, **filters: Any) -> list[TaskView]:
             wf = labels.get(row["template_id"]) or labels.setdefault(
                 row["template_id"], dstore.workflow_of(conn, row["template_id"])
             )
-            views.append(tstore.to_view(row, wf.template.label(row["state"])))
+            label, label_en = wf.template.label(row["state"]), wf.template.label(row["state"], "en")
+            views.append(tstore.to_view(row, label, label_en))
     return views
 
 
@@ -622,5 +623,5 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
             for d in deliverables
         ],
         "states": {s.name: counts.get(s.name, 0) for s in template.states},
-        "labels": {s.name: s.label for s in template.states},
+        "labels": {s.name: {"vi": s.label, "en": s.label_en} for s in template.states},
     }

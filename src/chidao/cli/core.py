@@ -17,14 +17,17 @@ from chidao.cli.base import (
     command,
     console,
     emit_json,
+    error_line,
     group,
     json_option,
     lazy,
+    option,
     run_settings,
     task_id_arg,
 )
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import InputError
+from chidao.i18n import _
 from chidao.model import LEVELS, Directive
 
 if TYPE_CHECKING:
@@ -61,9 +64,18 @@ def org_load(file: str) -> None:
     org, counts = engine.load_org_file(settings.store(), file, settings.who())
     names = ", ".join(o.name for o in org.offices)
     click.echo(
-        f"Loaded {names}: {len(org.people)} people "
-        f"({counts['people_new']} new, {counts['people_updated']} updated), {len(org.units)} units "
-        f"({counts['units_new']} new, {counts['units_updated']} updated)"
+        _(
+            "Loaded {offices}: {people} people ({people_new} new, {people_updated} updated), "
+            "{units} units ({units_new} new, {units_updated} updated)"
+        ).format(
+            offices=names,
+            people=len(org.people),
+            units=len(org.units),
+            people_new=counts["people_new"],
+            people_updated=counts["people_updated"],
+            units_new=counts["units_new"],
+            units_updated=counts["units_updated"],
+        )
     )
 
 
@@ -108,10 +120,10 @@ def workflow_validate(files: tuple[str, ...]) -> None:
 
     problems = validate_files(files)
     for problem in problems:
-        click.echo(f"Error: {problem}", err=True)
+        error_line(problem)
     if problems:
         sys.exit(1)
-    click.echo(f"{len(files)} workflow file(s) valid")
+    click.echo(_("{n} workflow file(s) valid").format(n=len(files)))
 
 
 @command(workflow_group, "show")
@@ -124,7 +136,7 @@ def workflow_show(name: str, as_json: bool) -> None:
 
         chidao workflow show bao-cao
     """
-    template, _ = engine.find_template(name)
+    template, _path = engine.find_template(name)
     if as_json:
         emit_json(template.to_json())
         return
@@ -146,7 +158,7 @@ def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bar = Progress(
-        TextColumn("Giao việc"), BarColumn(), MofNCompleteColumn(), console=con, transient=True
+        TextColumn(_("Issuing")), BarColumn(), MofNCompleteColumn(), console=con, transient=True
     )
     state: dict[str, int] = {}
 
@@ -194,23 +206,23 @@ def _read_directive(path: Path, yes: bool) -> Directive:
         first = data["items"][0]["text"] if data["items"] else path.stem
         data["subject"] = first[:120]
     console().print(views.parsed_summary(data, str(path)))
-    if not yes and not click.confirm("Giao việc theo văn bản này?", default=True, err=True):
+    if not yes and not click.confirm(_("Issue tasks from this document?"), default=True, err=True):
         raise InputError("cancelled: nothing was issued")
     return directive_from_mapping(data, str(path))
 
 
 @command(directive_group, "issue")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--workflow", "-w", required=True, help="Template name or YAML file.")
-@click.option("--office", help="Issuing office code, when the database holds several.")
-@click.option("--again", is_flag=True, help="Issue even if the same directive was issued before.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option(
+@option("--workflow", "-w", required=True, help="Template name or YAML file.")
+@option("--office", help="Issuing office code, when the database holds several.")
+@option("--again", is_flag=True, help="Issue even if the same directive was issued before.")
+@option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@option(
     "--until",
     metavar="DATE",
     help="Last day of recurring reports (default: the directive's, else 31/05).",
 )
-@click.option(
+@option(
     "--parent",
     metavar="TASK_ID",
     help="The upstream task this directive answers (else found from its references).",
@@ -262,15 +274,30 @@ def directive_issue(
         emit_json(issued.__dict__)
         return
     click.echo(
-        f"Issued {issued.label} (id {issued.directive_id}) from {issued.office} with workflow "
-        f"{issued.template} v{issued.template_version}: {issued.tasks} tasks for "
-        f"{issued.units} units × {issued.deliverables} deliverable(s)"
+        _(
+            "Issued {label} (id {id}) from {office} with workflow {template} v{version}: "
+            "{tasks} tasks for {units} units × {deliverables} deliverable(s)"
+        ).format(
+            label=issued.label,
+            id=issued.directive_id,
+            office=issued.office,
+            template=issued.template,
+            version=issued.template_version,
+            tasks=issued.tasks,
+            units=issued.units,
+            deliverables=issued.deliverables,
+        )
     )
     if issued.parent_task:
-        how = "as --parent said" if issued.linked_by == "--parent" else "cited in its references"
+        how = (
+            _("as --parent said")
+            if issued.linked_by == "--parent"
+            else _("cited in its references")
+        )
         click.echo(
-            f"Linked as the answer of {issued.office} to its task {issued.parent_task} "
-            f"in {issued.parent} ({how})"
+            _("Linked as the answer of {office} to its task {task} in {parent} ({how})").format(
+                office=issued.office, task=issued.parent_task, parent=issued.parent, how=how
+            )
         )
 
 
@@ -292,7 +319,7 @@ def directive_list(as_json: bool) -> None:
 
 @command(directive_group, "withdraw")
 @click.argument("ref", metavar="CODE|ID")
-@click.option("--note", default="", help="Why (kept with each task's event).")
+@option("--note", default="", help="Why (kept with each task's event).")
 def directive_withdraw(ref: str, note: str) -> None:
     """Withdraw a directive (thu hồi, office only): each of its tasks gets a "withdraw" event,
     its open escalations close, and the sweep and the dashboard pass it by from then on.
@@ -306,7 +333,11 @@ def directive_withdraw(ref: str, note: str) -> None:
     settings = run_settings()
     store = settings.store()
     done = withdrawal.withdraw(store, ref, settings.who(), settings.write_moment(store), note)
-    click.echo(f"{done.label}: withdrawn; {done.tasks} task(s) are no longer tracked")
+    click.echo(
+        _("{directive}: withdrawn; {tasks} task(s) are no longer tracked").format(
+            directive=done.label, tasks=done.tasks
+        )
+    )
 
 
 @command(directive_group, "show")
@@ -336,8 +367,8 @@ cli.add_command(units_group)
 
 @command(units_group, "import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--office", help="Whose units these are, when the database holds several offices.")
-@click.option("--dry-run", is_flag=True, help="Only list what would change.")
+@option("--office", help="Whose units these are, when the database holds several offices.")
+@option("--dry-run", is_flag=True, help="Only list what would change.")
 def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
     """Load or update units from FILE.xlsx or FILE.csv (columns: code, name, levels,
     principal, email, phone; Vietnamese headers such as "Mã đơn vị", "Cấp học" work too).
@@ -359,10 +390,16 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
         )
         out.print(Text(f"~ {unit.code}: {changes}"))
     if plan.ignored_columns:
-        out.print(Text(f"(columns not read: {', '.join(plan.ignored_columns)})"))
+        out.print(
+            Text(_("(columns not read: {columns})").format(columns=", ".join(plan.ignored_columns)))
+        )
     out.print(
-        f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
-        + (" (dry run: nothing written)" if dry_run else "")
+        Text(
+            _("{new} new, {changed} changed, {unchanged} unchanged").format(
+                new=len(plan.new), changed=len(plan.changed), unchanged=plan.unchanged
+            )
+            + (_(" (dry run: nothing written)") if dry_run else "")
+        )
     )
 
 
@@ -378,12 +415,12 @@ cli.add_command(task_group)
 
 
 @command(task_group, "list")
-@click.option("--directive", "directive", metavar="CODE|ID", help="Only this directive.")
-@click.option("--unit", help="Only this unit (code).")
-@click.option("--level", help="Only units at this level (MN, TH, THCS …).")
-@click.option("--state", help="Only tasks in this state.")
-@click.option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many.")
-@click.option(
+@option("--directive", "directive", metavar="CODE|ID", help="Only this directive.")
+@option("--unit", help="Only this unit (code).")
+@option("--level", help="Only units at this level (MN, TH, THCS …).")
+@option("--state", help="Only tasks in this state.")
+@option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many.")
+@option(
     "--pending-extension",
     is_flag=True,
     help="Only tasks whose extension request awaits a decision.",
@@ -464,7 +501,7 @@ def task_show(task_id: str, as_json: bool) -> None:
 @command(task_group, "fire")
 @click.argument("trigger")
 @click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
-@click.option("--note", default="", help="A note kept with the event.")
+@option("--note", default="", help="A note kept with the event.")
 @json_option
 def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool) -> None:
     """Fire TRIGGER on one or more tasks: all of them change, or none does.
@@ -487,7 +524,11 @@ def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool)
         emit_json([f.__dict__ for f in fired])
         return
     for f in fired:
-        click.echo(f"Task {f.task_id}: {f.from_state} → {f.to_state} ({f.label})")
+        click.echo(
+            _("Task {task}: {from_state} → {to_state}").format(
+                task=f.task_id, from_state=f.from_state, to_state=f.to_state, label=f.label
+            )
+        )
 
 
 @command(task_group, "history")

@@ -317,7 +317,7 @@ def list_tasks(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def to_view(row: dict[str, Any], label: str) -> TaskView:
+def to_view(row: dict[str, Any], label: str, label_en: str = "") -> TaskView:
     return TaskView(
         id=row["id"],
         directive_id=row["directive_id"],
@@ -335,6 +335,7 @@ def to_view(row: dict[str, Any], label: str) -> TaskView:
         workflow=row["workflow"],
         period=row["period"],
         days_late=row["days_late"],
+        state_label_en=label_en,
     )
 
 
