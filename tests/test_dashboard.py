@@ -60,7 +60,7 @@ def test_numbers_match_the_fixture(dien_bien, lived):
     levels = {lv["level"]: lv for lv in data["levels"]}
     assert levels["MN"]["reported"] == 10 and levels["TH"]["reported"] == 5
     late = data["overdue"]
-    assert len(late) == 15 and all(r["days_late"] == 4 for r in late)  # 1, 2, 3, 4 April
+    assert len(late) == open_tasks and all(r["days_late"] == 4 for r in late)  # 1, 2, 3, 4 April
     assert all(r["escalation"] == {"kind": "phê bình", "round": 1} for r in late)
     assert {r["reached"] for r in late} == {"Nguyễn Thanh Tùng"}
 
@@ -71,7 +71,7 @@ def test_render_at_80_and_120_columns(dien_bien, lived):
     for text, width in ((narrow, 80), (wide, 120)):
         assert max(len(line) for line in text.splitlines()) <= width
         assert "Thứ Năm, 04/04/2024 08:00" in text
-        assert f"Quá hạn chưa báo cáo ({lived['total'] - 15})" in text
+        assert f"Quá hạn chưa báo cáo (15/{lived['total'] - 15})" in text
     # at 80 columns the first round goes unsaid so that the line does not fold
     assert "phê bình → Nguyễn Thanh Tùng" in narrow
     assert "phê bình lần 1 → Nguyễn Thanh Tùng" in wide

@@ -29,7 +29,7 @@ from chidao.store import chains as cstore
 from chidao.store import dashboard as q
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
-from chidao.views import weekday
+from chidao.views import counted, more, weekday
 from chidao.workflow import Template
 
 WORDS = {  # English as written in the code; shown through the catalog (chidao.i18n)
@@ -44,7 +44,6 @@ WORDS = {  # English as written in the code; shown through the catalog (chidao.i
     "progress": N_("Progress"),
     "overdue": N_("Overdue"),
     "rung": N_("Escalation"),
-    "more": N_("… and {n} more directives (--limit, --directive)"),
     "levels": N_("By school level"),
     "level": N_("Level"),
     "total": N_("Total"),
@@ -89,6 +88,7 @@ def words(lang: str | None = None) -> dict[str, str]:
         return {key: _(text) for key, text in WORDS.items()}
 
 
+SCREEN_ROWS = 15  # rows per list on screen unless --limit says otherwise
 URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
 
 
@@ -97,7 +97,7 @@ class Options:
     directive: str | None = None
     level: str | None = None
     person: str | None = None
-    limit: int = 15
+    limit: int | None = None  # rows per list; None: all of them
     soon_days: int = 3
 
 
@@ -155,7 +155,9 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             {s for t in templates.values() for s, c in _categories(t).items() if c == "open"}
         )
         late_rows = (
-            q.overdue_list(conn, where, overdue_states, options.limit) if overdue_states else []
+            q.overdue_list(conn, where, overdue_states, options.limit, open_states, now)
+            if overdue_states or open_states
+            else []
         )
         soon_total, soon_rows = (
             q.due_soon(conn, where, open_states, now, today + options.soon_days, options.limit)
@@ -186,6 +188,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         reported_states=sorted({n for t in templates.values() for n in t.reported_states}),
         state_order=list(dict.fromkeys(s.name for t in templates.values() for s in t.states)),
     )
+    data["overdue_total"] = late_rows[0]["total"] if late_rows else 0
     data["overdue"] = [
         {
             **_about(r["id"], r),
@@ -440,13 +443,16 @@ def _waiting_text(data: dict[str, Any], lang: str) -> Text:
 
 def _pending(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     w = words(lang)
-    table = _table(w["pending"].format(n=data["pending_extensions_total"]))
+    shown = data["pending_extensions"][: data["limit"] or SCREEN_ROWS]
+    total = data["pending_extensions_total"]
+    table = _table(w["pending"].format(n=counted(len(shown), total)))
+    more(table, "requests", len(shown), total)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
     table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
     table.add_column(w["due"], no_wrap=True)
     table.add_column(w["asked"], no_wrap=True)
-    for r in data["pending_extensions"]:
+    for r in shown:
         table.add_row(
             str(r["task"]),
             r["unit_name"],
@@ -502,7 +508,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     states = sorted(
         {s for d in data["directives"] for s in d["states"]}, key=lambda s: _state_order(s, data)
     )
-    shown = data["directives"][: data["limit"]]
+    shown = data["directives"][: data["limit"] or SCREEN_ROWS]
     bar = 12 if wide else 8
     # per-state columns only while the subject keeps at least 30 columns
     digits = max([1] + [len(str(d["total"])) for d in shown])
@@ -564,10 +570,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
                 else "—"
             )
         table.add_row(*cells)
-    hidden = data["directives_total"] - min(data["limit"], data["directives_total"])
-    if hidden > 0:
-        table.caption = Text(w["more"].format(n=hidden))
-        table.caption_justify = "left"
+    more(table, "directives", len(shown), data["directives_total"])
     return table
 
 
@@ -619,17 +622,19 @@ def _quality(data: dict[str, Any], lang: str) -> Table:
 
 def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     w = words(lang)
-    total = sum(d["overdue"] for d in data["directives"])
+    total = data["overdue_total"]
     if not data["overdue"]:
         return Text(w["none_overdue"], style="dim")
-    table = _table(w["overdue_list"].format(n=total), expand=width >= 120)
+    shown = data["overdue"][: data["limit"] or SCREEN_ROWS]
+    table = _table(w["overdue_list"].format(n=counted(len(shown), total)), expand=width >= 120)
+    more(table, "units", len(shown), total)
     table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
     table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
     table.add_column(w["days_late"], justify="right", no_wrap=True)
     table.add_column(w["reached"], overflow="fold", ratio=3)
     if width >= 120:
         table.add_column(w["contact"], overflow="fold", ratio=2)
-    for r in data["overdue"]:
+    for r in shown:
         reached = (
             f"{_rung_words(r['escalation'], width)} → {r['reached']}" if r["escalation"] else "—"
         )
@@ -655,12 +660,15 @@ def _soon(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     w = words(lang)
     if not data["due_soon"]:
         return Text(w["none_soon"], style="dim")
-    table = _table(w["soon"].format(d=data["soon_days"], n=data["due_soon_total"]))
+    shown = data["due_soon"][: data["limit"] or SCREEN_ROWS]
+    total = data["due_soon_total"]
+    table = _table(w["soon"].format(d=data["soon_days"], n=counted(len(shown), total)))
+    more(table, "tasks", len(shown), total)
     table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
     table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
     table.add_column(w["due"], no_wrap=True)
     table.add_column(w["state"], no_wrap=True)
-    for r in data["due_soon"]:
+    for r in shown:
         table.add_row(
             r["unit_name"],
             r["directive"],

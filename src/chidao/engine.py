@@ -542,12 +542,18 @@ def roll_up(
 
 
 def task_views(store: Store, **filters: Any) -> list[TaskView]:
+    return task_page(store, **filters)[0]
+
+
+def task_page(store: Store, **filters: Any) -> tuple[list[TaskView], int]:
+    """The tasks that pass the filters (at most ``limit``), and how many pass them in all."""
+    counted = filters.get("limit") is not None
     with store.read() as conn:
         if filters.get("directive") is not None:
             filters["directive_id"] = dstore.resolve_directive(conn, str(filters.pop("directive")))
         else:
             filters.pop("directive", None)
-        rows = tstore.list_tasks(conn, **filters)
+        rows = tstore.list_tasks(conn, **filters, with_total=counted)
         labels: dict[int, Workflow] = {}
         views = []
         for row in rows:
@@ -556,7 +562,7 @@ def task_views(store: Store, **filters: Any) -> list[TaskView]:
             )
             label, label_en = wf.template.label(row["state"]), wf.template.label(row["state"], "en")
             views.append(tstore.to_view(row, label, label_en))
-    return views
+    return views, rows[0]["total"] if counted and rows else len(rows)
 
 
 def task_detail(

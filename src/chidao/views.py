@@ -32,6 +32,31 @@ def state_style(state: str, template: Template | None = None) -> str:
     return {"overdue": "bold red", "reported": "green"}.get(state, "")
 
 
+MORE = {
+    "tasks": N_("… and {n} more tasks — --limit {total} shows them all"),
+    "units": N_("… and {n} more units — --limit {total} shows them all"),
+    "directives": N_("… and {n} more directives — --limit {total} shows them all"),
+    "escalations": N_("… and {n} more escalations — --limit {total} shows them all"),
+    "requests": N_("… and {n} more requests — --limit {total} shows them all"),
+    "notifications": N_("… and {n} more notifications — --limit {total} shows them all"),
+}
+
+
+def counted(shown: int, total: int) -> str:
+    """ "46", or "15/46" when a list shows only part of what there is."""
+    if shown >= total:
+        return str(total)
+    return _("{shown} of {total}").format(shown=shown, total=total)
+
+
+def more(table: Table, kind: str, shown: int, total: int) -> Table:
+    """Say under a list cut short how many rows are left out and how to see them."""
+    if shown < total:
+        table.caption = Text(_(MORE[kind]).format(n=total - shown, total=total), style="dim")
+        table.caption_justify = "left"
+    return table
+
+
 def labelled(label: str, name: str) -> str:
     """ "Đã nhận (received)": what a person reads, and the id in parentheses when it
     says something else."""
@@ -43,8 +68,14 @@ def state_label(view: TaskView) -> str:
     return view.state_label_en if language() == "en" and view.state_label_en else view.state_label
 
 
-def tasks_table(views: Sequence[TaskView]) -> Table:
-    table = Table(title=_("Tasks ({n})").format(n=len(views)), title_justify="left", expand=False)
+def tasks_table(views: Sequence[TaskView], total: int | None = None) -> Table:
+    total = len(views) if total is None else total
+    table = Table(
+        title=_("Tasks ({n})").format(n=counted(len(views), total)),
+        title_justify="left",
+        expand=False,
+    )
+    more(table, "tasks", len(views), total)
     table.add_column(_("ID"), justify="right", no_wrap=True)
     table.add_column(_("Directive"), overflow="fold")
     table.add_column(_("Unit"), overflow="fold")
@@ -479,7 +510,11 @@ def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
 def escalations_table(rows: Sequence[dict[str, Any]]) -> Table | Text:
     if not rows:
         return Text(_("No escalations."))
-    table = Table(title=_("Escalations ({n})").format(n=len(rows)), title_justify="left")
+    total = rows[0].get("total") or len(rows)
+    table = Table(
+        title=_("Escalations ({n})").format(n=counted(len(rows), total)), title_justify="left"
+    )
+    more(table, "escalations", len(rows), total)
     table.add_column(_("Date"), no_wrap=True)
     table.add_column(_("Task"), justify="right", no_wrap=True)
     table.add_column(_("Directive"), overflow="fold")

@@ -419,7 +419,7 @@ cli.add_command(task_group)
 @option("--unit", help="Only this unit (code).")
 @option("--level", help="Only units at this level (MN, TH, THCS …).")
 @option("--state", help="Only tasks in this state.")
-@option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many.")
+@option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (default: all).")
 @option(
     "--pending-extension",
     is_flag=True,
@@ -443,7 +443,7 @@ def task_list(
     """
     if level and level.upper() not in LEVELS:
         raise InputError(f"--level: unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
-    found = engine.task_views(
+    found, total = engine.task_page(
         run_settings().store(),
         directive=directive,
         unit=unit,
@@ -455,7 +455,7 @@ def task_list(
     if as_json:
         emit_json([v.to_json() for v in found])
         return
-    console().print(views.tasks_table(found))
+    console().print(views.tasks_table(found, total))
 
 
 @command(task_group, "show")

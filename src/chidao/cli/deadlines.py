@@ -161,6 +161,9 @@ def notify_command(
         for message in waiting:
             notify.console_sender(click.echo)(message)
         click.echo(_("{n} notification(s) would be sent; nothing was sent").format(n=len(waiting)))
+        total = sweeper.outbox_size(settings.store()) if limit else len(waiting)
+        if total > len(waiting):
+            click.echo(_(views.MORE["notifications"]).format(n=total - len(waiting), total=total))
         return
     if channel == "smtp":
         sender = notify.SmtpSender(

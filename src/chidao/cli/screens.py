@@ -75,7 +75,9 @@ def chain_show(ref: str, as_json: bool) -> None:
 @option("--unit", metavar="CODE", help="A principal's view: this school's open tasks.")
 @option("--person", metavar="ID", help="What is on this person's desk.")
 @option(
-    "--limit", type=click.IntRange(1, MAX_ID), default=15, show_default=True, help="Rows per list."
+    "--limit",
+    type=click.IntRange(1, MAX_ID),
+    help="Rows per list (default: 15 on screen, all with --json).",
 )
 @option(
     "--soon",
@@ -107,7 +109,7 @@ def dashboard_command(
     level: str | None,
     unit: str | None,
     person: str | None,
-    limit: int,
+    limit: int | None,
     soon: int,
     watch: int | None,
     sweep: bool,
@@ -143,7 +145,7 @@ def dashboard_command(
         directive=directive,
         level=level.upper() if level else None,
         person=person,
-        limit=limit,
+        limit=limit if limit or as_json else dashboard.SCREEN_ROWS,
         soon_days=soon,
     )
 

@@ -134,10 +134,19 @@ def level_states(conn: Connection, where: Sequence) -> list[dict[str, Any]]:
 
 
 def overdue_list(
-    conn: Connection, where: Sequence, states: Sequence[str], limit: int
+    conn: Connection,
+    where: Sequence,
+    states: Sequence[str],
+    limit: int | None,
+    open_states: Sequence[str] = (),
+    now: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
     """The most overdue tasks first (smallest working-day ordinal of due), with whom their
-    escalation has reached and the school's contact."""
+    escalation has reached, the school's contact, and how many there are in all: tasks in
+    an overdue state, and open ones already past their due (not swept yet)."""
+    late = tasks.c.state.in_(list(states))
+    if open_states and now is not None:
+        late = or_(late, and_(tasks.c.state.in_(list(open_states)), tasks.c.due_at < _at(now)))
     query = (
         select(
             tasks.c.id,
@@ -155,10 +164,11 @@ def overdue_list(
             reached(escalations.c.round).label("round"),
             reached(escalations.c.target_name).label("reached"),
             reached(escalations.c.person_id).label("person_id"),
+            func.count().over().label("total"),
         )
         .join(units, units.c.code == tasks.c.unit_code)
         .join(directives, directives.c.id == tasks.c.directive_id)
-        .where(tasks.c.state.in_(list(states)), tasks.c.due_seq.is_not(None), *where)
+        .where(late, tasks.c.due_seq.is_not(None), *where)
         .order_by(tasks.c.due_seq, tasks.c.id)
         .limit(limit)
     )
@@ -171,7 +181,7 @@ def due_soon(
     states: Sequence[str],
     now: dt.datetime,
     last_seq: int,
-    limit: int,
+    limit: int | None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Open tasks not yet late whose due falls within the next working days."""
     soon = [

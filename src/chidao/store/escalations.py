@@ -395,6 +395,7 @@ def listing(
             units.c.name.label("unit_name"),
             directives.c.code.label("code"),
             tasks.c.state,
+            func.count().over().label("total"),  # how many in all, before the limit
         )
         .join(tasks, tasks.c.id == escalations.c.task_id)
         .join(units, units.c.code == tasks.c.unit_code)

@@ -264,7 +264,10 @@ def list_tasks(
     ids: Sequence[int] | None = None,
     limit: int | None = None,
     pending_extension: bool = False,
+    with_total: bool = False,
 ) -> list[dict[str, Any]]:
+    """The tasks that pass the filters, by id; ``with_total`` adds to each row how many
+    passed them in all (a window count, before ``limit``)."""
     query = (
         select(
             tasks.c.id,
@@ -314,6 +317,8 @@ def list_tasks(
         )
     if limit:
         query = query.limit(limit)
+    if with_total:
+        query = query.add_columns(func.count().over().label("total"))
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
