@@ -195,6 +195,7 @@ def test_options_before_and_after_the_command(run, tmp_path):
         == 0
     )
     assert run("--db", str(other), "org", "show", "--json").output.count("pgddt-dien-bien") == 1
+    assert run("db", "init").exit_code == 0  # the fixture's database, made empty
     assert json.loads(run("org", "show", "--json").output) == []
 
 

@@ -7,31 +7,40 @@ see them; --json gives every row unless --limit says otherwise.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
+from rich.cells import cell_len
 
 CTXH = str(EXAMPLES / "directives" / "ctxh-2024.yaml")
 
 
+def _task(run, unit: str) -> str:
+    return str(json.loads(run("task", "list", "--unit", unit, "--json").output)[0]["id"])
+
+
 def _lived(run) -> None:
-    """46 tasks, some started and reported, the sweep run, an extension asked for."""
+    """46 tasks, two reported, the sweep run, an extension asked for."""
     assert run("org", "load", str(EXAMPLES / "org-dien-bien.yaml"), "--as", "tp-dien-bien")
     issued = run(
         "directive", "issue", CTXH, "-w", "bao-cao", "--now", "25/03/2024 08:00", "--as", "tung-nt"
     )
     assert issued.exit_code == 0, issued.output
-    for task, unit in ((1, "mn-hoa-ban"), (2, "mn-thanh-xuong")):
-        fired = run("task", "fire", "report", str(task), "--as", unit, "--now", "27/03/2024 09:00")
+    for unit in ("mn-hoa-ban", "mn-thanh-xuong"):
+        fired = run(
+            "task", "fire", "report", _task(run, unit), "--as", unit, "--now", "27/03/2024 09:00"
+        )
         assert fired.exit_code == 0, fired.output
     asked = run(
         "task",
         "request-extension",
-        "3",
+        _task(run, "mn-thanh-luong"),
         "--to",
         "05/04/2024",
         "--now",
@@ -50,8 +59,8 @@ LISTINGS = [
     ("directive", "show", "1"),
     ("task", "list"),
     ("task", "list", "--state", "overdue", "--limit", "5"),
-    ("task", "show", "3"),
-    ("task", "history", "1"),
+    ("task", "show", "mn-thanh-luong"),
+    ("task", "history", "mn-hoa-ban"),
     ("escalations",),
     ("escalations", "--open", "--limit", "3"),
     ("dashboard", "--now", "20/04/2024 08:00"),
@@ -84,6 +93,8 @@ def test_listings_leave_the_database_file_as_it_was(run, db_url, tmp_path, monke
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = _digest(path)
     for args in LISTINGS:
+        if args[:2] in (("task", "show"), ("task", "history")):
+            args = (*args[:2], _task(run, args[2]))
         for extra in ((), ("--json",)):
             if extra and args[0] in ("notify", "calendar") and "due" not in args:
                 extra = ("--json",)
@@ -134,3 +145,66 @@ def test_a_peek_before_the_sweep_lists_who_is_late(run):
     assert data["totals"] == {"received": 46}
     assert data["overdue_total"] == len(data["overdue"]) == 46
     assert {(r["escalation"], r["days_late"]) for r in data["overdue"]} == {(None, 3)}
+
+
+def _tables(text: str) -> list[list[str]]:
+    """The body rows of each table in a listing's output: the lines between the rule under
+    the header and the blank line that ends the table."""
+    found, body = [], None
+    for line in text.splitlines():
+        if line.strip().startswith("─"):
+            body = []
+        elif body is not None:
+            if not line.strip():
+                found.append(body)
+                body = None
+            else:
+                body.append(line)
+    return found
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_every_listing_fits_and_keeps_a_row_on_one_line(run, monkeypatch, width):
+    _lived(run)
+    monkeypatch.setenv("COLUMNS", str(width))
+    for lang in ("vi", "en"):
+        cases = [
+            (("task", "list"), [46]),
+            (("task", "list", "--limit", "7"), [7]),
+            (("escalations",), [len(json.loads(run("escalations", "--json").output))]),
+            (("directive", "list"), [1]),
+            (("task", "history", _task(run, "mn-hoa-ban")), [2]),
+            (("org", "show"), [5, 46]),
+            (
+                ("calendar", "show", "2024"),
+                [len(json.loads(run("calendar", "show", "2024", "--json").output))],
+            ),
+            (("workflow", "show", "bao-cao"), [4, 4]),
+        ]
+        for args, rows in cases:
+            shown = run(*args, "--lang", lang).output
+            assert max(cell_len(line) for line in shown.splitlines()) <= width, (args, shown)
+            assert [len(t) for t in _tables(shown)] == rows, (args, lang, shown)
+
+
+def test_csv_gives_the_rows_of_every_listing(run):
+    _lived(run)
+    tasks = run("task", "list", "--csv", "--lang", "vi").output
+    table = list(csv.reader(io.StringIO(tasks)))
+    assert table[0] == ["ID", "Văn bản", "Đơn vị", "Cấp", "Trạng thái", "Hạn", "Báo cáo lúc"]
+    assert len(table) == 47 and table[1][2] == "Trường Mầm non Hoa Ban"  # never cut
+    assert table[1][5] == "01/04/2024 00:00"
+    english = list(csv.reader(io.StringIO(run("task", "list", "--csv", "--limit", "2").output)))
+    assert english[0][:3] == ["ID", "Directive", "Unit"] and len(english) == 3
+    org = run("org", "show", "--csv").output.split("\n\n")
+    assert len(org) == 2 and org[1].startswith("Code,Name,Levels,Principal\n")
+    for args in (
+        ("directive", "list"),
+        ("task", "history", _task(run, "mn-hoa-ban")),
+        ("escalations", "--open"),
+        ("calendar", "show", "2024"),
+        ("workflow", "show", "bao-cao"),
+    ):
+        result = run(*args, "--csv")
+        assert result.exit_code == 0 and "─" not in result.output, args
+        assert list(csv.reader(io.StringIO(result.output))), args

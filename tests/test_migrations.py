@@ -224,6 +224,10 @@ def test_status_of_a_missing_or_empty_database_creates_nothing(run, tmp_path, ba
     empty = run("db", "status")  # SQLite: no file yet; PostgreSQL: an empty database
     said = "no such database file" if backend == "sqlite" else "holds no chidao data yet"
     assert empty.exit_code == 1 and empty.output.endswith(f"{said}\n")
+    if backend == "sqlite":  # a file that is not there is a typo, not a database to upgrade
+        refused = run("db", "upgrade")
+        assert refused.exit_code == 1 and "no such database file" in refused.output
+        assert run("db", "init").exit_code == 0
     created = run("db", "upgrade")
     assert created.exit_code == 0 and f"already at schema {HEAD}" in created.output
     assert "up to date" in run("db", "status").output

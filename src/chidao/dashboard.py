@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pendulum
-from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
@@ -23,13 +22,13 @@ from chidao.clock import aware, format_date, format_moment
 from chidao.errors import InputError, NotFound, UnreadableRecord
 from chidao.i18n import N_, _, message, using
 from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
-from chidao.rendering import Table
+from chidao.rendering import Column, Listing, Table, listing_table
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import dashboard as q
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
-from chidao.views import counted, more, weekday
+from chidao.views import counted, more, short_unit_name, weekday
 from chidao.workflow import Template
 
 WORDS = {  # English as written in the code; shown through the catalog (chidao.i18n)
@@ -191,7 +190,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["overdue_total"] = late_rows[0]["total"] if late_rows else 0
     data["overdue"] = [
         {
-            **_about(r["id"], r),
+            **_about(r["id"], r, info),
             "days_late": calendar.late_by(r["due_seq"], now.date()),
             "escalation": {"kind": r["kind"], "round": r["round"]} if r["kind"] else None,
             "reached": r["reached"],
@@ -204,7 +203,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["pending_extensions_total"] = pending_total
     data["pending_extensions"] = [
         {
-            **_about(r["task"], r),
+            **_about(r["task"], r, info),
             "requested_to": _iso(r["requested_to"]),
             "requested_at": _iso(r["requested_at"]),
             "note": r["note"],
@@ -214,7 +213,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["due_soon_total"] = soon_total
     data["due_soon"] = [
         {
-            **_about(r["id"], r),
+            **_about(r["id"], r, info),
             "state": r["state"],
             "state_label": next(
                 (
@@ -242,16 +241,21 @@ def _templates(conn, ids: set[int]) -> tuple[dict[int, Template], list[str]]:
     return found, notes
 
 
-def _about(task: int, r: dict[str, Any]) -> dict[str, Any]:
+def _about(task: int, r: dict[str, Any], info: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """What every task list on the dashboard says first: the task, its school, directive
     and due."""
     return {
         "task": task,
         "unit": r["unit_code"],
         "unit_name": r["unit_name"],
-        "directive": r["code"] or f"#{r['directive_id']}",
+        "directive": _label(info.get(r["directive_id"]) or r, r["directive_id"]),
         "due": _iso(r["due_at"]),
     }
+
+
+def _label(d: dict[str, Any], directive_id: int) -> str:
+    """Its code, else its subject and date (``store.directives.directive_label``)."""
+    return dstore.directive_label(d.get("code"), directive_id, d.get("subject"), d.get("date"))
 
 
 def _waiting(rows, info, templates) -> list[dict[str, Any]]:
@@ -267,7 +271,7 @@ def _waiting(rows, info, templates) -> list[dict[str, Any]]:
         entry = out.setdefault(
             key,
             {
-                "directive": d["code"] or f"#{d['id']}",
+                "directive": _label(d, d["id"]),
                 "event": event,
                 "tasks": 0,
             },
@@ -298,7 +302,7 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
             {
                 "id": d["id"],
                 "code": d["code"],
-                "label": d["code"] or f"#{d['id']}",
+                "label": _label(d, d["id"]),
                 "subject": d["subject"],
                 "urgency": d["urgency"],
                 "date": _iso_date(d["date"]),
@@ -445,22 +449,26 @@ def _pending(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     w = words(lang)
     shown = data["pending_extensions"][: data["limit"] or SCREEN_ROWS]
     total = data["pending_extensions_total"]
-    table = _table(w["pending"].format(n=counted(len(shown), total)))
-    more(table, "requests", len(shown), total)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
-    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column(w["due"], no_wrap=True)
-    table.add_column(w["asked"], no_wrap=True)
+    listing = Listing(
+        w["pending"].format(n=counted(len(shown), total)),
+        [
+            Column("#", justify="right"),
+            Column(w["unit"], flex=3, min_width=14, abbreviate=short_unit_name),
+            Column(w["code"], flex=1, min_width=10, max_width=12 if width < 100 else 18),
+            Column(w["due"]),
+            Column(w["asked"]),
+        ],
+        caption=more("requests", len(shown), total),
+    )
     for r in shown:
-        table.add_row(
+        listing.add_row(
             str(r["task"]),
             r["unit_name"],
             r["directive"],
             _due_text(r["due"]) if r["due"] else "—",
             _due_text(r["requested_to"]),
         )
-    return table
+    return listing
 
 
 def _header(data: dict[str, Any], lang: str, width: int) -> Panel:
@@ -570,21 +578,14 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
                 else "—"
             )
         table.add_row(*cells)
-    more(table, "directives", len(shown), data["directives_total"])
+    table.caption = more("directives", len(shown), data["directives_total"])
+    table.caption_justify = "left"
     return table
 
 
 def _table(title: str | None, expand: bool = False) -> Table:
-    """Every dashboard table looks alike: a rule under the header, no vertical lines."""
-    return Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        pad_edge=False,
-        expand=expand,
-    )
+    """Every dashboard table looks like every listing (``rendering.listing_table``)."""
+    return listing_table(title, expand=expand)
 
 
 def _levels(data: dict[str, Any], lang: str) -> Table:
@@ -626,14 +627,19 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     if not data["overdue"]:
         return Text(w["none_overdue"], style="dim")
     shown = data["overdue"][: data["limit"] or SCREEN_ROWS]
-    table = _table(w["overdue_list"].format(n=counted(len(shown), total)), expand=width >= 120)
-    more(table, "units", len(shown), total)
-    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
-    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column(w["days_late"], justify="right", no_wrap=True)
-    table.add_column(w["reached"], overflow="fold", ratio=3)
+    columns = [
+        Column(w["unit"], flex=3, min_width=14, abbreviate=short_unit_name),
+        Column(w["code"], flex=1, min_width=10, max_width=12 if width < 100 else 18),
+        Column(w["days_late"], justify="right"),
+        Column(w["reached"], flex=3, min_width=12),
+    ]
     if width >= 120:
-        table.add_column(w["contact"], overflow="fold", ratio=2)
+        columns.append(Column(w["contact"], flex=2))
+    listing = Listing(
+        w["overdue_list"].format(n=counted(len(shown), total)),
+        columns,
+        caption=more("units", len(shown), total),
+    )
     for r in shown:
         reached = (
             f"{_rung_words(r['escalation'], width)} → {r['reached']}" if r["escalation"] else "—"
@@ -641,8 +647,8 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         cells = [r["unit_name"], r["directive"], Text(str(r["days_late"]), style="red"), reached]
         if width >= 120:
             cells.append(r["contact"] or "—")
-        table.add_row(*cells)
-    return table
+        listing.add_row(*cells)
+    return listing
 
 
 def _rung_words(escalation: dict[str, Any], width: int) -> str:
@@ -662,20 +668,24 @@ def _soon(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         return Text(w["none_soon"], style="dim")
     shown = data["due_soon"][: data["limit"] or SCREEN_ROWS]
     total = data["due_soon_total"]
-    table = _table(w["soon"].format(d=data["soon_days"], n=counted(len(shown), total)))
-    more(table, "tasks", len(shown), total)
-    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
-    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column(w["due"], no_wrap=True)
-    table.add_column(w["state"], no_wrap=True)
+    listing = Listing(
+        w["soon"].format(d=data["soon_days"], n=counted(len(shown), total)),
+        [
+            Column(w["unit"], flex=3, min_width=14, abbreviate=short_unit_name),
+            Column(w["code"], flex=1, min_width=10, max_width=12 if width < 100 else 18),
+            Column(w["due"]),
+            Column(w["state"], flex=1),
+        ],
+        caption=more("tasks", len(shown), total),
+    )
     for r in shown:
-        table.add_row(
+        listing.add_row(
             r["unit_name"],
             r["directive"],
             _due_text(r["due"]),
             _state_words(data, r["state"], lang),
         )
-    return table
+    return listing
 
 
 # ----------------------------------------------------------------------------- a school
@@ -714,7 +724,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         tasks.append(
             {
                 "task": r["id"],
-                "directive": r["code"] or f"#{r['directive_id']}",
+                "directive": _label(r, r["directive_id"]),
                 "subject": r["subject"],
                 "urgency": r["urgency"],
                 "period": r["period"] or None,

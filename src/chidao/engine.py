@@ -15,7 +15,7 @@ from typing import Any
 
 import pendulum
 
-from chidao import identity, units_import
+from chidao import identity, lookup, units_import
 from chidao.calendar import WorkCalendar, calendar_from_config
 from chidao.clock import TZ
 from chidao.deadlines import (
@@ -139,10 +139,25 @@ def find_template(ref: str) -> tuple[Template, str]:
         for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
             if candidate.is_file():
                 return load_template(candidate)
+    known = workflow_files()
+    found = lookup.find(ref, {name: name for name in known})
+    if found is not None:  # "Bao-Cao", "bao cao"… as people type it
+        return load_template(known[found])
     raise NotFound(
         f"unknown workflow {ref!r}: no {ref}.yaml in "
         + ", ".join(str(d) for d in dict.fromkeys(workflow_dirs()))
+        + lookup.hint(ref, list(known))
     )
+
+
+def workflow_files() -> dict[str, Path]:
+    """The templates ``--workflow NAME`` can find: name → file, the first folder wins."""
+    found: dict[str, Path] = {}
+    for folder in dict.fromkeys(workflow_dirs()):
+        if folder.is_dir():
+            for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+                found.setdefault(path.stem, path)
+    return found
 
 
 # ----------------------------------------------------------------------------- issue
@@ -330,7 +345,9 @@ def issue(
         info = dstore.template_info(conn, template_id)
     return Issued(
         directive_id=directive_id,
-        label=dstore.directive_label(directive.code, directive_id),
+        label=dstore.directive_label(
+            directive.code, directive_id, directive.subject, directive.date
+        ),
         office=office_code,
         template=template.name,
         template_version=info["version"],
@@ -338,7 +355,11 @@ def issue(
         units=units,
         deliverables=len(plan),
         parent_task=link["id"] if link else None,
-        parent=dstore.directive_label(link["code"], link["directive_id"]) if link else None,
+        parent=dstore.directive_label(
+            link["code"], link["directive_id"], link.get("subject"), link.get("date")
+        )
+        if link
+        else None,
         linked_by=link["by"] if link else None,
     )
 
@@ -608,7 +629,7 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
         deliverables = dstore.deliverables_of(conn, directive_id)
     return {
         "id": directive_id,
-        "label": dstore.directive_label(row["code"], directive_id),
+        "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
         "office": row["office_code"],
         "document": row["document"],
         "workflow": {

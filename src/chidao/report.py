@@ -69,7 +69,9 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             link = task_link(conn, row["parent_task_id"])
             parent = dstore.get_directive(conn, link["directive_id"])
             upstream = {
-                "label": dstore.directive_label(parent["code"], parent["id"]),
+                "label": dstore.directive_label(
+                    parent["code"], parent["id"], parent["subject"], parent["date"]
+                ),
                 "code": parent["code"],
                 "date": _date(parent["date"]),
                 "subject": parent["subject"],
@@ -135,7 +137,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
     return {
         "directive": {
             "id": directive_id,
-            "label": dstore.directive_label(row["code"], directive_id),
+            "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
             "code": row["code"],
             "number": row["number"],
             "symbol": row["symbol"],
@@ -318,7 +320,7 @@ def _document_name(data: dict[str, Any]) -> str:
         return f"{name}{date} của {up['office_name']}"
     d = data["directive"]
     date = f" ngày {format_date(dt.date.fromisoformat(d['date']))}" if d["date"] else ""
-    name = f"Công văn số {d['code']}" if d["code"] else f"văn bản {d['label']}"
+    name = f"Công văn số {d['code']}" if d["code"] else "văn bản"  # the subject follows
     return f"{name}{date} về việc {d['subject']}"
 
 
@@ -374,7 +376,8 @@ def to_docx(data: dict[str, Any]) -> bytes:
     para(doc, "1. Tình hình triển khai", bold=True)
     para(
         doc,
-        f"{d['office_name']} đã ban hành văn bản {d['label']} về việc {d['subject']} "
+        f"{d['office_name']} đã ban hành văn bản {d['code'] + ' ' if d['code'] else ''}"
+        f"về việc {d['subject']} "
         f"gửi {s['total']} đơn vị/nhiệm vụ. Đến ngày "
         f"{format_date(pendulum.parse(data['generated_at']))}: {done} đã báo cáo "
         f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
@@ -481,5 +484,6 @@ def write(data: dict[str, Any], fmt: str, path: Path) -> None:
 
 
 def default_name(data: dict[str, Any], fmt: str) -> str:
-    label = data["directive"]["label"].replace("/", "-").replace("#", "van-ban-")
+    d = data["directive"]
+    label = d["code"].replace("/", "-") if d["code"] else f"van-ban-{d['id']}"
     return f"bao-cao-{label}.{fmt}"

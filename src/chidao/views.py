@@ -19,7 +19,7 @@ from chidao.calendar import DAYS, HOURS, WORKING_DAYS, Duration
 from chidao.clock import format_date, format_moment
 from chidao.i18n import N_, _, language, using
 from chidao.model import Event, TaskView
-from chidao.rendering import Table
+from chidao.rendering import Column, Listing, Table, listing_table
 from chidao.workflow import Template
 
 
@@ -49,12 +49,37 @@ def counted(shown: int, total: int) -> str:
     return _("{shown} of {total}").format(shown=shown, total=total)
 
 
-def more(table: Table, kind: str, shown: int, total: int) -> Table:
-    """Say under a list cut short how many rows are left out and how to see them."""
-    if shown < total:
-        table.caption = Text(_(MORE[kind]).format(n=total - shown, total=total), style="dim")
-        table.caption_justify = "left"
-    return table
+def more(kind: str, shown: int, total: int) -> Text | None:
+    """The line under a list cut short: how many rows are left out and how to see them."""
+    if shown >= total:
+        return None
+    return Text(_(MORE[kind]).format(n=total - shown, total=total), style="dim")
+
+
+SCHOOL_PREFIXES = (
+    ("trường mầm non ", "MN "),
+    ("trường tiểu học ", "TH "),
+    ("trường trung học cơ sở ", "THCS "),
+    ("trường trung học phổ thông ", "THPT "),
+    ("trường ", ""),
+)
+
+
+def short_unit_name(name: str) -> str:
+    """A school's name as narrow screens write it: "Trường Tiểu học Thanh An" → "TH Thanh
+    An", "Trường PTDTBT TH&THCS Nà Tấu" → "PTDTBT TH&THCS Nà Tấu"."""
+    folded = name.casefold()
+    for prefix, short in SCHOOL_PREFIXES:
+        if folded.startswith(prefix) and len(name) > len(prefix):
+            return short + name[len(prefix) :]
+    return name
+
+
+def directive_label(row: dict[str, Any]) -> str:
+    """A directive as screens name it: its code, else its subject and date."""
+    from chidao.store.directives import directive_label as label
+
+    return label(row.get("code"), row["directive_id"], row.get("subject"), row.get("date"))
 
 
 def labelled(label: str, name: str) -> str:
@@ -68,23 +93,23 @@ def state_label(view: TaskView) -> str:
     return view.state_label_en if language() == "en" and view.state_label_en else view.state_label
 
 
-def tasks_table(views: Sequence[TaskView], total: int | None = None) -> Table:
+def tasks_table(views: Sequence[TaskView], total: int | None = None) -> Listing:
     total = len(views) if total is None else total
-    table = Table(
-        title=_("Tasks ({n})").format(n=counted(len(views), total)),
-        title_justify="left",
-        expand=False,
+    listing = Listing(
+        _("Tasks ({n})").format(n=counted(len(views), total)),
+        [
+            Column(_("ID"), justify="right"),
+            Column(_("Directive"), flex=2),
+            Column(_("Unit"), flex=3, abbreviate=short_unit_name),
+            Column(_("Level"), keep=3),
+            Column(_("State")),
+            Column(_("Due")),
+            Column(_("Reported at"), keep=2),
+        ],
+        caption=more("tasks", len(views), total),
     )
-    more(table, "tasks", len(views), total)
-    table.add_column(_("ID"), justify="right", no_wrap=True)
-    table.add_column(_("Directive"), overflow="fold")
-    table.add_column(_("Unit"), overflow="fold")
-    table.add_column(_("Level"), no_wrap=True)
-    table.add_column(_("State"), overflow="fold")
-    table.add_column(_("Due"), no_wrap=True)
-    table.add_column(_("Reported at"), no_wrap=True)
     for v in views:
-        table.add_row(
+        listing.add_row(
             str(v.id),
             f"{v.directive} [{v.deliverable}]",
             v.unit_name,
@@ -93,7 +118,7 @@ def tasks_table(views: Sequence[TaskView], total: int | None = None) -> Table:
             format_moment(v.due),
             format_moment(v.reported_at),
         )
-    return table
+    return listing
 
 
 def task_panel(
@@ -173,31 +198,36 @@ def task_panel(
     return grid
 
 
-def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> Table:
-    table = Table(
-        title=_("History of task {id} ({n} events)").format(id=task_id, n=len(events) + 1),
-        title_justify="left",
+def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> Listing:
+    listing = Listing(
+        _("History of task {id} ({n} events)").format(id=task_id, n=len(events) + 1),
+        [
+            Column(_("At")),
+            Column(_("Action")),
+            Column(_("From → to"), flex=2, min_width=12),
+            Column(_("By"), flex=2),
+            Column(_("Note"), flex=3),
+        ],
     )
-    table.add_column(_("At"), no_wrap=True)
-    table.add_column(_("Action"))
-    table.add_column(_("From → to"), overflow="fold")
-    table.add_column(_("By"), overflow="fold")
-    table.add_column(_("Note"), overflow="fold")
-    table.add_row(format_moment(created.received_at), "issue", "→ received", "—", _("issued"))
+    listing.add_row(format_moment(created.received_at), "issue", "→ received", "—", _("issued"))
     for e in events:
-        table.add_row(
+        listing.add_row(
             format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}", e.who, e.note
         )
-    return table
+    return listing
 
 
-def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Template]) -> Table:
-    table = Table(title=_("Directives ({n})").format(n=len(rows)), title_justify="left")
-    table.add_column(_("ID"), justify="right")
-    table.add_column(_("Number"), no_wrap=True)
-    table.add_column(_("Date"), no_wrap=True)
-    table.add_column(_("Subject"), overflow="fold", ratio=1)
-    table.add_column(_("Progress"), overflow="fold")
+def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Template]) -> Listing:
+    listing = Listing(
+        _("Directives ({n})").format(n=len(rows)),
+        [
+            Column(_("ID"), justify="right"),
+            Column(_("Number"), flex=1, min_width=10),
+            Column(_("Date"), keep=3),
+            Column(_("Subject"), flex=3),
+            Column(_("Progress"), flex=2, min_width=12),
+        ],
+    )
     for row in rows:
         template = templates[row["template_id"]]
         states = ", ".join(
@@ -207,21 +237,21 @@ def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Templa
             states = _("Withdrawn {date} ({states})").format(
                 date=format_date(row["withdrawn_at"]), states=states
             )
-        table.add_row(
+        listing.add_row(
             str(row["id"]),
             row["code"] or _("(no number)"),
             format_date(row["date"]),
             row["subject"],
             states,
         )
-    return table
+    return listing
 
 
-def template_view(template: Template) -> Group:
-    states = Table(title=f"{template.name}: {template.title}", title_justify="left")
-    states.add_column(_("State"))
-    states.add_column(_("Label"))
-    states.add_column(_("Marks"))
+def template_view(template: Template) -> list[Listing | Text]:
+    states = Listing(
+        f"{template.name}: {template.title}",
+        [Column(_("State")), Column(_("Label"), flex=1), Column(_("Marks"), flex=1)],
+    )
     for s in template.states:
         marks = [
             m
@@ -234,13 +264,19 @@ def template_view(template: Template) -> Group:
             if on
         ]
         states.add_row(s.name, template.label(s.name, language()), ", ".join(marks))
-    moves = Table(title=_("Transitions ({n})").format(n=len(template.transitions)))
-    moves.add_column(_("Trigger"))
-    moves.add_column(_("From"))
-    moves.add_column(_("To"))
-    moves.add_column(_("Who"))
+    moves = Listing(
+        _("Transitions ({n})").format(n=len(template.transitions)),
+        [
+            Column(_("Trigger"), flex=2, min_width=12),
+            Column(_("From"), flex=2),
+            Column(_("To")),
+            Column(_("Who"), flex=1),
+        ],
+    )
     for t in template.transitions:
-        moves.add_row(f"{t.label} ({t.trigger})", ", ".join(t.sources), t.dest, "/".join(t.by))
+        moves.add_row(
+            labelled(t.label or t.trigger, t.trigger), ", ".join(t.sources), t.dest, "/".join(t.by)
+        )
     ladder = Text(
         _("Escalation ladder: ")
         + "; ".join(
@@ -253,7 +289,7 @@ def template_view(template: Template) -> Group:
             grace=duration_words(template.grace),
         )
     )
-    return Group(states, moves, ladder)
+    return [states, moves, ladder]
 
 
 def duration_words(period: Duration) -> str:
@@ -266,28 +302,45 @@ def duration_words(period: Duration) -> str:
     return words.get(period.unit, "{n} " + period.unit).format(n=period.amount)
 
 
-def org_table(offices: Sequence[dict[str, Any]]) -> Group:
+def org_table(offices: Sequence[dict[str, Any]]) -> list[Listing]:
     parts = []
     for office in offices:
-        people = Table(
-            title=_("{office} ({code}): {n} people").format(
+        people = Listing(
+            _("{office} ({code}): {n} people").format(
                 office=office["name"], code=office["code"], n=len(office["people"])
             ),
-            title_justify="left",
+            [
+                Column(_("ID")),
+                Column(_("Name"), flex=2),
+                Column(_("Position"), flex=2),
+                Column(_("Levels"), keep=3),
+                Column(_("Reports to"), keep=2),
+            ],
         )
-        for col in (_("ID"), _("Name"), _("Position"), _("Levels"), _("Reports to")):
-            people.add_column(col, overflow="fold")
         for p in office["people"]:
             people.add_row(
-                p["id"], p["name"], p["position"], p["levels"] or "—", p["reports_to"] or "—"
+                p["id"], p["name"], p["position"], levels_text(p["levels"]), p["reports_to"]
             )
-        units = Table(title=_("Units ({n})").format(n=len(office["units"])), title_justify="left")
-        for col in (_("Code"), _("Name"), _("Levels"), _("Principal")):
-            units.add_column(col, overflow="fold")
+        units = Listing(
+            _("Units ({n})").format(n=len(office["units"])),
+            [
+                Column(_("Code"), flex=1, min_width=12),
+                Column(_("Name"), flex=3),
+                Column(_("Levels")),
+                Column(_("Principal"), flex=1, keep=3),
+            ],
+        )
         for u in office["units"]:
-            units.add_row(u["code"], u["name"], u["levels"], u["principal"] or "—")
+            units.add_row(u["code"], u["name"], levels_text(u["levels"]), u["principal"])
         parts += [people, units]
-    return Group(*parts)
+    return parts
+
+
+def levels_text(levels: Any) -> str:
+    """ "TH, THCS" from a list (or the stored "TH,THCS"); "—" for none."""
+    if isinstance(levels, str):
+        levels = [lv for lv in levels.split(",") if lv]
+    return ", ".join(levels or []) or "—"
 
 
 def directive_panel(detail: dict[str, Any]) -> Group:
@@ -319,9 +372,7 @@ def directive_panel(detail: dict[str, Any]) -> Group:
         ),
     ):
         grid.add_row(key, value)
-    deliverables = Table(
-        title=_("Deliverables ({n})").format(n=len(detail["deliverables"])), title_justify="left"
-    )
+    deliverables = listing_table(_("Deliverables ({n})").format(n=len(detail["deliverables"])))
     deliverables.add_column(_("Item"))
     deliverables.add_column(_("Due"), no_wrap=True)
     deliverables.add_column(_("Text"), overflow="fold")
@@ -336,10 +387,7 @@ def directive_panel(detail: dict[str, Any]) -> Group:
             else "—"
         )
         deliverables.add_row(d["item"] or "—", due, d["text"])
-    counts = Table(
-        title=_("Progress ({n} tasks)").format(n=sum(detail["states"].values())),
-        title_justify="left",
-    )
+    counts = listing_table(_("Progress ({n} tasks)").format(n=sum(detail["states"].values())))
     counts.add_column(_("State"))
     counts.add_column(_("Tasks"), justify="right")
     for state, n in detail["states"].items():
@@ -423,9 +471,7 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
     )
     for key, value in rows:
         grid.add_row(key, value)
-    deadlines = Table(
-        title=_("Deadlines ({n})").format(n=len(data["deadlines"])), title_justify="left"
-    )
+    deadlines = listing_table(_("Deadlines ({n})").format(n=len(data["deadlines"])))
     deadlines.add_column(_("Item"), no_wrap=True)
     deadlines.add_column(_("Due"), overflow="fold")
     deadlines.add_column(_("Sentence in the document"), overflow="fold")
@@ -437,9 +483,7 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
         else:
             when = recurring_words(d["recurring"])
         deadlines.add_row(d["item"] or "—", when, d["text"])
-    contacts = Table(
-        title=_("Contacts ({n})").format(n=len(data["contacts"])), title_justify="left"
-    )
+    contacts = listing_table(_("Contacts ({n})").format(n=len(data["contacts"])))
     for col in (_("Name"), _("Level"), _("Phone"), _("Role")):
         contacts.add_column(col, overflow="fold")
     for c in data["contacts"]:
@@ -470,27 +514,29 @@ def weekday(day: dt.date, lang: str | None = None) -> str:
         return _(WEEKDAYS[day.weekday()])
 
 
-def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Table:
-    table = Table(
-        title=_("Days off in {year} besides weekends, and weekend days worked ({n})").format(
+def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Listing:
+    listing = Listing(
+        _("Days off in {year} besides weekends, and weekend days worked ({n})").format(
             year=year, n=len(rows)
         ),
-        title_justify="left",
+        [Column(_("Date")), Column(_("Weekday")), Column(_("Name"), flex=1)],
     )
-    table.add_column(_("Date"))
-    table.add_column(_("Weekday"))
-    table.add_column(_("Name"))
     for day, name in rows:
         worked = day.weekday() >= 5 and name.startswith("Làm việc bù")
-        table.add_row(f"{day:%d/%m/%Y}", weekday(day), name, style="cyan" if worked else None)
-    return table
+        style = "cyan" if worked else ""
+        listing.add_row(
+            Text(f"{day:%d/%m/%Y}", style=style),
+            Text(weekday(day), style=style),
+            Text(name, style=style),
+        )
+    return listing
 
 
 def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "task": row["task_id"],
-        "directive": row["code"] or f"#{row['directive_id']}",
+        "directive": directive_label(row),
         "unit": row["unit"],
         "unit_name": row["unit_name"],
         "rung": row["rung"],
@@ -507,35 +553,35 @@ def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def escalations_table(rows: Sequence[dict[str, Any]]) -> Table | Text:
-    if not rows:
-        return Text(_("No escalations."))
-    total = rows[0].get("total") or len(rows)
-    table = Table(
-        title=_("Escalations ({n})").format(n=counted(len(rows), total)), title_justify="left"
+def escalations_table(rows: Sequence[dict[str, Any]]) -> Listing:
+    total = rows[0].get("total") or len(rows) if rows else 0
+    listing = Listing(
+        _("Escalations ({n})").format(n=counted(len(rows), total)),
+        [
+            Column(_("Date"), keep=4),
+            Column(_("Task"), justify="right"),
+            Column(_("Directive"), flex=1, keep=3),
+            Column(_("Unit"), flex=3, abbreviate=short_unit_name),
+            Column(_("Rung")),
+            Column(_("Reached"), flex=2),
+            Column(_("Resolved"), keep=2),
+        ],
+        caption=more("escalations", len(rows), total),
     )
-    more(table, "escalations", len(rows), total)
-    table.add_column(_("Date"), no_wrap=True)
-    table.add_column(_("Task"), justify="right", no_wrap=True)
-    table.add_column(_("Directive"), overflow="fold")
-    table.add_column(_("Unit"), overflow="fold", ratio=2)
-    table.add_column(_("Rung"), no_wrap=True)
-    table.add_column(_("Reached"), overflow="fold", ratio=2)
-    table.add_column(_("Resolved"), no_wrap=True)
     for r in rows:
         reached = Text(r["target_name"])
         if r["note"]:
             reached.append(f" ({r['note']})", style="dim")
-        table.add_row(
+        listing.add_row(
             format_date(r["created_at"]),
             str(r["task_id"]),
-            r["code"] or f"#{r['directive_id']}",
+            directive_label(r),
             r["unit_name"],
             _("{kind} round {round}").format(kind=r["kind"], round=r["round"]),
             reached,
             format_date(r["resolved_at"]) if r["resolved_at"] else Text(_("not yet"), style="red"),
         )
-    return table
+    return listing
 
 
 def chain_tree(root: dict[str, Any]) -> Tree:

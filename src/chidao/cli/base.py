@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from chidao import clock, i18n
-from chidao.errors import ChidaoError, InputError, OutOfRange
+from chidao.errors import ChidaoError, DatabaseError, InputError, OutOfRange
 from chidao.i18n import _
 
 if TYPE_CHECKING:
@@ -44,10 +44,18 @@ class Settings:
     now: str | None = None
     actor: str | None = None
 
-    def store(self) -> Store:
+    @property
+    def url(self) -> str:
+        return self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+
+    def store(self, create: bool = False) -> Store:
+        """The database --db names. A SQLite file that does not exist is refused (a typo
+        would otherwise start an empty database), unless the command makes one."""
         from chidao.store import Store
 
-        return Store.open(self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL)
+        if not create and missing_database_file(self.url):
+            refuse_missing(self.url)
+        return Store.open(self.url)
 
     def moment(self):
         """The moment a read looks at (``--now`` may peek anywhere)."""
@@ -210,6 +218,29 @@ def json_option(func: Callable) -> Callable:
     return option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
 
 
+def csv_option(func: Callable) -> Callable:
+    return option(
+        "--csv",
+        "as_csv",
+        is_flag=True,
+        help="Print CSV instead of a table (its columns, in the language shown).",
+    )(func)
+
+
+def show(shown: Any, as_csv: bool = False) -> None:
+    """Print a listing, or several one after the other, as tables fitted to the terminal;
+    with --csv the same rows as CSV (several listings: one block each, a blank line apart)."""
+    from chidao.rendering import Listing
+
+    items = shown if isinstance(shown, list) else [shown]
+    if as_csv:
+        click.echo("\n".join(i.csv() for i in items if isinstance(i, Listing)), nl=False)
+        return
+    out = console()
+    for item in items:
+        out.print(item)
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -234,6 +265,14 @@ class _LazyModule:
 def lazy(name: str) -> Any:
     """Module ``name``, imported when one of its attributes is first read."""
     return _LazyModule(name)
+
+
+def refuse_missing(url: str) -> None:
+    path = url.removeprefix("sqlite:///")
+    raise DatabaseError(
+        f"{path}: no such database file (check --db or CHIDAO_DB; 'chidao org load FILE' "
+        "or 'chidao db init' makes a new one)"
+    )
 
 
 def missing_database_file(url: str) -> bool:

@@ -16,6 +16,7 @@ from chidao.cli.base import (
     cli,
     command,
     console,
+    csv_option,
     emit_json,
     error_line,
     group,
@@ -23,6 +24,7 @@ from chidao.cli.base import (
     lazy,
     option,
     run_settings,
+    show,
     task_id_arg,
 )
 from chidao.directive import directive_from_mapping, load_directive
@@ -34,10 +36,11 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-    from chidao import chains, engine, extensions, sweeper, views
+    from chidao import chains, engine, extensions, lookup, sweeper, views
 else:
-    chains, engine, extensions, sweeper, views = (
-        lazy(f"chidao.{name}") for name in ("chains", "engine", "extensions", "sweeper", "views")
+    chains, engine, extensions, lookup, sweeper, views = (
+        lazy(f"chidao.{name}")
+        for name in ("chains", "engine", "extensions", "lookup", "sweeper", "views")
     )
 
 # ------------------------------------------------------------------------------ org
@@ -61,7 +64,7 @@ def org_load(file: str) -> None:
         chidao org load examples/org-dien-bien.yaml --as tung-nt
     """
     settings = run_settings()
-    org, counts = engine.load_org_file(settings.store(), file, settings.who())
+    org, counts = engine.load_org_file(settings.store(create=True), file, settings.who())
     names = ", ".join(o.name for o in org.offices)
     click.echo(
         _(
@@ -81,7 +84,8 @@ def org_load(file: str) -> None:
 
 @command(org_group, "show")
 @json_option
-def org_show(as_json: bool) -> None:
+@csv_option
+def org_show(as_json: bool, as_csv: bool) -> None:
     """List the loaded offices with their people and units.
 
     Example:
@@ -93,7 +97,7 @@ def org_show(as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    console().print(views.org_table(data))
+    show(views.org_table(data), as_csv)
 
 
 # ------------------------------------------------------------------------------ workflow
@@ -129,7 +133,8 @@ def workflow_validate(files: tuple[str, ...]) -> None:
 @command(workflow_group, "show")
 @click.argument("name")
 @json_option
-def workflow_show(name: str, as_json: bool) -> None:
+@csv_option
+def workflow_show(name: str, as_json: bool, as_csv: bool) -> None:
     """Show a template's states, transitions and escalation ladder.
 
     Example:
@@ -140,7 +145,7 @@ def workflow_show(name: str, as_json: bool) -> None:
     if as_json:
         emit_json(template.to_json())
         return
-    console().print(views.template_view(template))
+    show(views.template_view(template), as_csv)
 
 
 # ------------------------------------------------------------------------------ directive
@@ -303,7 +308,8 @@ def directive_issue(
 
 @command(directive_group, "list")
 @json_option
-def directive_list(as_json: bool) -> None:
+@csv_option
+def directive_list(as_json: bool, as_csv: bool) -> None:
     """List directives with how many tasks are in each state.
 
     Example:
@@ -314,7 +320,7 @@ def directive_list(as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    console().print(views.directives_table(rows, templates))
+    show(views.directives_table(rows, templates), as_csv)
 
 
 @command(directive_group, "withdraw")
@@ -416,9 +422,9 @@ cli.add_command(task_group)
 
 @command(task_group, "list")
 @option("--directive", "directive", metavar="CODE|ID", help="Only this directive.")
-@option("--unit", help="Only this unit (code).")
+@option("--unit", help="Only this unit (its code or name).")
 @option("--level", help="Only units at this level (MN, TH, THCS …).")
-@option("--state", help="Only tasks in this state.")
+@option("--state", help="Only tasks in this state (its name or label: received, 'Đã nhận').")
 @option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (default: all).")
 @option(
     "--pending-extension",
@@ -426,6 +432,7 @@ cli.add_command(task_group)
     help="Only tasks whose extension request awaits a decision.",
 )
 @json_option
+@csv_option
 def task_list(
     directive: str | None,
     unit: str | None,
@@ -434,6 +441,7 @@ def task_list(
     limit: int | None,
     pending_extension: bool,
     as_json: bool,
+    as_csv: bool,
 ) -> None:
     """List tasks, filtered by directive, unit, level and state.
 
@@ -443,19 +451,20 @@ def task_list(
     """
     if level and level.upper() not in LEVELS:
         raise InputError(f"--level: unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
+    store = run_settings().store()
     found, total = engine.task_page(
-        run_settings().store(),
+        store,
         directive=directive,
-        unit=unit,
+        unit=lookup.unit(store, unit) if unit else None,
         level=level.upper() if level else None,
-        state=state,
+        state=lookup.state(store, state) if state else None,
         limit=limit,
         pending_extension=pending_extension,
     )
     if as_json:
         emit_json([v.to_json() for v in found])
         return
-    console().print(views.tasks_table(found, total))
+    show(views.tasks_table(found, total), as_csv)
 
 
 @command(task_group, "show")
@@ -512,10 +521,11 @@ def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool)
     """
     settings = run_settings()
     store = settings.store()
+    ids = [task_id_arg(t) for t in task_ids]
     fired = engine.fire(
         store,
-        trigger,
-        [task_id_arg(t) for t in task_ids],
+        lookup.trigger(store, ids, trigger),
+        ids,
         settings.who(),
         settings.write_moment(store),
         note=note,
@@ -534,7 +544,8 @@ def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool)
 @command(task_group, "history")
 @click.argument("task_id", metavar="ID")
 @json_option
-def task_history(task_id: str, as_json: bool) -> None:
+@csv_option
+def task_history(task_id: str, as_json: bool, as_csv: bool) -> None:
     """Every change of a task, oldest first (events are never edited).
 
     Example:
@@ -547,4 +558,4 @@ def task_history(task_id: str, as_json: bool) -> None:
     if as_json:
         emit_json([e.to_json() for e in events])
         return
-    console().print(views.history_table(view.id, events, view))
+    show(views.history_table(view.id, events, view), as_csv)

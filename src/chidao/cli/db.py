@@ -18,7 +18,9 @@ from chidao.cli.base import (
     emit_json,
     group,
     json_option,
+    missing_database_file,
     option,
+    refuse_missing,
     run_settings,
 )
 from chidao.errors import DatabaseError
@@ -55,6 +57,8 @@ def owner_store(owner_db: str | None) -> Store:
         or os.environ.get("CHIDAO_DB")
         or DEFAULT_URL
     )
+    if missing_database_file(url):
+        refuse_missing(url)
     return Store.open(url, require_head=False)
 
 

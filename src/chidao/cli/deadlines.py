@@ -16,7 +16,7 @@ from chidao.cli.base import (
     MAX_ID,
     cli,
     command,
-    console,
+    csv_option,
     due_arg,
     emit_json,
     group,
@@ -25,6 +25,7 @@ from chidao.cli.base import (
     missing_database_file,
     option,
     run_settings,
+    show,
     task_id_arg,
     warning_line,
 )
@@ -32,11 +33,11 @@ from chidao.cli.core import directive_group, task_group
 from chidao.i18n import _
 
 if TYPE_CHECKING:
-    from chidao import engine, extensions, notify, occurrences, sweeper, views
+    from chidao import engine, extensions, lookup, notify, occurrences, sweeper, views
 else:
-    engine, extensions, notify, occurrences, sweeper, views = (
+    engine, extensions, lookup, notify, occurrences, sweeper, views = (
         lazy(f"chidao.{name}")
-        for name in ("engine", "extensions", "notify", "occurrences", "sweeper", "views")
+        for name in ("engine", "extensions", "lookup", "notify", "occurrences", "sweeper", "views")
     )
 
 # ------------------------------------------------------------------------------ sweep
@@ -88,12 +89,18 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
 
 @command(cli, "escalations")
 @option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
-@option("--person", metavar="ID", help="Only those that reached this person.")
+@option("--person", metavar="ID", help="Only those that reached this person (id or name).")
 @option("--directive", metavar="CODE|ID", help="Only this directive.")
 @option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (newest first).")
 @json_option
+@csv_option
 def escalations_command(
-    open_only: bool, person: str | None, directive: str | None, limit: int | None, as_json: bool
+    open_only: bool,
+    person: str | None,
+    directive: str | None,
+    limit: int | None,
+    as_json: bool,
+    as_csv: bool,
 ) -> None:
     """List escalations: which late task reached whom, at which rung and round.
 
@@ -101,11 +108,16 @@ def escalations_command(
 
         chidao escalations --open --person tung-nt
     """
-    rows = sweeper.escalation_listing(run_settings().store(), open_only, person, directive, limit)
+    store = run_settings().store()
+    person = lookup.person(store, person) if person else None
+    rows = sweeper.escalation_listing(store, open_only, person, directive, limit)
     if as_json:
         emit_json([views.escalation_json(r) for r in rows])
         return
-    console().print(views.escalations_table(rows))
+    if not rows and not as_csv:
+        click.echo(_("No escalations."))
+        return
+    show(views.escalations_table(rows), as_csv)
 
 
 @command(cli, "notify")
@@ -278,7 +290,10 @@ def calendar_due(
 @click.argument("year", type=click.IntRange(1990, 2100))
 @_calendar_options
 @json_option
-def calendar_show(year: int, office: str | None, org: str | None, as_json: bool) -> None:
+@csv_option
+def calendar_show(
+    year: int, office: str | None, org: str | None, as_json: bool, as_csv: bool
+) -> None:
     """List the days off of YEAR besides weekends, and the weekend days worked instead.
 
     Example:
@@ -291,7 +306,7 @@ def calendar_show(year: int, office: str | None, org: str | None, as_json: bool)
             [{"date": d.isoformat(), "weekday": views.weekday(d), "name": n} for d, n in rows]
         )
         return
-    console().print(views.calendar_table(year, rows))
+    show(views.calendar_table(year, rows), as_csv)
 
 
 # ------------------------------------------------------------------------------ extensions

@@ -72,8 +72,10 @@ def chain_show(ref: str, as_json: bool) -> None:
 @command(cli, "dashboard")
 @option("--directive", metavar="CODE|ID", help="Only this directive (and its level breakdown).")
 @option("--level", help="Only units at this level (MN, TH, THCS …).")
-@option("--unit", metavar="CODE", help="A principal's view: this school's open tasks.")
-@option("--person", metavar="ID", help="What is on this person's desk.")
+@option(
+    "--unit", metavar="CODE", help="A principal's view: this school's open tasks (code or name)."
+)
+@option("--person", metavar="ID", help="What is on this person's desk (id or name).")
 @option(
     "--limit",
     type=click.IntRange(1, MAX_ID),
@@ -141,10 +143,13 @@ def dashboard_command(
             out.print(dashboard.words(lang)["empty"])
         return
     store = settings.store()
+    from chidao import lookup
+
+    unit = lookup.unit(store, unit) if unit else None
     options = dashboard.Options(
         directive=directive,
         level=level.upper() if level else None,
-        person=person,
+        person=lookup.person(store, person) if person else None,
         limit=limit if limit or as_json else dashboard.SCREEN_ROWS,
         soon_days=soon,
     )

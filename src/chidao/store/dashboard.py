@@ -225,6 +225,7 @@ def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
             directives.c.id.label("directive_id"),
             directives.c.code,
             directives.c.subject,
+            directives.c.date,
             directives.c.urgency,
             directives.c.template_id,
             directives.c.office_code,

@@ -394,6 +394,8 @@ def listing(
             units.c.code.label("unit"),
             units.c.name.label("unit_name"),
             directives.c.code.label("code"),
+            directives.c.subject,
+            directives.c.date,
             tasks.c.state,
             func.count().over().label("total"),  # how many in all, before the limit
         )

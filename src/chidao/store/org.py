@@ -183,6 +183,16 @@ def org_listing(conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
+def unit_names(conn: Connection) -> list[tuple[str, str]]:
+    """Every unit's (code, name), for finding the one a user means."""
+    return [(r.code, r.name) for r in conn.execute(select(units.c.code, units.c.name))]
+
+
+def person_names(conn: Connection) -> list[tuple[str, str]]:
+    """Every person's (id, name), for finding the one a user means."""
+    return [(r.id, r.name) for r in conn.execute(select(people.c.id, people.c.name))]
+
+
 def office_names(conn: Connection) -> dict[str, str]:
     return {r.code: r.name for r in conn.execute(select(offices.c.code, offices.c.name))}
 

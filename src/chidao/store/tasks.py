@@ -273,6 +273,8 @@ def list_tasks(
             tasks.c.id,
             tasks.c.directive_id,
             directives.c.code,
+            directives.c.subject,
+            directives.c.date,
             tasks.c.unit_code,
             units.c.name.label("unit_name"),
             units.c.levels,
@@ -326,7 +328,7 @@ def to_view(row: dict[str, Any], label: str, label_en: str = "") -> TaskView:
     return TaskView(
         id=row["id"],
         directive_id=row["directive_id"],
-        directive=directive_label(row["code"], row["directive_id"]),
+        directive=directive_label(row["code"], row["directive_id"], row["subject"], row["date"]),
         unit=row["unit_code"],
         unit_name=row["unit_name"],
         levels=_levels_of(row["levels"]),
