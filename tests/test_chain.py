@@ -78,7 +78,7 @@ def test_the_answer_links_to_the_offices_own_task(chain, store):
     ) in chain["phong"]
     tree = chains.chain(store, "746/SGDDĐT-GDCN", pendulum.datetime(2024, 3, 26, tz=TZ))
     (child,) = tree["children"]
-    assert child["via"]["task"] == own.id and child["office"] == "pgddt-dien-bien"
+    assert child["via"]["task_id"] == own.id and child["office"] == "pgddt-dien-bien"
     assert (tree["total"], child["total"]) == (15, 46)
     # from the bottom, the whole chain is drawn from the top too
     assert (

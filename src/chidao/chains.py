@@ -65,7 +65,7 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
                 node(
                     e["child"],
                     {
-                        "task": e["task"],
+                        "task_id": e["task"],
                         "unit": e["unit_code"],
                         "unit_name": e["unit_name"],
                         "state": e["state"],

@@ -245,7 +245,8 @@ def _about(task: int, r: dict[str, Any], info: dict[int, dict[str, Any]]) -> dic
     """What every task list on the dashboard says first: the task, its school, directive
     and due."""
     return {
-        "task": task,
+        "id": task,
+        "directive_id": r["directive_id"],
         "unit": r["unit_code"],
         "unit_name": r["unit_name"],
         "directive": _label(info.get(r["directive_id"]) or r, r["directive_id"]),
@@ -271,6 +272,7 @@ def _waiting(rows, info, templates) -> list[dict[str, Any]]:
         entry = out.setdefault(
             key,
             {
+                "directive_id": d["id"],
                 "directive": _label(d, d["id"]),
                 "event": event,
                 "tasks": 0,
@@ -462,7 +464,7 @@ def _pending(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     )
     for r in shown:
         listing.add_row(
-            str(r["task"]),
+            str(r["id"]),
             r["unit_name"],
             r["directive"],
             _due_text(r["due"]) if r["due"] else "—",
@@ -723,7 +725,8 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
             left = r["due_seq"] - today
         tasks.append(
             {
-                "task": r["id"],
+                "id": r["id"],
+                "directive_id": r["directive_id"],
                 "directive": _label(r, r["directive_id"]),
                 "subject": r["subject"],
                 "urgency": r["urgency"],
@@ -814,7 +817,7 @@ def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
             esc = t["escalation"]
             what.append(f"\n{w['rung']}: {esc['kind']} → {esc['reached']}", style="red")
         table.add_row(
-            str(t["task"]),
+            str(t["id"]),
             what,
             when,
             Text(_state_words(data, t["state"], lang), style="red" if late else ""),

@@ -157,7 +157,7 @@ def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> No
     """The moments the roll-up made: the office's schools all in, the office reporting up."""
     tree = chains.chain(store, str(directive_ids[0]), END)
     for child in tree["children"]:
-        task = child["via"]["task"]
+        task = child["via"]["task_id"]
         for event in engine.task_detail(store, task)[3]:
             if event.trigger == "collect":
                 console.print(

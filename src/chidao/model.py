@@ -234,7 +234,7 @@ class Event:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "task": self.task_id,
+            "task_id": self.task_id,
             "from": self.from_state,
             "to": self.to_state,
             "trigger": self.trigger,

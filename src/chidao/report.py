@@ -76,7 +76,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
                 "date": _date(parent["date"]),
                 "subject": parent["subject"],
                 "office_name": ostore.office_row(conn, parent["office_code"])["name"],
-                "task": row["parent_task_id"],
+                "task_id": row["parent_task_id"],
             }
     several = len({(t["seq"], t["period"]) for t in tasks}) > 1
     rows = []
@@ -101,10 +101,10 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         rows.append(
             {
                 "n": n,
-                "task": t["id"],
+                "id": t["id"],
                 "unit": t["unit_code"],
                 "unit_name": t["unit_name"],
-                "levels": t["levels"].replace(",", ", "),
+                "levels": [lv for lv in t["levels"].split(",") if lv],
                 "state": t["state"],
                 "state_label": template.label(t["state"]),
                 "received": _iso(t["received_at"]),
@@ -127,7 +127,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         )
     by_level: dict[str, dict[str, int]] = {}
     for r in rows:
-        for level in r["levels"].split(", "):
+        for level in r["levels"]:
             entry = by_level.setdefault(level, {"total": 0, **dict.fromkeys(CATEGORIES, 0)})
             entry["total"] += 1
             entry[r["category"]] += 1
@@ -174,6 +174,8 @@ def _date(value: dt.date | None) -> str | None:
 def _shown(key: str, value: Any) -> Any:
     if key in DATE_KEYS:
         return format_moment(pendulum.parse(value)) if value else ""
+    if isinstance(value, list):  # levels
+        return ", ".join(value)
     return "" if value is None else value
 
 
@@ -262,6 +264,8 @@ def _detail_sheet(sheet, data: dict[str, Any]) -> None:
             value = r[key]
             if key in DATE_KEYS:  # real dates, shown in Vietnamese time
                 value = aware(pendulum.parse(value)).naive() if value else None
+            elif isinstance(value, list):
+                value = ", ".join(value)
             values.append(value)
         sheet.append(values)
     for column, (key, title) in enumerate(COLUMNS, start=1):

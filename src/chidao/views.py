@@ -535,7 +535,8 @@ def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Listing:
 def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
-        "task": row["task_id"],
+        "task_id": row["task_id"],
+        "directive_id": row["directive_id"],
         "directive": directive_label(row),
         "unit": row["unit"],
         "unit_name": row["unit_name"],
@@ -593,7 +594,7 @@ def chain_tree(root: dict[str, Any]) -> Tree:
             via = node["via"]
             text.append(
                 _("{unit} (task {task}: {state}) → ").format(
-                    unit=via["unit_name"], task=via["task"], state=via["state_label"]
+                    unit=via["unit_name"], task=via["task_id"], state=via["state_label"]
                 ),
                 style="red" if via["state"] == "overdue" else "dim",
             )

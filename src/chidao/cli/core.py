@@ -56,7 +56,8 @@ cli.add_command(org_group)
 
 @command(org_group, "load")
 @click.argument("file", type=click.Path(dir_okay=False))
-def org_load(file: str) -> None:
+@json_option
+def org_load(file: str, as_json: bool) -> None:
     """Load an org file; loading it again updates offices, people and units in place.
 
     Example:
@@ -65,6 +66,19 @@ def org_load(file: str) -> None:
     """
     settings = run_settings()
     org, counts = engine.load_org_file(settings.store(create=True), file, settings.who())
+    if as_json:
+        emit_json(
+            {
+                "offices": [o.code for o in org.offices],
+                "people": len(org.people),
+                "units": len(org.units),
+                **{
+                    k: counts[k]
+                    for k in ("people_new", "people_updated", "units_new", "units_updated")
+                },
+            }
+        )
+        return
     names = ", ".join(o.name for o in org.offices)
     click.echo(
         _(
@@ -113,7 +127,8 @@ cli.add_command(workflow_group)
 
 @command(workflow_group, "validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def workflow_validate(files: tuple[str, ...]) -> None:
+@json_option
+def workflow_validate(files: tuple[str, ...], as_json: bool) -> None:
     """Check workflow files; print every problem as file:line: message.
 
     Example:
@@ -123,6 +138,9 @@ def workflow_validate(files: tuple[str, ...]) -> None:
     from chidao.workflow import validate_files
 
     problems = validate_files(files)
+    if as_json:  # every problem as written (file:line: message), exit 1 when any
+        emit_json({"files": list(files), "valid": not problems, "problems": problems})
+        sys.exit(1 if problems else 0)
     for problem in problems:
         error_line(problem)
     if problems:
@@ -326,7 +344,8 @@ def directive_list(as_json: bool, as_csv: bool) -> None:
 @command(directive_group, "withdraw")
 @click.argument("ref", metavar="CODE|ID")
 @option("--note", default="", help="Why (kept with each task's event).")
-def directive_withdraw(ref: str, note: str) -> None:
+@json_option
+def directive_withdraw(ref: str, note: str, as_json: bool) -> None:
     """Withdraw a directive (thu hồi, office only): each of its tasks gets a "withdraw" event,
     its open escalations close, and the sweep and the dashboard pass it by from then on.
 
@@ -339,6 +358,9 @@ def directive_withdraw(ref: str, note: str) -> None:
     settings = run_settings()
     store = settings.store()
     done = withdrawal.withdraw(store, ref, settings.who(), settings.write_moment(store), note)
+    if as_json:
+        emit_json({"directive_id": done.directive_id, "directive": done.label, "tasks": done.tasks})
+        return
     click.echo(
         _("{directive}: withdrawn; {tasks} task(s) are no longer tracked").format(
             directive=done.label, tasks=done.tasks
@@ -375,7 +397,8 @@ cli.add_command(units_group)
 @click.argument("file", type=click.Path(dir_okay=False))
 @option("--office", help="Whose units these are, when the database holds several offices.")
 @option("--dry-run", is_flag=True, help="Only list what would change.")
-def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
+@json_option
+def units_import_command(file: str, office: str | None, dry_run: bool, as_json: bool) -> None:
     """Load or update units from FILE.xlsx or FILE.csv (columns: code, name, levels,
     principal, email, phone; Vietnamese headers such as "Mã đơn vị", "Cấp học" work too).
 
@@ -385,6 +408,20 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
     """
     settings = run_settings()
     plan = engine.import_units(settings.store(), file, office, dry_run, settings.who())
+    if as_json:
+        emit_json(
+            {
+                "dry_run": dry_run,
+                "new": [_unit_json(u) for u in plan.new],
+                "changed": [
+                    {"code": u.code, "changes": {k: list(v) for k, v in diff.items()}}
+                    for u, diff in plan.changed
+                ],
+                "unchanged": plan.unchanged,
+                "ignored_columns": plan.ignored_columns,
+            }
+        )
+        return
     from rich.text import Text  # names and codes are shown as written, never as markup
 
     out = console()
@@ -407,6 +444,18 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
             + (_(" (dry run: nothing written)") if dry_run else "")
         )
     )
+
+
+def _unit_json(unit) -> dict:
+    """A unit as every JSON shows one (levels a list)."""
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "levels": list(unit.levels),
+        "principal": unit.principal,
+        "email": unit.email,
+        "phone": unit.phone,
+    }
 
 
 # ------------------------------------------------------------------------------ task
@@ -531,7 +580,17 @@ def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool)
         note=note,
     )
     if as_json:
-        emit_json([f.__dict__ for f in fired])
+        emit_json(
+            [
+                {
+                    "id": f.task_id,
+                    "from_state": f.from_state,
+                    "to_state": f.to_state,
+                    "state_label": f.label,
+                }
+                for f in fired
+            ]
+        )
         return
     for f in fired:
         click.echo(

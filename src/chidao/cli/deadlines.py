@@ -166,23 +166,17 @@ def notify_command(
     """
     settings = run_settings()
     if dry_run:
-        waiting = sweeper.outbox(settings.store(), limit)
-        if as_json:
-            emit_json([{k: v for k, v in m.items() if k in notify.SHOWN} for m in waiting])
-            return
-        for message in waiting:
-            notify.console_sender(click.echo)(message)
-        click.echo(_("{n} notification(s) would be sent; nothing was sent").format(n=len(waiting)))
-        total = sweeper.outbox_size(settings.store()) if limit else len(waiting)
-        if total > len(waiting):
-            click.echo(_(views.MORE["notifications"]).format(n=total - len(waiting), total=total))
+        _dry_run(settings.store(), limit, as_json)
         return
+    printed: list[dict] = []  # --json: the messages the console channel shows, in the JSON
     if channel == "smtp":
         sender = notify.SmtpSender(
             notify.smtp_settings(
                 smtp_host, smtp_port, smtp_from, smtp_user, smtp_password, starttls
             )
         )
+    elif as_json:
+        sender = lambda m: printed.append({k: v for k, v in m.items() if k in notify.SHOWN})  # noqa: E731
     else:
         sender = notify.console_sender(click.echo)
     try:
@@ -192,7 +186,7 @@ def notify_command(
         if channel == "smtp":
             sender.close()
     if as_json:
-        emit_json(done.__dict__)
+        emit_json({**done.__dict__, **({"messages": printed} if channel == "console" else {})})
     else:
         for line in done.errors:
             click.echo(_("Not sent: {message}").format(message=i18n.message(line)), err=True)
@@ -203,6 +197,20 @@ def notify_command(
         )
     if done.failed:
         sys.exit(2)
+
+
+def _dry_run(store, limit: int | None, as_json: bool) -> None:
+    """What notify would send, sending nothing."""
+    waiting = sweeper.outbox(store, limit)
+    if as_json:
+        emit_json([{k: v for k, v in m.items() if k in notify.SHOWN} for m in waiting])
+        return
+    for message in waiting:
+        notify.console_sender(click.echo)(message)
+    click.echo(_("{n} notification(s) would be sent; nothing was sent").format(n=len(waiting)))
+    total = sweeper.outbox_size(store) if limit else len(waiting)
+    if total > len(waiting):
+        click.echo(_(views.MORE["notifications"]).format(n=total - len(waiting), total=total))
 
 
 # ------------------------------------------------------------------------------ calendar
@@ -316,7 +324,8 @@ def calendar_show(
 @click.argument("ref", metavar="CODE|ID")
 @option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
 @option("--note", default="", help="Why (kept with every event).")
-def directive_extend(ref: str, to: str, note: str) -> None:
+@json_option
+def directive_extend(ref: str, to: str, note: str, as_json: bool) -> None:
     """Give every open task of a directive the same later due (office only).
 
     Example:
@@ -329,6 +338,11 @@ def directive_extend(ref: str, to: str, note: str) -> None:
     label, changed, skipped = extensions.extend_directive(
         store, ref, due, settings.who(), settings.write_moment(store), note
     )
+    if as_json:
+        emit_json(
+            {"directive": label, "due": due.isoformat(), "changed": changed, "skipped": skipped}
+        )
+        return
     click.echo(
         _("{directive}: {changed} open task(s) now due {due}").format(
             directive=label, changed=changed, due=due.format("DD/MM/YYYY HH:mm")
@@ -347,7 +361,8 @@ def directive_extend(ref: str, to: str, note: str) -> None:
 @click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
 @option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
 @option("--note", default="", help="Why (kept with the event).")
-def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
+@json_option
+def task_extend(task_ids: tuple[str, ...], to: str, note: str, as_json: bool) -> None:
     """Give one or more tasks a later due (office only); overdue ones go back to work.
 
     Example:
@@ -356,14 +371,13 @@ def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
     """
     settings = run_settings()
     store = settings.store()
+    ids = [task_id_arg(t) for t in task_ids]
     changed = extensions.extend_tasks(
-        store,
-        [task_id_arg(t) for t in task_ids],
-        due_arg(to),
-        settings.who(),
-        settings.write_moment(store),
-        note,
+        store, ids, due_arg(to), settings.who(), settings.write_moment(store), note
     )
+    if as_json:
+        emit_json({"task_ids": ids, "due": due_arg(to).isoformat(), "changed": changed})
+        return
     click.echo(
         _("{changed} task(s) now due {due}").format(
             changed=changed, due=due_arg(to).format("DD/MM/YYYY HH:mm")
@@ -375,7 +389,8 @@ def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
 @click.argument("task_id", metavar="ID")
 @option("--to", "to", required=True, metavar="DATE", help="The due asked for.")
 @option("--note", default="", help="The reason.")
-def task_request_extension(task_id: str, to: str, note: str) -> None:
+@json_option
+def task_request_extension(task_id: str, to: str, note: str, as_json: bool) -> None:
     """A school asks, before its due, for a later one (đề nghị gia hạn).
 
     Example:
@@ -387,6 +402,15 @@ def task_request_extension(task_id: str, to: str, note: str) -> None:
     extensions.request_extension(
         store, task_id_arg(task_id), due_arg(to), settings.who(), settings.write_moment(store), note
     )
+    if as_json:
+        emit_json(
+            {
+                "task_id": task_id_arg(task_id),
+                "status": "pending",
+                "requested_to": due_arg(to).isoformat(),
+            }
+        )
+        return
     click.echo(
         _("Task {task}: extension to {due} requested").format(
             task=task_id, due=due_arg(to).format("DD/MM/YYYY")
@@ -398,7 +422,8 @@ def task_request_extension(task_id: str, to: str, note: str) -> None:
 @click.argument("task_id", metavar="ID")
 @option("--to", "to", metavar="DATE", help="Grant another date than the one asked for.")
 @option("--note", default="", help="Kept with the event.")
-def task_grant(task_id: str, to: str | None, note: str) -> None:
+@json_option
+def task_grant(task_id: str, to: str | None, note: str, as_json: bool) -> None:
     """Grant a waiting extension request (office only).
 
     Example:
@@ -416,6 +441,9 @@ def task_grant(task_id: str, to: str | None, note: str) -> None:
         note,
         due_arg(to) if to else None,
     )
+    if as_json:
+        emit_json({"task_id": task_id_arg(task_id), "status": "granted", "due": due.isoformat()})
+        return
     click.echo(
         _("Task {task}: extension granted, now due {due}").format(
             task=task_id, due=due.format("DD/MM/YYYY HH:mm")
@@ -426,7 +454,8 @@ def task_grant(task_id: str, to: str | None, note: str) -> None:
 @command(task_group, "refuse")
 @click.argument("task_id", metavar="ID")
 @option("--note", default="", help="Why not (kept with the event).")
-def task_refuse(task_id: str, note: str) -> None:
+@json_option
+def task_refuse(task_id: str, note: str, as_json: bool) -> None:
     """Refuse a waiting extension request (office only); the due stays.
 
     Example:
@@ -438,6 +467,9 @@ def task_refuse(task_id: str, note: str) -> None:
     extensions.decide_extension(
         store, task_id_arg(task_id), False, settings.who(), settings.write_moment(store), note
     )
+    if as_json:
+        emit_json({"task_id": task_id_arg(task_id), "status": "refused"})
+        return
     click.echo(_("Task {task}: extension refused").format(task=task_id))
 
 

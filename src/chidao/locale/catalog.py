@@ -15,8 +15,8 @@ What is extracted (``extract``), from ``src/chidao``:
 - click's own strings (``Usage:``, ``Show this message and exit.`` …) from the installed
   click package.
 
-``update`` merges the template into ``vi/LC_MESSAGES/chidao.po`` (translated by hand),
-``compile`` writes ``chidao.mo`` beside it (shipped in the package, so that an install
+``update`` merges the template into ``vi/LC_MESSAGES/chidao.po`` (translated by hand) and
+compiles it, ``compile`` writes ``chidao.mo`` beside it (shipped in the package, so that an install
 needs no Babel), ``check`` lists what is untranslated or out of date (the test suite runs
 it). Babel is needed only here (``pip install -e '.[test]'``).
 """
@@ -295,6 +295,7 @@ def update() -> Catalog:
         catalog = Catalog(locale=LOCALE, project="chidao", fuzzy=False)
         catalog.update(fresh, no_fuzzy_matching=True)
     write(catalog)
+    compile_mo()
     return catalog
 
 
