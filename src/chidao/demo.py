@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shlex
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from rich.text import Text
 from chidao import chains, dashboard, engine, sweeper, views
 from chidao.clock import TZ, format_date, format_moment
 from chidao.directive import load_directive
-from chidao.i18n import _
+from chidao.i18n import _, language
 from chidao.org import load_org
 from chidao.resources import data_dir
 from chidao.store import Store
@@ -191,6 +192,38 @@ def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> No
                 )
 
 
+def next_steps(kept: str | None, data: dict, chain: bool) -> list[str]:
+    """Commands that work on the kept database, at the demo's last moment; without --keep,
+    how to keep it."""
+    if kept is None:
+        return [
+            _("The demo's database was a throwaway; keep it to look around:"),
+            "  chidao demo --keep demo.db" + (" --chain" if chain else ""),
+        ]
+    db, at = f"--db {shlex.quote(kept)}", f'--now "{format_moment(END)}"'
+    later = f'--now "{format_moment(END.add(minutes=30))}"'
+    lang = language()
+    lines = [
+        _("The demo database is kept in {path}; try:").format(path=kept),
+        f"  chidao dashboard {db} {at}",
+        f"  chidao directive list {db}",
+        f"  chidao escalations {db} --open --limit 10",
+        f"  chidao notify {db} --dry-run --limit 3",
+    ]
+    overdue = data["overdue"][0] if data["overdue"] else None
+    if overdue:
+        state = shlex.quote(data["labels"].get("overdue", {}).get(lang, "overdue"))
+        lines += [
+            f"  chidao task list {db} --state {state} --limit 10",
+            f"  chidao task show {overdue['id']} {db} {at}",
+            f"  chidao task fire report {overdue['id']} --as {overdue['unit']} {db} {later}",
+            f"  chidao report {overdue['directive_id']} {db} {at} --format xlsx -o bao-cao.xlsx",
+        ]
+    if chain:
+        lines.append(f"  chidao chain show 746/SGDDĐT-GDCN {db} {at}")
+    return lines
+
+
 def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="chidao-demo-") as folder:
         path = Path(keep) if keep else Path(folder) / "demo.db"
@@ -246,14 +279,17 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
             )
             console.print(views.chain_tree(chains.chain(store, str(directive_ids[0]), at)))
 
-        _simulate(
-            store,
-            random.Random(seed),
-            directive_ids,
-            issued_at,
-            everyone=set(directive_ids[1:]) if chain else set(),
-            checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None,
-        )
+        with console.status(
+            _("Living through the weeks of work up to {at}…").format(at=format_date(END))
+        ):
+            _simulate(
+                store,
+                random.Random(seed),
+                directive_ids,
+                issued_at,
+                everyone=set(directive_ids[1:]) if chain else set(),
+                checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None,
+            )
         if chain:
             _tell_answer(console, store, directive_ids)
         sweeper.sweep(store, END)
@@ -276,5 +312,6 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         data = dashboard.build(store, END, dashboard.Options(limit=8))
         console.print(dashboard.render(data, width=console.width))
         store.close()
-        if keep:
-            console.print(Text(_("The demo database is kept in {path}").format(path=path)))
+        console.print(Rule(_("Try next")))
+        for line in next_steps(str(path) if keep else None, data, chain):
+            console.print(Text(line), soft_wrap=True)  # a command stays one line to copy

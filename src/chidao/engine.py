@@ -29,7 +29,7 @@ from chidao.deadlines import (
 from chidao.errors import BadRows, DuplicateDirective, InputError, NotFound, TransitionRefused
 from chidao.model import Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
-from chidao.resources import workflow_dirs
+from chidao.resources import workflow_dirs, workflow_files
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import directives as dstore
@@ -148,16 +148,6 @@ def find_template(ref: str) -> tuple[Template, str]:
         + ", ".join(str(d) for d in dict.fromkeys(workflow_dirs()))
         + lookup.hint(ref, list(known))
     )
-
-
-def workflow_files() -> dict[str, Path]:
-    """The templates ``--workflow NAME`` can find: name → file, the first folder wins."""
-    found: dict[str, Path] = {}
-    for folder in dict.fromkeys(workflow_dirs()):
-        if folder.is_dir():
-            for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-                found.setdefault(path.stem, path)
-    return found
 
 
 # ----------------------------------------------------------------------------- issue

@@ -292,6 +292,26 @@ def template_view(template: Template) -> list[Listing | Text]:
     return [states, moves, ladder]
 
 
+def workflows_table(found: Sequence[tuple[Template, Any]]) -> Listing:
+    listing = Listing(
+        _("Workflows ({n})").format(n=len(found)),
+        [
+            Column(_("Name")),
+            Column(_("Title"), flex=3),
+            Column(_("States"), flex=2, keep=3),
+            Column(_("File"), flex=1, keep=2),
+        ],
+    )
+    for template, path in found:
+        listing.add_row(
+            template.name,
+            template.title,
+            ", ".join(s.name for s in template.states),
+            str(path),
+        )
+    return listing
+
+
 def duration_words(period: Duration) -> str:
     """ "10 ngày làm việc" / "10 working days"."""
     words = {

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 import click
 
 from chidao import clock
+from chidao.cli import complete
 from chidao.cli.base import (
     BIG_FAN_OUT,
     MAX_ID,
+    Command,
     cli,
     command,
     console,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from chidao import chains, engine, extensions, lookup, sweeper, views
+    from chidao.workflow import Template
 else:
     chains, engine, extensions, lookup, sweeper, views = (
         lazy(f"chidao.{name}")
@@ -148,8 +151,78 @@ def workflow_validate(files: tuple[str, ...], as_json: bool) -> None:
     click.echo(_("{n} workflow file(s) valid").format(n=len(files)))
 
 
+def _templates() -> list[tuple[Template, Path]]:
+    """The templates chidao finds ($CHIDAO_WORKFLOWS, ./workflows, shipped); unreadable ones
+    are left to 'workflow validate'."""
+    from chidao.resources import workflow_files
+    from chidao.workflow import load_template
+
+    found = []
+    for path in workflow_files().values():
+        try:
+            found.append((load_template(path)[0], path))
+        except InputError:
+            continue
+    return found
+
+
+@command(workflow_group, "list")
+@json_option
+@csv_option
+def workflow_list(as_json: bool, as_csv: bool) -> None:
+    """List the workflow templates --workflow can name: their title, states and triggers.
+
+    Example:
+
+        chidao workflow list
+    """
+    found = _templates()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": t.name,
+                    "title": t.title,
+                    "file": str(path),
+                    "states": [s.name for s in t.states],
+                    "triggers": list(dict.fromkeys(x.trigger for x in t.transitions)),
+                }
+                for t, path in found
+            ]
+        )
+        return
+    show(views.workflows_table(found), as_csv)
+
+
+class FireCommand(Command):
+    """``task fire``: its help ends with the triggers of the templates chidao finds."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        rows = trigger_rows(_templates())
+        if rows:
+            with formatter.section(_("Triggers (chidao workflow show NAME for the states)")):
+                formatter.write_dl(rows)
+
+
+def trigger_rows(templates: list[tuple[Template, Path]]) -> list[tuple[str, str]]:
+    """Each trigger a person may fire: its label and the workflows that have it."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for template, _path in templates:
+        for t in template.transitions:
+            if set(t.by) <= {"system"}:
+                continue
+            label, names = found.setdefault(t.trigger, (t.label, []))
+            if template.name not in names:
+                names.append(template.name)
+    return [
+        (trigger, f"{label} ({', '.join(names)})" if label else ", ".join(names))
+        for trigger, (label, names) in found.items()
+    ]
+
+
 @command(workflow_group, "show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.workflows)
 @json_option
 @csv_option
 def workflow_show(name: str, as_json: bool, as_csv: bool) -> None:
@@ -236,7 +309,13 @@ def _read_directive(path: Path, yes: bool) -> Directive:
 
 @command(directive_group, "issue")
 @click.argument("file", type=click.Path(dir_okay=False))
-@option("--workflow", "-w", required=True, help="Template name or YAML file.")
+@option(
+    "--workflow",
+    "-w",
+    required=True,
+    shell_complete=complete.workflows,
+    help="Template name or YAML file.",
+)
 @option("--office", help="Issuing office code, when the database holds several.")
 @option("--again", is_flag=True, help="Issue even if the same directive was issued before.")
 @option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -342,7 +421,7 @@ def directive_list(as_json: bool, as_csv: bool) -> None:
 
 
 @command(directive_group, "withdraw")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @option("--note", default="", help="Why (kept with each task's event).")
 @json_option
 def directive_withdraw(ref: str, note: str, as_json: bool) -> None:
@@ -369,7 +448,7 @@ def directive_withdraw(ref: str, note: str, as_json: bool) -> None:
 
 
 @command(directive_group, "show")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @json_option
 def directive_show(ref: str, as_json: bool) -> None:
     """Show one directive: its document, deliverables and progress.
@@ -470,10 +549,19 @@ cli.add_command(task_group)
 
 
 @command(task_group, "list")
-@option("--directive", "directive", metavar="CODE|ID", help="Only this directive.")
-@option("--unit", help="Only this unit (its code or name).")
+@option(
+    "--directive",
+    metavar="CODE|ID",
+    shell_complete=complete.directives,
+    help="Only this directive.",
+)
+@option("--unit", shell_complete=complete.units, help="Only this unit (its code or name).")
 @option("--level", help="Only units at this level (MN, TH, THCS …).")
-@option("--state", help="Only tasks in this state (its name or label: received, 'Đã nhận').")
+@option(
+    "--state",
+    shell_complete=complete.states,
+    help="Only tasks in this state (its name or label: received, 'Đã nhận').",
+)
 @option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (default: all).")
 @option(
     "--pending-extension",
@@ -556,8 +644,8 @@ def task_show(task_id: str, as_json: bool) -> None:
     console().print(views.task_panel(view, directive, allowed, climbed, below, request))
 
 
-@command(task_group, "fire")
-@click.argument("trigger")
+@command(task_group, "fire", cls=FireCommand)
+@click.argument("trigger", shell_complete=complete.triggers)
 @click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
 @option("--note", default="", help="A note kept with the event.")
 @json_option

@@ -11,6 +11,7 @@ import click
 
 from chidao import clock, i18n
 from chidao.calendar import DAYS, MAX_DAYS, WORKING_DAYS, Duration, WorkCalendar
+from chidao.cli import complete
 from chidao.cli.base import (
     DEFAULT_URL,
     MAX_ID,
@@ -89,8 +90,18 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
 
 @command(cli, "escalations")
 @option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
-@option("--person", metavar="ID", help="Only those that reached this person (id or name).")
-@option("--directive", metavar="CODE|ID", help="Only this directive.")
+@option(
+    "--person",
+    metavar="ID",
+    shell_complete=complete.people,
+    help="Only those that reached this person (id or name).",
+)
+@option(
+    "--directive",
+    metavar="CODE|ID",
+    shell_complete=complete.directives,
+    help="Only this directive.",
+)
 @option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (newest first).")
 @json_option
 @csv_option
@@ -321,7 +332,7 @@ def calendar_show(
 
 
 @command(directive_group, "extend")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
 @option("--note", default="", help="Why (kept with every event).")
 @json_option
@@ -474,7 +485,7 @@ def task_refuse(task_id: str, note: str, as_json: bool) -> None:
 
 
 @command(directive_group, "event")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @click.argument("name")
 @option("--at", "at", required=True, metavar="WHEN", help="When it happened.")
 @json_option

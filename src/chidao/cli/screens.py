@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from chidao.calendar import MAX_DAYS
+from chidao.cli import complete
 from chidao.cli.base import (
     DEFAULT_URL,
     MAX_ID,
@@ -49,7 +50,7 @@ cli.add_command(chain_group)
 
 
 @command(chain_group, "show")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @json_option
 def chain_show(ref: str, as_json: bool) -> None:
     """Draw the chain a directive belongs to, from the top, with each level's progress.
@@ -70,12 +71,25 @@ def chain_show(ref: str, as_json: bool) -> None:
 
 
 @command(cli, "dashboard")
-@option("--directive", metavar="CODE|ID", help="Only this directive (and its level breakdown).")
+@option(
+    "--directive",
+    metavar="CODE|ID",
+    shell_complete=complete.directives,
+    help="Only this directive (and its level breakdown).",
+)
 @option("--level", help="Only units at this level (MN, TH, THCS …).")
 @option(
-    "--unit", metavar="CODE", help="A principal's view: this school's open tasks (code or name)."
+    "--unit",
+    metavar="CODE",
+    shell_complete=complete.units,
+    help="A principal's view: this school's open tasks (code or name).",
 )
-@option("--person", metavar="ID", help="What is on this person's desk (id or name).")
+@option(
+    "--person",
+    metavar="ID",
+    shell_complete=complete.people,
+    help="What is on this person's desk (id or name).",
+)
 @option(
     "--limit",
     type=click.IntRange(1, MAX_ID),
@@ -191,7 +205,7 @@ def dashboard_command(
 
 
 @command(cli, "report")
-@click.argument("ref", metavar="DIRECTIVE")
+@click.argument("ref", metavar="DIRECTIVE", shell_complete=complete.directives)
 @option(
     "--format",
     "fmt",
