@@ -33,6 +33,9 @@ ISSUED = pendulum.datetime(2024, 3, 25, 8, tz=TZ)
 # Every database the tests make is a simulation (writes take --now); processes the tests
 # start inherit it. Tests of live databases say simulation=False or unset it.
 os.environ["CHIDAO_SIMULATION"] = "1"
+# Messages are asserted word for word in English, the language of the code; the Vietnamese
+# that users see by default is tested in test_i18n.py (and where a test says --lang vi).
+os.environ["CHIDAO_LANG"] = "en"
 
 
 BACKENDS = ("sqlite", "postgresql")

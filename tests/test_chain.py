@@ -78,7 +78,7 @@ def test_the_answer_links_to_the_offices_own_task(chain, store):
     ) in chain["phong"]
     tree = chains.chain(store, "746/SGDDĐT-GDCN", pendulum.datetime(2024, 3, 26, tz=TZ))
     (child,) = tree["children"]
-    assert child["via"]["task"] == own.id and child["office"] == "pgddt-dien-bien"
+    assert child["via"]["task_id"] == own.id and child["office"] == "pgddt-dien-bien"
     assert (tree["total"], child["total"]) == (15, 46)
     # from the bottom, the whole chain is drawn from the top too
     assert (
@@ -96,7 +96,7 @@ def test_roll_up_counts_and_the_parent_moves_when_all_are_in(chain, store, run):
             store, "report", [task.id], task.unit, pendulum.datetime(2024, 3, 28, 9, n, tz=TZ)
         )
     assert chains.task_children(store, own.id) == (46, 37)
-    shown = run("task", "show", str(own.id), "--now", "28/03/2024 10:00")
+    shown = run("task", "show", str(own.id), "--now", "28/03/2024 10:00", "--lang", "vi")
     assert "37/46 nhiệm vụ đã báo cáo" in shown.output
     board = json.loads(
         run(
@@ -131,7 +131,7 @@ def test_roll_up_counts_and_the_parent_moves_when_all_are_in(chain, store, run):
 
 
 def test_chain_show_draws_late_branches(chain, run):
-    result = run("chain", "show", "746/SGDDĐT-GDCN", "--now", "08/04/2024 08:00")
+    result = run("chain", "show", "746/SGDDĐT-GDCN", "--now", "08/04/2024 08:00", "--lang", "vi")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].startswith("746/SGDDĐT-GDCN  Sở Giáo dục và Đào tạo tỉnh Điện Biên")

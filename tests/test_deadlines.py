@@ -99,7 +99,7 @@ def test_bad_overrides_are_refused(config, message):
 
 
 def test_calendar_cli(run, tmp_path):
-    result = run("calendar", "due", "24/01/2025", "5")
+    result = run("calendar", "due", "24/01/2025", "5", "--lang", "vi")
     assert result.exit_code == 0
     assert "hạn Thứ Sáu 07/02/2025 23:59:59" in result.output
     assert "Mùng ba Tết Nguyên Đán" in result.output

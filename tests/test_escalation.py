@@ -112,7 +112,7 @@ def test_rounds_count_on_after_an_extension_runs_out(dien_bien, issued, run):
         ("nhắc nhở", 2, True),
         ("phê bình", 2, True),
     ]
-    shown = run("task", "show", str(task.id))
+    shown = run("task", "show", str(task.id), "--lang", "vi")
     assert "nhắc nhở lần 2 → Triệu Thùy Chinh" in shown.output
 
 
@@ -209,7 +209,9 @@ def test_escalations_command(dien_bien, issued, run):
     rows = json.loads(result.output)
     assert rows and {r["reached"] for r in rows} == {"Triệu Thùy Chinh"}
     assert {r["unit"][:3] for r in rows} == {"mn-"}
-    table = run("escalations", "--directive", str(issued.directive_id), "--limit", "3")
+    table = run(
+        "escalations", "--directive", str(issued.directive_id), "--limit", "3", "--lang", "vi"
+    )
     assert table.exit_code == 0 and "phê bình lần 1" in table.output
     unknown = run("escalations", "--person", "nobody")
     assert unknown.exit_code == 1 and unknown.output == (

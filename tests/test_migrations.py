@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -89,8 +90,8 @@ def test_an_old_database_upgrades_and_keeps_its_numbers(name, revision, tmp_path
         before["on_time"],
     )
     assert board["quality"]["open_overdue"] == before["totals"]["overdue"]
-    screen = run("dashboard", "--now", SWEPT, "--no-sweep").output
-    assert f"Quá hạn chưa báo cáo ({before['totals']['overdue']})" in screen
+    screen = run("dashboard", "--now", SWEPT, "--no-sweep", "--lang", "vi").output
+    assert re.search(rf"Quá hạn chưa báo cáo \((15/)?{before['totals']['overdue']}\)", screen)
     overdue = json.loads(run("task", "list", "--state", "overdue", "--json").output)[0]
     fired = run("task", "fire", "report", str(overdue["id"]), "--as", overdue["unit"])
     assert fired.exit_code == 0, fired.output
@@ -223,6 +224,10 @@ def test_status_of_a_missing_or_empty_database_creates_nothing(run, tmp_path, ba
     empty = run("db", "status")  # SQLite: no file yet; PostgreSQL: an empty database
     said = "no such database file" if backend == "sqlite" else "holds no chidao data yet"
     assert empty.exit_code == 1 and empty.output.endswith(f"{said}\n")
+    if backend == "sqlite":  # a file that is not there is a typo, not a database to upgrade
+        refused = run("db", "upgrade")
+        assert refused.exit_code == 1 and "no such database file" in refused.output
+        assert run("db", "init").exit_code == 0
     created = run("db", "upgrade")
     assert created.exit_code == 0 and f"already at schema {HEAD}" in created.output
     assert "up to date" in run("db", "status").output

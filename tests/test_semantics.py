@@ -201,7 +201,7 @@ def test_the_office_records_a_report_on_behalf_of_a_school(dien_bien, issued, ru
     shown = run("task", "history", str(task.id), "--json")
     assert json.loads(shown.output)[0]["on_behalf_of"] == "mn-hoa-ban"
     written = report.build(dien_bien, str(issued.directive_id), at(28, 3))
-    row = next(r for r in written["rows"] if r["task"] == task.id)
+    row = next(r for r in written["rows"] if r["id"] == task.id)
     assert "ghi nhận thay: Nguyễn Thanh Tùng" in row["note"]
     # a trigger only for the school stays the school's
     other = engine.task_views(dien_bien, unit="mn-thanh-xuong")[0]
@@ -237,7 +237,12 @@ def test_a_deadline_from_an_event_waits_until_the_office_records_it(dien_bien, r
     assert sweeper.sweep(dien_bien, at(25, 3, year=2025)).overdue == 0
     board = dashboard.build(dien_bien, at(1, 4))
     assert board["waiting"] == [
-        {"directive": "99/PGDĐT-TH", "event": "kết thúc hội thi", "tasks": len(views)}
+        {
+            "directive_id": 1,
+            "directive": "99/PGDĐT-TH",
+            "event": "kết thúc hội thi",
+            "tasks": len(views),
+        }
     ]
     console = Console(file=io.StringIO(), width=100, record=True)
     console.print(dashboard.render(board, "vi", 100))
@@ -403,13 +408,13 @@ def test_pending_extension_requests_show_everywhere(dien_bien, issued, run):
         "Chờ số liệu",
     )
     assert asked.exit_code == 0, asked.output
-    shown = run("task", "show", str(task.id), "--now", "28/03/2024")
+    shown = run("task", "show", str(task.id), "--now", "28/03/2024", "--lang", "vi")
     assert "Chờ duyệt gia hạn" in shown.output and "Chờ số liệu" in shown.output
     listed = run("task", "list", "--pending-extension", "--json")
     assert [t["id"] for t in json.loads(listed.output)] == [task.id]
     board = dashboard.build(dien_bien, at(28, 3))
     assert board["pending_extensions_total"] == 1
-    assert board["pending_extensions"][0]["task"] == task.id
+    assert board["pending_extensions"][0]["id"] == task.id
 
 
 # ------------------------------------------------------------------------------ dates

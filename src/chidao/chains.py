@@ -50,7 +50,7 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         row, count = rows[directive_id], counts.get(directive_id, {})
         return {
             "id": directive_id,
-            "label": dstore.directive_label(row["code"], directive_id),
+            "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
             "office": row["office_code"],
             "office_name": offices.get(row["office_code"], ""),
             "subject": row["subject"],
@@ -65,7 +65,7 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
                 node(
                     e["child"],
                     {
-                        "task": e["task"],
+                        "task_id": e["task"],
                         "unit": e["unit_code"],
                         "unit_name": e["unit_name"],
                         "state": e["state"],

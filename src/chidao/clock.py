@@ -100,6 +100,17 @@ def now(override: str | None = None) -> pendulum.DateTime:
     return pendulum.now(TZ)
 
 
+def from_iso(text: str) -> pendulum.DateTime:
+    """An ISO 8601 text that chidao itself wrote (JSON, reports) back into a moment, in
+    Vietnamese time; a date alone is its midnight."""
+    moment = pendulum.parse(text, tz=TZ)
+    if isinstance(moment, pendulum.DateTime):
+        return moment.in_timezone(TZ)
+    if isinstance(moment, pendulum.Date):
+        return pendulum.datetime(moment.year, moment.month, moment.day, tz=TZ)
+    raise InputError(f"{text!r} is not a date or a moment")
+
+
 def format_date(moment: dt.datetime | dt.date | None) -> str:
     """dd/mm/yyyy, as Vietnamese documents write dates."""
     if moment is None:

@@ -12,125 +12,82 @@ from dataclasses import dataclass
 from typing import Any
 
 import pendulum
-from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
 from chidao.calendar import WorkCalendar, calendar_from_config
-from chidao.clock import aware, format_date, format_moment
+from chidao.clock import aware, format_date, format_moment, from_iso
 from chidao.errors import InputError, NotFound, UnreadableRecord
+from chidao.i18n import N_, _, message, using
 from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
-from chidao.rendering import Table
+from chidao.rendering import Column, Listing, Table, listing_table
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import dashboard as q
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
-from chidao.views import weekday
+from chidao.views import counted, more, short_unit_name, weekday
 from chidao.workflow import Template
 
-WORDS = {
-    "vi": {
-        "title": "chidao · Theo dõi thực hiện văn bản chỉ đạo",
-        "offices": "{n} cơ quan",
-        "desk": "Việc của {name}",
-        "unit_title": "Nhiệm vụ của {name}",
-        "directives": "Văn bản đang theo dõi",
-        "code": "Văn bản",
-        "subject": "Trích yếu",
-        "due": "Hạn",
-        "progress": "Tiến độ",
-        "overdue": "Quá hạn",
-        "rung": "Đôn đốc",
-        "more": "… và {n} văn bản khác (--limit, --directive)",
-        "levels": "Theo cấp học",
-        "level": "Cấp",
-        "total": "Tổng",
-        "reported": "Đã BC",
-        "open": "Chưa BC",
-        "quality": "Chất lượng thực hiện",
-        "on_time": "Hoàn thành đúng hạn",
-        "late": "Hoàn thành trễ hạn",
-        "open_in_time": "Đang thực hiện, còn hạn",
-        "open_overdue": "Quá hạn, chưa hoàn thành",
-        "overdue_list": "Quá hạn chưa báo cáo ({n})",
-        "unit": "Đơn vị",
-        "days_late": "Trễ",
-        "reached": "Đã đến",
-        "contact": "Liên hệ",
-        "days": "{n} ngày LV",
-        "soon": "Sắp đến hạn trong {d} ngày làm việc ({n})",
-        "state": "Trạng thái",
-        "none_overdue": "Không có đơn vị nào quá hạn.",
-        "none_soon": "Không có nhiệm vụ nào sắp đến hạn.",
-        "empty": "Chưa có văn bản nào — hãy thử: chidao demo",
-        "nothing_open": "Không còn văn bản nào đang theo dõi.",
-        "next": "Việc tiếp theo",
-        "no_task": "Đơn vị {unit} không có nhiệm vụ nào.",
-        "left": "còn {n} ngày LV",
-        "today": "đến hạn hôm nay",
-        "no_due": "chưa có hạn",
-        "period": "kỳ {p}",
-        "below": "cấp dưới",
-        "waiting": "Chờ sự kiện / chưa có hạn",
-        "wait_event": "chờ sự kiện «{e}»",
-        "wait_receipt": "chờ xác nhận đã nhận",
-        "pending": "Chờ duyệt gia hạn ({n})",
-        "asked": "Xin đến",
-        "asked_on": "Gửi lúc",
-    },
-    "en": {
-        "title": "chidao · directives being followed",
-        "offices": "{n} offices",
-        "desk": "On {name}'s desk",
-        "unit_title": "Tasks of {name}",
-        "directives": "Open directives",
-        "code": "Directive",
-        "subject": "Subject",
-        "due": "Due",
-        "progress": "Progress",
-        "overdue": "Overdue",
-        "rung": "Escalation",
-        "more": "… and {n} more directives (--limit, --directive)",
-        "levels": "By school level",
-        "level": "Level",
-        "total": "Total",
-        "reported": "Reported",
-        "open": "Open",
-        "quality": "Completion",
-        "on_time": "Done on time",
-        "late": "Done late",
-        "open_in_time": "Open, within time",
-        "open_overdue": "Open, overdue",
-        "overdue_list": "Overdue, not reported ({n})",
-        "unit": "Unit",
-        "days_late": "Late",
-        "reached": "Reached",
-        "contact": "Contact",
-        "days": "{n} working days",
-        "soon": "Due within {d} working days ({n})",
-        "state": "State",
-        "none_overdue": "No unit is overdue.",
-        "none_soon": "Nothing falls due soon.",
-        "empty": "no directives yet — try chidao demo",
-        "nothing_open": "No directive is open.",
-        "next": "Next step",
-        "no_task": "Unit {unit} has no tasks.",
-        "left": "{n} working days left",
-        "today": "due today",
-        "no_due": "no due yet",
-        "period": "period {p}",
-        "below": "below",
-        "waiting": "Waiting for an event / no due yet",
-        "wait_event": "waiting for «{e}»",
-        "wait_receipt": "receipt not acknowledged",
-        "pending": "Extension requests awaiting decision ({n})",
-        "asked": "Asked until",
-        "asked_on": "Asked at",
-    },
+WORDS = {  # English as written in the code; shown through the catalog (chidao.i18n)
+    "title": N_("chidao · directives being followed"),
+    "offices": N_("{n} offices"),
+    "desk": N_("On {name}'s desk"),
+    "unit_title": N_("Tasks of {name}"),
+    "directives": N_("Open directives"),
+    "code": N_("Directive"),
+    "subject": N_("Subject"),
+    "due": N_("Due"),
+    "progress": N_("Progress"),
+    "overdue": N_("Overdue"),
+    "rung": N_("Escalation"),
+    "levels": N_("By school level"),
+    "level": N_("Level"),
+    "total": N_("Total"),
+    "reported": N_("Reported"),
+    "open": N_("Open"),
+    "quality": N_("Completion"),
+    "on_time": N_("Done on time"),
+    "late": N_("Done late"),
+    "open_in_time": N_("Open, within time"),
+    "open_overdue": N_("Open, overdue"),
+    "overdue_list": N_("Overdue, not reported ({n})"),
+    "unit": N_("Unit"),
+    "days_late": N_("Late"),
+    "reached": N_("Reached"),
+    "contact": N_("Contact"),
+    "days": N_("{n} working days late"),
+    "soon": N_("Due within {d} working days ({n})"),
+    "state": N_("State"),
+    "none_overdue": N_("No unit is overdue."),
+    "none_soon": N_("Nothing falls due soon."),
+    "empty": N_("no directives yet — try chidao demo"),
+    "nothing_open": N_("No directive is open."),
+    "next": N_("Next step"),
+    "no_task": N_("Unit {unit} has no tasks."),
+    "left": N_("{n} working days left"),
+    "today": N_("due today"),
+    "no_due": N_("no due yet"),
+    "period": N_("period {p}"),
+    "below": N_("below"),
+    "waiting": N_("Waiting for an event / no due yet"),
+    "wait_event": N_("waiting for «{e}»"),
+    "wait_receipt": N_("receipt not acknowledged"),
+    "pending": N_("Extension requests awaiting decision ({n})"),
+    "asked": N_("Asked until"),
+    "asked_on": N_("Asked at"),
 }
+
+
+def words(lang: str | None = None) -> dict[str, str]:
+    """The dashboard's words in ``lang`` (None: the current language)."""
+    with using(lang):
+        return {key: _(text) for key, text in WORDS.items()}
+
+
+SCREEN_ROWS = 15  # rows per list on screen unless --limit says otherwise
 URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
 
 
@@ -139,7 +96,7 @@ class Options:
     directive: str | None = None
     level: str | None = None
     person: str | None = None
-    limit: int = 15
+    limit: int | None = None  # rows per list; None: all of them
     soon_days: int = 3
 
 
@@ -197,7 +154,9 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             {s for t in templates.values() for s, c in _categories(t).items() if c == "open"}
         )
         late_rows = (
-            q.overdue_list(conn, where, overdue_states, options.limit) if overdue_states else []
+            q.overdue_list(conn, where, overdue_states, options.limit, open_states, now)
+            if overdue_states or open_states
+            else []
         )
         soon_total, soon_rows = (
             q.due_soon(conn, where, open_states, now, today + options.soon_days, options.limit)
@@ -217,7 +176,6 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         notes=notes,
         now=now.isoformat(),
         date=format_date(now),
-        weekday=weekday(now),
         office=offices.get(office) if office else None,
         offices=len(offices),
         person=({"id": person["id"], "name": person["name"]} if person else None),
@@ -229,11 +187,12 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         reported_states=sorted({n for t in templates.values() for n in t.reported_states}),
         state_order=list(dict.fromkeys(s.name for t in templates.values() for s in t.states)),
     )
+    data["overdue_total"] = late_rows[0]["total"] if late_rows else 0
     data["overdue"] = [
         {
-            **_about(r["id"], r),
+            **_about(r["id"], r, info),
             "days_late": calendar.late_by(r["due_seq"], now.date()),
-            "escalation": f"{r['kind']} lần {r['round']}" if r["kind"] else None,
+            "escalation": {"kind": r["kind"], "round": r["round"]} if r["kind"] else None,
             "reached": r["reached"],
             "person": r["person_id"],
             "contact": ", ".join(x for x in (r["principal"], r["phone"]) if x),
@@ -244,7 +203,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["pending_extensions_total"] = pending_total
     data["pending_extensions"] = [
         {
-            **_about(r["task"], r),
+            **_about(r["task"], r, info),
             "requested_to": _iso(r["requested_to"]),
             "requested_at": _iso(r["requested_at"]),
             "note": r["note"],
@@ -254,7 +213,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["due_soon_total"] = soon_total
     data["due_soon"] = [
         {
-            **_about(r["id"], r),
+            **_about(r["id"], r, info),
             "state": r["state"],
             "state_label": next(
                 (
@@ -282,16 +241,22 @@ def _templates(conn, ids: set[int]) -> tuple[dict[int, Template], list[str]]:
     return found, notes
 
 
-def _about(task: int, r: dict[str, Any]) -> dict[str, Any]:
+def _about(task: int, r: dict[str, Any], info: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """What every task list on the dashboard says first: the task, its school, directive
     and due."""
     return {
-        "task": task,
+        "id": task,
+        "directive_id": r["directive_id"],
         "unit": r["unit_code"],
         "unit_name": r["unit_name"],
-        "directive": r["code"] or f"#{r['directive_id']}",
+        "directive": _label(info.get(r["directive_id"]) or r, r["directive_id"]),
         "due": _iso(r["due_at"]),
     }
+
+
+def _label(d: dict[str, Any], directive_id: int) -> str:
+    """Its code, else its subject and date (``store.directives.directive_label``)."""
+    return dstore.directive_label(d.get("code"), directive_id, d.get("subject"), d.get("date"))
 
 
 def _waiting(rows, info, templates) -> list[dict[str, Any]]:
@@ -307,7 +272,8 @@ def _waiting(rows, info, templates) -> list[dict[str, Any]]:
         entry = out.setdefault(
             key,
             {
-                "directive": d["code"] or f"#{d['id']}",
+                "directive_id": d["id"],
+                "directive": _label(d, d["id"]),
                 "event": event,
                 "tasks": 0,
             },
@@ -338,7 +304,7 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
             {
                 "id": d["id"],
                 "code": d["code"],
-                "label": d["code"] or f"#{d['id']}",
+                "label": _label(d, d["id"]),
                 "subject": d["subject"],
                 "urgency": d["urgency"],
                 "date": _iso_date(d["date"]),
@@ -415,10 +381,10 @@ def _iso_date(value: dt.date | None) -> str | None:
 
 
 def _due_text(iso: str | None) -> str:
-    return format_moment(pendulum.parse(iso)) if iso else "—"
+    return format_moment(from_iso(iso)) if iso else "—"
 
 
-def _bar(done: int, total: int, width: int) -> Table:
+def _bar(done: int, total: int, width: int) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(justify="right", no_wrap=True)
@@ -439,14 +405,19 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render(data: dict[str, Any], lang: str = "vi", width: int = 100) -> RenderableType:
+def render(data: dict[str, Any], lang: str | None = None, width: int = 100) -> RenderableType:
     """The whole dashboard; ``width`` decides which columns show (80 fits, 120+ shows all)."""
-    w = WORDS[lang]
+    with using(lang) as chosen:
+        return _render(data, chosen, width)
+
+
+def _render(data: dict[str, Any], lang: str, width: int) -> RenderableType:
+    w = words(lang)
     if data["empty"]:
         return Text(w["empty"])
     parts: list[RenderableType] = [_header(data, lang, width)]
     if data.get("notes"):
-        parts.append(Text("\n".join(f"⚠ {n}" for n in data["notes"]), style="yellow"))
+        parts.append(Text("\n".join(f"⚠ {message(n)}" for n in data["notes"]), style="yellow"))
     if not data["directives"]:
         parts.append(Text(w["nothing_open"]))
     else:
@@ -468,7 +439,7 @@ def render(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Renderab
 
 
 def _waiting_text(data: dict[str, Any], lang: str) -> Text:
-    w = WORDS[lang]
+    w = words(lang)
     text = Text(f"{w['waiting']}: ", style="bold")
     for n, entry in enumerate(data["waiting"]):
         what = w["wait_event"].format(e=entry["event"]) if entry["event"] else w["wait_receipt"]
@@ -477,27 +448,34 @@ def _waiting_text(data: dict[str, Any], lang: str) -> Text:
 
 
 def _pending(data: dict[str, Any], lang: str, width: int) -> RenderableType:
-    w = WORDS[lang]
-    table = _table(w["pending"].format(n=data["pending_extensions_total"]))
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
-    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column(w["due"], no_wrap=True)
-    table.add_column(w["asked"], no_wrap=True)
-    for r in data["pending_extensions"]:
-        table.add_row(
-            str(r["task"]),
+    w = words(lang)
+    shown = data["pending_extensions"][: data["limit"] or SCREEN_ROWS]
+    total = data["pending_extensions_total"]
+    listing = Listing(
+        w["pending"].format(n=counted(len(shown), total)),
+        [
+            Column("#", justify="right"),
+            Column(w["unit"], flex=3, min_width=14, abbreviate=short_unit_name),
+            Column(w["code"], flex=1, min_width=10, max_width=12 if width < 100 else 18),
+            Column(w["due"]),
+            Column(w["asked"]),
+        ],
+        caption=more("requests", len(shown), total),
+    )
+    for r in shown:
+        listing.add_row(
+            str(r["id"]),
             r["unit_name"],
             r["directive"],
             _due_text(r["due"]) if r["due"] else "—",
             _due_text(r["requested_to"]),
         )
-    return table
+    return listing
 
 
 def _header(data: dict[str, Any], lang: str, width: int) -> Panel:
-    w = WORDS[lang]
-    day = pendulum.parse(data["now"])
+    w = words(lang)
+    day = from_iso(data["now"])
     who = (
         w["desk"].format(name=data["person"]["name"])
         if data["person"]
@@ -535,12 +513,12 @@ def _state_order(state: str, data: dict[str, Any]) -> tuple[int, str]:
 
 
 def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
-    w = WORDS[lang]
+    w = words(lang)
     wide = width >= 120
     states = sorted(
         {s for d in data["directives"] for s in d["states"]}, key=lambda s: _state_order(s, data)
     )
-    shown = data["directives"][: data["limit"]]
+    shown = data["directives"][: data["limit"] or SCREEN_ROWS]
     bar = 12 if wide else 8
     # per-state columns only while the subject keeps at least 30 columns
     digits = max([1] + [len(str(d["total"])) for d in shown])
@@ -586,9 +564,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
                 )
                 + d["subject"]
             ),
-            _due_text(d["due"])
-            if wide
-            else (format_date(pendulum.parse(d["due"])) if d["due"] else "—"),
+            _due_text(d["due"]) if wide else (format_date(from_iso(d["due"])) if d["due"] else "—"),
             _bar(d["reported"], d["total"], bar),
         ]
         cells += [str(d["states"].get(s, 0)) for s in state_columns]
@@ -597,35 +573,23 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
         )
         if width >= 100:
             cells.append(
-                f"{d['rung_kind']} (bậc {d['rung']})"
-                if lang == "vi" and d["rung"]
-                else f"{d['rung_kind']} (rung {d['rung']})"
+                _("{kind} (rung {rung})").format(kind=d["rung_kind"], rung=d["rung"])
                 if d["rung"]
                 else "—"
             )
         table.add_row(*cells)
-    hidden = data["directives_total"] - min(data["limit"], data["directives_total"])
-    if hidden > 0:
-        table.caption = Text(w["more"].format(n=hidden))
-        table.caption_justify = "left"
+    table.caption = more("directives", len(shown), data["directives_total"])
+    table.caption_justify = "left"
     return table
 
 
 def _table(title: str | None, expand: bool = False) -> Table:
-    """Every dashboard table looks alike: a rule under the header, no vertical lines."""
-    return Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        pad_edge=False,
-        expand=expand,
-    )
+    """Every dashboard table looks like every listing (``rendering.listing_table``)."""
+    return listing_table(title, expand=expand)
 
 
 def _levels(data: dict[str, Any], lang: str) -> Table:
-    w = WORDS[lang]
+    w = words(lang)
     table = _table(w["levels"])
     table.add_column(w["level"], no_wrap=True)
     for key in ("total", "reported", "open", "overdue"):
@@ -645,7 +609,7 @@ def _levels(data: dict[str, Any], lang: str) -> Table:
 
 
 def _quality(data: dict[str, Any], lang: str) -> Table:
-    w = WORDS[lang]
+    w = words(lang)
     table = _table(w["quality"])
     table.show_header = False
     table.add_column(no_wrap=True)
@@ -658,41 +622,70 @@ def _quality(data: dict[str, Any], lang: str) -> Table:
 
 
 def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
-    w = WORDS[lang]
-    total = sum(d["overdue"] for d in data["directives"])
+    w = words(lang)
+    total = data["overdue_total"]
     if not data["overdue"]:
         return Text(w["none_overdue"], style="dim")
-    table = _table(w["overdue_list"].format(n=total), expand=width >= 120)
-    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
-    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column(w["days_late"], justify="right", no_wrap=True)
-    table.add_column(w["reached"], overflow="fold", ratio=3)
+    shown = data["overdue"][: data["limit"] or SCREEN_ROWS]
+    columns = [
+        Column(w["unit"], flex=3, min_width=14, abbreviate=short_unit_name),
+        Column(w["code"], flex=1, min_width=10, max_width=12 if width < 100 else 18),
+        Column(w["days_late"], justify="right"),
+        Column(w["reached"], flex=3, min_width=12),
+    ]
     if width >= 120:
-        table.add_column(w["contact"], overflow="fold", ratio=2)
-    for r in data["overdue"]:
-        escalation = r["escalation"] or ""
-        if width < 100 and escalation.endswith(" lần 1"):  # the first round goes unsaid
-            escalation = escalation[: -len(" lần 1")]
-        reached = f"{escalation} → {r['reached']}" if escalation else "—"
+        columns.append(Column(w["contact"], flex=2))
+    listing = Listing(
+        w["overdue_list"].format(n=counted(len(shown), total)),
+        columns,
+        caption=more("units", len(shown), total),
+    )
+    for r in shown:
+        reached = (
+            f"{_rung_words(r['escalation'], width)} → {r['reached']}" if r["escalation"] else "—"
+        )
         cells = [r["unit_name"], r["directive"], Text(str(r["days_late"]), style="red"), reached]
         if width >= 120:
             cells.append(r["contact"] or "—")
-        table.add_row(*cells)
-    return table
+        listing.add_row(*cells)
+    return listing
+
+
+def _rung_words(escalation: dict[str, Any], width: int) -> str:
+    """ "phê bình lần 2"; below 100 columns the first round goes unsaid."""
+    if width < 100 and escalation["round"] == 1:
+        return escalation["kind"]
+    return _("{kind} round {round}").format(kind=escalation["kind"], round=escalation["round"])
+
+
+def _state_words(data: dict[str, Any], state: str, lang: str) -> str:
+    return (data["labels"].get(state) or {}).get(lang) or state
 
 
 def _soon(data: dict[str, Any], lang: str, width: int) -> RenderableType:
-    w = WORDS[lang]
+    w = words(lang)
     if not data["due_soon"]:
         return Text(w["none_soon"], style="dim")
-    table = _table(w["soon"].format(d=data["soon_days"], n=data["due_soon_total"]))
-    table.add_column(w["unit"], overflow="fold", ratio=3, min_width=14)
-    table.add_column(w["code"], no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column(w["due"], no_wrap=True)
-    table.add_column(w["state"], no_wrap=True)
-    for r in data["due_soon"]:
-        table.add_row(r["unit_name"], r["directive"], _due_text(r["due"]), r["state_label"])
-    return table
+    shown = data["due_soon"][: data["limit"] or SCREEN_ROWS]
+    total = data["due_soon_total"]
+    listing = Listing(
+        w["soon"].format(d=data["soon_days"], n=counted(len(shown), total)),
+        [
+            Column(w["unit"], flex=3, min_width=14, abbreviate=short_unit_name),
+            Column(w["code"], flex=1, min_width=10, max_width=12 if width < 100 else 18),
+            Column(w["due"]),
+            Column(w["state"], flex=1),
+        ],
+        caption=more("tasks", len(shown), total),
+    )
+    for r in shown:
+        listing.add_row(
+            r["unit_name"],
+            r["directive"],
+            _due_text(r["due"]),
+            _state_words(data, r["state"], lang),
+        )
+    return listing
 
 
 # ----------------------------------------------------------------------------- a school
@@ -711,12 +704,17 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         calendar = calendar_from_config(ostore.office_calendar(conn, found.office), found.office)
     today = calendar.ordinal(now.date())
     tasks = []
+    labels: dict[str, dict[str, str]] = {}
     for r in rows:
         wf = workflows[r["template_id"]]
         kind = _categories(wf.template).get(r["state"], "open")
         if kind not in ("open", "overdue"):
             continue
         due = r["due_at"]
+        labels.setdefault(
+            r["state"],
+            {"vi": wf.template.label(r["state"]), "en": wf.template.label(r["state"], "en")},
+        )
         if due is None:
             left = None
         elif due < now:
@@ -725,8 +723,9 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
             left = r["due_seq"] - today
         tasks.append(
             {
-                "task": r["id"],
-                "directive": r["code"] or f"#{r['directive_id']}",
+                "id": r["id"],
+                "directive_id": r["directive_id"],
+                "directive": _label(r, r["directive_id"]),
                 "subject": r["subject"],
                 "urgency": r["urgency"],
                 "period": r["period"] or None,
@@ -735,10 +734,10 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
                 "due": _iso(due),
                 "working_days_left": left,
                 "next": [
-                    {"trigger": t, "label": f"{wf.template.trigger_label(t)} ({t})"}
+                    {"trigger": t, "label": wf.template.trigger_label(t)}
                     for t in wf.allowed(r["state"], "recipient")
                 ],
-                "escalation": f"{r['kind']} → {r['reached']}" if r["kind"] else None,
+                "escalation": {"kind": r["kind"], "reached": r["reached"]} if r["kind"] else None,
                 "waiting_for": (r["relative"] or {}).get("event") if due is None else None,
             }
         )
@@ -751,6 +750,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         "principal": found.principal,
         "now": now.isoformat(),
         "tasks": tasks,
+        "labels": labels,
         "done": sum(
             1
             for r in rows
@@ -759,14 +759,20 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
     }
 
 
-def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> RenderableType:
-    w = WORDS[lang]
-    day = pendulum.parse(data["now"])
+def render_unit(data: dict[str, Any], lang: str | None = None, width: int = 100) -> RenderableType:
+    """A principal's view: the school's open tasks, their dues and what to do next."""
+    with using(lang) as chosen:
+        return _render_unit(data, chosen, width)
+
+
+def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
+    w = words(lang)
+    day = from_iso(data["now"])
     head = Text()
     head.append(w["unit_title"].format(name=data["name"]), style="bold")
     head.append(f"  ·  {weekday(day, lang)}, {format_moment(day)}")
     for note in data.get("notes") or []:
-        head.append(f"\n⚠ {note}", style="yellow")
+        head.append(f"\n⚠ {message(note)}", style="yellow")
     if not data["tasks"]:
         return Group(
             head,
@@ -806,12 +812,13 @@ def render_unit(data: dict[str, Any], lang: str = "vi", width: int = 100) -> Ren
         if t["period"]:
             what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
         if t["escalation"]:
-            what.append(f"\n{w['rung']}: {t['escalation']}", style="red")
+            esc = t["escalation"]
+            what.append(f"\n{w['rung']}: {esc['kind']} → {esc['reached']}", style="red")
         table.add_row(
-            str(t["task"]),
+            str(t["id"]),
             what,
             when,
-            Text(t["state_label"], style="red" if late else ""),
-            ", ".join(n["label"] for n in t["next"]) or "—",
+            Text(_state_words(data, t["state"], lang), style="red" if late else ""),
+            ", ".join(f"{n['label']} ({n['trigger']})" for n in t["next"]) or "—",
         )
     return Group(head, table)

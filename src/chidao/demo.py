@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shlex
 import tempfile
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
@@ -23,6 +24,7 @@ from rich.text import Text
 from chidao import chains, dashboard, engine, sweeper, views
 from chidao.clock import TZ, format_date, format_moment
 from chidao.directive import load_directive
+from chidao.i18n import _, language
 from chidao.org import load_org
 from chidao.resources import data_dir
 from chidao.store import Store
@@ -157,24 +159,70 @@ def _tell_answer(console: Console, store: Store, directive_ids: list[int]) -> No
     """The moments the roll-up made: the office's schools all in, the office reporting up."""
     tree = chains.chain(store, str(directive_ids[0]), END)
     for child in tree["children"]:
-        task = child["via"]["task"]
+        task = child["via"]["task_id"]
         for event in engine.task_detail(store, task)[3]:
             if event.trigger == "collect":
                 console.print(
                     Text(
-                        f"{format_moment(event.at)}: {event.note} → nhiệm vụ {task} của "
-                        f"{child['via']['unit']} chuyển «Đã đủ báo cáo cấp dưới»"
+                        _(
+                            "{at}: {note} → task {task} of {unit}: every report from below is in"
+                        ).format(
+                            at=format_moment(event.at),
+                            note=event.note,
+                            task=task,
+                            unit=child["via"]["unit"],
+                        )
                     )
                 )
             elif event.trigger == "report":
-                late = " (trễ hạn)" if event.from_state == "overdue" else ""
+                late = _(" (late)") if event.from_state == "overdue" else ""
                 console.print(
                     Text(
-                        f"{format_moment(event.at)}: đủ {child['reported']}/"
-                        f"{child['total']} báo cáo của các trường; {child['via']['unit']} "
-                        f"gửi báo cáo tổng hợp lên {tree['label']}{late}"
+                        _(
+                            "{at}: {reported}/{total} school reports in; {unit} sends its "
+                            "summary up to {directive}"
+                        ).format(
+                            at=format_moment(event.at),
+                            reported=child["reported"],
+                            total=child["total"],
+                            unit=child["via"]["unit"],
+                            directive=tree["label"],
+                        )
+                        + late
                     )
                 )
+
+
+def next_steps(kept: str | None, data: dict, chain: bool) -> list[str]:
+    """Commands that work on the kept database, at the demo's last moment; without --keep,
+    how to keep it."""
+    if kept is None:
+        return [
+            _("The demo's database was a throwaway; keep it to look around:"),
+            "  chidao demo --keep demo.db" + (" --chain" if chain else ""),
+        ]
+    db, at = f"--db {shlex.quote(kept)}", f'--now "{format_moment(END)}"'
+    later = f'--now "{format_moment(END.add(minutes=30))}"'
+    lang = language()
+    lines = [
+        _("The demo database is kept in {path}; try:").format(path=kept),
+        f"  chidao dashboard {db} {at}",
+        f"  chidao directive list {db}",
+        f"  chidao escalations {db} --open --limit 10",
+        f"  chidao notify {db} --dry-run --limit 3",
+    ]
+    overdue = data["overdue"][0] if data["overdue"] else None
+    if overdue:
+        state = shlex.quote(data["labels"].get("overdue", {}).get(lang, "overdue"))
+        lines += [
+            f"  chidao task list {db} --state {state} --limit 10",
+            f"  chidao task show {overdue['id']} {db} {at}",
+            f"  chidao task fire report {overdue['id']} --as {overdue['unit']} {db} {later}",
+            f"  chidao report {overdue['directive_id']} {db} {at} --format xlsx -o bao-cao.xlsx",
+        ]
+    if chain:
+        lines.append(f"  chidao chain show 746/SGDDĐT-GDCN {db} {at}")
+    return lines
 
 
 def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool = False) -> None:
@@ -187,12 +235,13 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         heads: dict[str, str] = {}  # office → its head, who acts for it in the story
         for org_file in CHAIN_ORGS if chain else ORGS:
             head = next(p.id for p in load_org(examples / org_file).people if p.head)
-            org, _ = engine.load_org_file(store, examples / org_file, head)
+            org, _counts = engine.load_org_file(store, examples / org_file, head)
             heads.update({p.office: p.id for p in org.people if p.head})
             console.print(
                 Text(
-                    f"Đã nạp {org.offices[0].name}: {len(org.units)} đơn vị, "
-                    f"{len(org.people)} cán bộ"
+                    _("Loaded {office}: {units} units, {people} people").format(
+                        office=org.offices[0].name, units=len(org.units), people=len(org.people)
+                    )
                 )
             )
         directive_ids, issued_at = [], []
@@ -204,30 +253,44 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
             issued_at.append(when)
             console.print(
                 Text(
-                    f"{format_date(when)}: {issued.office} ban hành {issued.label} "
-                    f"«{directive.subject[:60]}…» → {issued.tasks} nhiệm vụ"
+                    _("{date}: {office} issues {directive} «{subject}…» → {tasks} tasks").format(
+                        date=format_date(when),
+                        office=issued.office,
+                        directive=issued.label,
+                        subject=directive.subject[:60],
+                        tasks=issued.tasks,
+                    )
                 )
             )
             if issued.parent:
                 console.print(
                     Text(
-                        f"  trả lời {issued.parent}: nối vào nhiệm vụ {issued.parent_task} "
-                        f"của {issued.office} (theo phần căn cứ của văn bản)"
+                        _(
+                            "  answers {parent}: linked to task {task} of {office} (from the "
+                            "document's references)"
+                        ).format(
+                            parent=issued.parent, task=issued.parent_task, office=issued.office
+                        )
                     )
                 )
 
         def show_chain(at: pendulum.DateTime) -> None:
-            console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(at)}, hạn của Sở đã qua"))
+            console.print(
+                Rule(_("The chain at {at}, past the Sở's due").format(at=format_moment(at)))
+            )
             console.print(views.chain_tree(chains.chain(store, str(directive_ids[0]), at)))
 
-        _simulate(
-            store,
-            random.Random(seed),
-            directive_ids,
-            issued_at,
-            everyone=set(directive_ids[1:]) if chain else set(),
-            checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None,
-        )
+        with console.status(
+            _("Living through the weeks of work up to {at}…").format(at=format_date(END))
+        ):
+            _simulate(
+                store,
+                random.Random(seed),
+                directive_ids,
+                issued_at,
+                everyone=set(directive_ids[1:]) if chain else set(),
+                checkpoint=(dt.date(2024, 4, 8), show_chain) if chain else None,
+            )
         if chain:
             _tell_answer(console, store, directive_ids)
         sweeper.sweep(store, END)
@@ -237,16 +300,19 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
             kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
         console.print(
             Text(
-                f"Đôn đốc đã tạo: {', '.join(f'{n} {k}' for k, n in kinds.items()) or 'không có'}"
-                f"; {sweeper.outbox_size(store)} thông báo chờ gửi (chidao notify)"
+                _("Escalations made: {kinds}; {n} notifications waiting").format(
+                    kinds=", ".join(f"{n} {k}" for k, n in kinds.items()) or _("none"),
+                    n=sweeper.outbox_size(store),
+                )
             )
         )
         if chain:
-            console.print(Rule(f"Chuỗi chỉ đạo lúc {format_moment(END)}"))
+            console.print(Rule(_("The chain at {at}").format(at=format_moment(END))))
             console.print(views.chain_tree(chains.chain(store, str(directive_ids[0]), END)))
-        console.print(Rule(f"Bảng theo dõi lúc {format_moment(END)}"))
+        console.print(Rule(_("The dashboard at {at}").format(at=format_moment(END))))
         data = dashboard.build(store, END, dashboard.Options(limit=8))
-        console.print(dashboard.render(data, "vi", console.width))
+        console.print(dashboard.render(data, width=console.width))
         store.close()
-        if keep:
-            console.print(Text(f"Cơ sở dữ liệu demo giữ lại ở {path}"))
+        console.print(Rule(_("Try next")))
+        for line in next_steps(str(path) if keep else None, data, chain):
+            console.print(Text(line), soft_wrap=True)  # a command stays one line to copy

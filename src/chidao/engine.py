@@ -321,7 +321,9 @@ def issue(
         info = dstore.template_info(conn, template_id)
     return Issued(
         directive_id=directive_id,
-        label=dstore.directive_label(directive.code, directive_id),
+        label=dstore.directive_label(
+            directive.code, directive_id, directive.subject, directive.date
+        ),
         office=office_code,
         template=template.name,
         template_version=info["version"],
@@ -329,7 +331,11 @@ def issue(
         units=units,
         deliverables=len(plan),
         parent_task=link["id"] if link else None,
-        parent=dstore.directive_label(link["code"], link["directive_id"]) if link else None,
+        parent=dstore.directive_label(
+            link["code"], link["directive_id"], link.get("subject"), link.get("date")
+        )
+        if link
+        else None,
         linked_by=link["by"] if link else None,
     )
 
@@ -542,20 +548,27 @@ def roll_up(
 
 
 def task_views(store: Store, **filters: Any) -> list[TaskView]:
+    return task_page(store, **filters)[0]
+
+
+def task_page(store: Store, **filters: Any) -> tuple[list[TaskView], int]:
+    """The tasks that pass the filters (at most ``limit``), and how many pass them in all."""
+    counted = filters.get("limit") is not None
     with store.read() as conn:
         if filters.get("directive") is not None:
             filters["directive_id"] = dstore.resolve_directive(conn, str(filters.pop("directive")))
         else:
             filters.pop("directive", None)
-        rows = tstore.list_tasks(conn, **filters)
+        rows = tstore.list_tasks(conn, **filters, with_total=counted)
         labels: dict[int, Workflow] = {}
         views = []
         for row in rows:
             wf = labels.get(row["template_id"]) or labels.setdefault(
                 row["template_id"], dstore.workflow_of(conn, row["template_id"])
             )
-            views.append(tstore.to_view(row, wf.template.label(row["state"])))
-    return views
+            label, label_en = wf.template.label(row["state"]), wf.template.label(row["state"], "en")
+            views.append(tstore.to_view(row, label, label_en))
+    return views, rows[0]["total"] if counted and rows else len(rows)
 
 
 def task_detail(
@@ -599,7 +612,7 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
         info = dstore.template_info(conn, row["template_id"])
         counts = tstore.count_by_state(conn, directive_id)
         deliverables = dstore.deliverables_of(conn, directive_id)
-    label = dstore.directive_label(row["code"], directive_id)
+    label = dstore.directive_label(row["code"], directive_id, row["subject"], row["date"])
     problem = document_problem(row["document"])
     if problem:
         raise UnreadableRecord(
@@ -630,5 +643,5 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
             for d in deliverables
         ],
         "states": {s.name: counts.get(s.name, 0) for s in template.states},
-        "labels": {s.name: s.label for s in template.states},
+        "labels": {s.name: {"vi": s.label, "en": s.label_en} for s in template.states},
     }

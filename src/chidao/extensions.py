@@ -141,7 +141,9 @@ def extend_directive(
     with store.write() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         directive = dstore.get_directive(conn, directive_id)
-        label = dstore.directive_label(directive["code"], directive_id)
+        label = dstore.directive_label(
+            directive["code"], directive_id, directive["subject"], directive["date"]
+        )
         identity.require_office(
             tstore.actor_of(conn, actor),
             directive["office_code"],

@@ -187,6 +187,7 @@ class TaskView:
     workflow: str
     period: str = ""
     days_late: int | None = None
+    state_label_en: str = ""  # the template's label_en (to_json keeps the template's label)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -233,7 +234,7 @@ class Event:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "task": self.task_id,
+            "task_id": self.task_id,
             "from": self.from_state,
             "to": self.to_state,
             "trigger": self.trigger,

@@ -25,10 +25,20 @@ CHANNELS = ("console", "smtp")
 MAX_UNITS_LISTED = 30
 
 
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _document(batch: dict[str, Any]) -> str:
     code = batch.get("code")
     date = batch.get("date")
-    name = f"Công văn số {code}" if code else f"Văn bản #{batch['directive_id']}"
+    name = (
+        f"Công văn số {code}"
+        if code
+        else f"Văn bản «{_short(batch['subject'])}»"
+        if batch.get("subject")
+        else f"Văn bản #{batch['directive_id']}"
+    )
     return name + (f" ngày {format_date(date)}" if date else "")
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import pendulum
 
 from chidao.calendar import calendar_from_config
-from chidao.clock import aware, format_date, format_moment
-from chidao.errors import InputError
+from chidao.clock import aware, format_date, format_moment, from_iso
+from chidao.errors import InputError, UnreadableRecord
 from chidao.model import LEVEL_NAMES, LEVELS
 from chidao.store import Store
 from chidao.store import directives as dstore
@@ -67,14 +67,20 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         upstream = None
         if row["parent_task_id"]:
             link = task_link(conn, row["parent_task_id"])
+            if link is None:
+                raise UnreadableRecord(
+                    f"directive {directive_id}: its upstream task {row['parent_task_id']} is gone"
+                )
             parent = dstore.get_directive(conn, link["directive_id"])
             upstream = {
-                "label": dstore.directive_label(parent["code"], parent["id"]),
+                "label": dstore.directive_label(
+                    parent["code"], parent["id"], parent["subject"], parent["date"]
+                ),
                 "code": parent["code"],
                 "date": _date(parent["date"]),
                 "subject": parent["subject"],
                 "office_name": ostore.office_row(conn, parent["office_code"])["name"],
-                "task": row["parent_task_id"],
+                "task_id": row["parent_task_id"],
             }
     several = len({(t["seq"], t["period"]) for t in tasks}) > 1
     rows = []
@@ -92,17 +98,17 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             x
             for x in (
                 f"mục {t['item']}" if t["item"] else "",
-                f"kỳ {format_date(pendulum.parse(t['period']))}" if t["period"] else "",
+                f"kỳ {format_date(from_iso(t['period']))}" if t["period"] else "",
             )
             if x
         )
         rows.append(
             {
                 "n": n,
-                "task": t["id"],
+                "id": t["id"],
                 "unit": t["unit_code"],
                 "unit_name": t["unit_name"],
-                "levels": t["levels"].replace(",", ", "),
+                "levels": [lv for lv in t["levels"].split(",") if lv],
                 "state": t["state"],
                 "state_label": template.label(t["state"]),
                 "received": _iso(t["received_at"]),
@@ -125,7 +131,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         )
     by_level: dict[str, dict[str, int]] = {}
     for r in rows:
-        for level in r["levels"].split(", "):
+        for level in r["levels"]:
             entry = by_level.setdefault(level, {"total": 0, **dict.fromkeys(CATEGORIES, 0)})
             entry["total"] += 1
             entry[r["category"]] += 1
@@ -135,7 +141,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
     return {
         "directive": {
             "id": directive_id,
-            "label": dstore.directive_label(row["code"], directive_id),
+            "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
             "code": row["code"],
             "number": row["number"],
             "symbol": row["symbol"],
@@ -171,7 +177,9 @@ def _date(value: dt.date | None) -> str | None:
 
 def _shown(key: str, value: Any) -> Any:
     if key in DATE_KEYS:
-        return format_moment(pendulum.parse(value)) if value else ""
+        return format_moment(from_iso(value)) if value else ""
+    if isinstance(value, list):  # levels
+        return ", ".join(value)
     return "" if value is None else value
 
 
@@ -200,7 +208,7 @@ def to_md(data: dict[str, Any]) -> bytes:
     lines = [
         f"# Kết quả thực hiện {_document_name(data)}",
         "",
-        f"{d['office_name']} — lập lúc {format_moment(pendulum.parse(data['generated_at']))}",
+        f"{d['office_name']} — lập lúc {format_moment(from_iso(data['generated_at']))}",
         "",
         "## Tổng hợp",
         "",
@@ -259,7 +267,9 @@ def _detail_sheet(sheet, data: dict[str, Any]) -> None:
         for key, _title in COLUMNS:
             value = r[key]
             if key in DATE_KEYS:  # real dates, shown in Vietnamese time
-                value = aware(pendulum.parse(value)).naive() if value else None
+                value = aware(from_iso(value)).naive() if value else None
+            elif isinstance(value, list):
+                value = ", ".join(value)
             values.append(value)
         sheet.append(values)
     for column, (key, title) in enumerate(COLUMNS, start=1):
@@ -318,7 +328,7 @@ def _document_name(data: dict[str, Any]) -> str:
         return f"{name}{date} của {up['office_name']}"
     d = data["directive"]
     date = f" ngày {format_date(dt.date.fromisoformat(d['date']))}" if d["date"] else ""
-    name = f"Công văn số {d['code']}" if d["code"] else f"văn bản {d['label']}"
+    name = f"Công văn số {d['code']}" if d["code"] else "văn bản"  # the subject follows
     return f"{name}{date} về việc {d['subject']}"
 
 
@@ -361,7 +371,7 @@ def to_docx(data: dict[str, Any]) -> bytes:
     para(left, f"Số: …/BC-{d['abbreviation'] or '…'}", center=True)
     para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=12)
     para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, center=True)
-    year = pendulum.parse(data["generated_at"]).year
+    year = from_iso(data["generated_at"]).year
     para(right, f"{d['place'] or '…'}, ngày … tháng … năm {year}", italic=True, center=True)
 
     para(doc, "BÁO CÁO", bold=True, center=True, size=14)
@@ -374,9 +384,10 @@ def to_docx(data: dict[str, Any]) -> bytes:
     para(doc, "1. Tình hình triển khai", bold=True)
     para(
         doc,
-        f"{d['office_name']} đã ban hành văn bản {d['label']} về việc {d['subject']} "
+        f"{d['office_name']} đã ban hành văn bản {d['code'] + ' ' if d['code'] else ''}"
+        f"về việc {d['subject']} "
         f"gửi {s['total']} đơn vị/nhiệm vụ. Đến ngày "
-        f"{format_date(pendulum.parse(data['generated_at']))}: {done} đã báo cáo "
+        f"{format_date(from_iso(data['generated_at']))}: {done} đã báo cáo "
         f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
         f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).",
     )
@@ -481,5 +492,6 @@ def write(data: dict[str, Any], fmt: str, path: Path) -> None:
 
 
 def default_name(data: dict[str, Any], fmt: str) -> str:
-    label = data["directive"]["label"].replace("/", "-").replace("#", "van-ban-")
+    d = data["directive"]
+    label = d["code"].replace("/", "-") if d["code"] else f"van-ban-{d['id']}"
     return f"bao-cao-{label}.{fmt}"

@@ -17,6 +17,16 @@ def data_dir(kind: str) -> Path:
     return Path(kind)
 
 
+def workflow_files() -> dict[str, Path]:
+    """The templates ``--workflow NAME`` can find: name → file, the first folder wins."""
+    found: dict[str, Path] = {}
+    for folder in dict.fromkeys(workflow_dirs()):
+        if folder.is_dir():
+            for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+                found.setdefault(path.stem, path)
+    return found
+
+
 def workflow_dirs() -> list[Path]:
     """Folders searched for ``--workflow NAME``: $CHIDAO_WORKFLOWS, ./workflows, shipped."""
     dirs = [Path(p) for p in os.environ.get("CHIDAO_WORKFLOWS", "").split(os.pathsep) if p]

@@ -1,6 +1,7 @@
 """Renderers for listings: pure functions that return rich renderables (nothing prints).
 
-Vietnamese labels by default; dates dd/mm/yyyy in Asia/Ho_Chi_Minh.
+Words in the current language (``chidao.i18n``: Vietnamese unless --lang en); dates
+dd/mm/yyyy in Asia/Ho_Chi_Minh; internal ids (states, triggers) only in parentheses.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import pendulum
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
-from chidao.clock import format_date, format_moment
+from chidao.calendar import DAYS, HOURS, WORKING_DAYS, Duration
+from chidao.clock import format_date, format_moment, from_iso
+from chidao.i18n import N_, _, language, using
 from chidao.model import Event, TaskView
-from chidao.rendering import Table
+from chidao.rendering import Column, Listing, Table, listing_table
 from chidao.workflow import Template
 
 
@@ -29,26 +32,93 @@ def state_style(state: str, template: Template | None = None) -> str:
     return {"overdue": "bold red", "reported": "green"}.get(state, "")
 
 
-def tasks_table(views: Sequence[TaskView]) -> Table:
-    table = Table(title=f"Nhiệm vụ ({len(views)})", title_justify="left", expand=False)
-    table.add_column("ID", justify="right", no_wrap=True)
-    table.add_column("Văn bản", overflow="fold")
-    table.add_column("Đơn vị", overflow="fold")
-    table.add_column("Cấp", no_wrap=True)
-    table.add_column("Trạng thái", overflow="fold")
-    table.add_column("Hạn", no_wrap=True)
-    table.add_column("Báo cáo lúc", no_wrap=True)
+MORE = {
+    "tasks": N_("… and {n} more tasks — --limit {total} shows them all"),
+    "units": N_("… and {n} more units — --limit {total} shows them all"),
+    "directives": N_("… and {n} more directives — --limit {total} shows them all"),
+    "escalations": N_("… and {n} more escalations — --limit {total} shows them all"),
+    "requests": N_("… and {n} more requests — --limit {total} shows them all"),
+    "notifications": N_("… and {n} more notifications — --limit {total} shows them all"),
+}
+
+
+def counted(shown: int, total: int) -> str:
+    """ "46", or "15/46" when a list shows only part of what there is."""
+    if shown >= total:
+        return str(total)
+    return _("{shown} of {total}").format(shown=shown, total=total)
+
+
+def more(kind: str, shown: int, total: int) -> Text | None:
+    """The line under a list cut short: how many rows are left out and how to see them."""
+    if shown >= total:
+        return None
+    return Text(_(MORE[kind]).format(n=total - shown, total=total), style="dim")
+
+
+SCHOOL_PREFIXES = (
+    ("trường mầm non ", "MN "),
+    ("trường tiểu học ", "TH "),
+    ("trường trung học cơ sở ", "THCS "),
+    ("trường trung học phổ thông ", "THPT "),
+    ("trường ", ""),
+)
+
+
+def short_unit_name(name: str) -> str:
+    """A school's name as narrow screens write it: "Trường Tiểu học Thanh An" → "TH Thanh
+    An", "Trường PTDTBT TH&THCS Nà Tấu" → "PTDTBT TH&THCS Nà Tấu"."""
+    folded = name.casefold()
+    for prefix, short in SCHOOL_PREFIXES:
+        if folded.startswith(prefix) and len(name) > len(prefix):
+            return short + name[len(prefix) :]
+    return name
+
+
+def directive_label(row: dict[str, Any]) -> str:
+    """A directive as screens name it: its code, else its subject and date."""
+    from chidao.store.directives import directive_label as label
+
+    return label(row.get("code"), row["directive_id"], row.get("subject"), row.get("date"))
+
+
+def labelled(label: str, name: str) -> str:
+    """ "Đã nhận (received)": what a person reads, and the id in parentheses when it
+    says something else."""
+    return label if label == name else f"{label} ({name})"
+
+
+def state_label(view: TaskView) -> str:
+    """A task's state as the template names it, in the current language."""
+    return view.state_label_en if language() == "en" and view.state_label_en else view.state_label
+
+
+def tasks_table(views: Sequence[TaskView], total: int | None = None) -> Listing:
+    total = len(views) if total is None else total
+    listing = Listing(
+        _("Tasks ({n})").format(n=counted(len(views), total)),
+        [
+            Column(_("ID"), justify="right"),
+            Column(_("Directive"), flex=2),
+            Column(_("Unit"), flex=3, abbreviate=short_unit_name),
+            Column(_("Level"), keep=3),
+            Column(_("State")),
+            Column(_("Due")),
+            Column(_("Reported at"), keep=2),
+        ],
+        caption=more("tasks", len(views), total),
+    )
     for v in views:
-        table.add_row(
+        listing.add_row(
             str(v.id),
             f"{v.directive} [{v.deliverable}]",
             v.unit_name,
             ",".join(v.levels),
-            Text(v.state_label, style=state_style(v.state)),
+            Text(state_label(v), style=state_style(v.state)),
             format_moment(v.due),
             format_moment(v.reported_at),
         )
-    return table
+    return listing
 
 
 def task_panel(
@@ -58,29 +128,43 @@ def task_panel(
     escalations: Sequence[dict[str, Any]] = (),
     children: tuple[int, int] | None = None,
     request: dict[str, Any] | None = None,
-) -> Table:
+) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
-    rows = [
-        ("Nhiệm vụ", f"#{view.id} (phiên bản {view.version})"),
-        ("Văn bản", f"{view.directive} — {directive['subject']}"),
-        ("Đơn vị", f"{view.unit_name} ({view.unit}; {', '.join(view.levels)})"),
-        ("Phần việc", view.deliverable),
-        ("Quy trình", view.workflow),
-        ("Trạng thái", Text(view.state_label, style=state_style(view.state))),
-        ("Kỳ báo cáo", format_date(pendulum.parse(view.period)) if view.period else None),
-        ("Hạn", format_moment(view.due)),
-        ("Nhận lúc", format_moment(view.received_at)),
-        ("Báo cáo lúc", format_moment(view.reported_at)),
-        ("Trễ hạn", f"{view.days_late} ngày làm việc" if view.days_late else None),
-        ("Cấp dưới", f"{children[1]}/{children[0]} nhiệm vụ đã báo cáo" if children else None),
-        ("Có thể làm", ", ".join(allowed) or "không còn thao tác nào"),
+    rows: list[tuple[str, RenderableType | None]] = [
+        (_("Task"), _("#{id} (version {version})").format(id=view.id, version=view.version)),
+        (_("Directive"), f"{view.directive} — {directive['subject']}"),
+        (_("Unit"), f"{view.unit_name} ({view.unit}; {', '.join(view.levels)})"),
+        (_("Deliverable"), view.deliverable),
+        (_("Workflow"), view.workflow),
         (
-            "Chờ duyệt gia hạn",
+            _("State"),
+            Text(labelled(state_label(view), view.state), style=state_style(view.state)),
+        ),
+        (_("Period"), format_date(from_iso(view.period)) if view.period else None),
+        (_("Due"), format_moment(view.due)),
+        (_("Received at"), format_moment(view.received_at)),
+        (_("Reported at"), format_moment(view.reported_at)),
+        (
+            _("Late by"),
+            _("{n} working days").format(n=view.days_late) if view.days_late else None,
+        ),
+        (
+            _("Below"),
+            _("{reported}/{tasks} tasks reported").format(reported=children[1], tasks=children[0])
+            if children
+            else None,
+        ),
+        (_("May do next"), ", ".join(allowed) or _("nothing more to do")),
+        (
+            _("Extension awaiting decision"),
             Text(
-                f"đến {format_moment(request['requested_to'])}, {request['requested_by']} "
-                f"đề nghị lúc {format_moment(request['requested_at'])}"
+                _("to {due}, asked by {who} at {at}").format(
+                    due=format_moment(request["requested_to"]),
+                    who=request["requested_by"],
+                    at=format_moment(request["requested_at"]),
+                )
                 + (f": {request['note']}" if request["note"] else ""),
                 style="yellow",
             )
@@ -90,11 +174,19 @@ def task_panel(
     ]
     rows += [
         (
-            "Đôn đốc",
+            _("Escalation"),
             Text(
-                f"{e['kind']} lần {e['round']} → {e['target_name']} "
-                f"({format_moment(e['created_at'])})"
-                + (f", đã xử lý {format_moment(e['resolved_at'])}" if e["resolved_at"] else ""),
+                _("{kind} round {round} → {target} ({at})").format(
+                    kind=e["kind"],
+                    round=e["round"],
+                    target=e["target_name"],
+                    at=format_moment(e["created_at"]),
+                )
+                + (
+                    _(", resolved {at}").format(at=format_moment(e["resolved_at"]))
+                    if e["resolved_at"]
+                    else ""
+                ),
                 style="dim" if e["resolved_at"] else "red",
             ),
         )
@@ -106,104 +198,169 @@ def task_panel(
     return grid
 
 
-def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> Table:
-    table = Table(title=f"Lịch sử nhiệm vụ #{task_id}", title_justify="left")
-    table.add_column("Lúc", no_wrap=True)
-    table.add_column("Thao tác")
-    table.add_column("Từ → đến", overflow="fold")
-    table.add_column("Người thực hiện", overflow="fold")
-    table.add_column("Ghi chú", overflow="fold")
-    table.add_row(format_moment(created.received_at), "issue", "→ received", "—", "giao việc")
+def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> Listing:
+    listing = Listing(
+        _("History of task {id} ({n} events)").format(id=task_id, n=len(events) + 1),
+        [
+            Column(_("At")),
+            Column(_("Action")),
+            Column(_("From → to"), flex=2, min_width=12),
+            Column(_("By"), flex=2),
+            Column(_("Note"), flex=3),
+        ],
+    )
+    listing.add_row(format_moment(created.received_at), "issue", "→ received", "—", _("issued"))
     for e in events:
-        table.add_row(
+        listing.add_row(
             format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}", e.who, e.note
         )
-    return table
+    return listing
 
 
-def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Template]) -> Table:
-    table = Table(title="Văn bản chỉ đạo", title_justify="left")
-    table.add_column("ID", justify="right")
-    table.add_column("Số, ký hiệu", no_wrap=True)
-    table.add_column("Ngày", no_wrap=True)
-    table.add_column("Trích yếu", overflow="fold", ratio=1)
-    table.add_column("Tình hình", overflow="fold")
+def directives_table(rows: Sequence[dict[str, Any]], templates: dict[int, Template]) -> Listing:
+    listing = Listing(
+        _("Directives ({n})").format(n=len(rows)),
+        [
+            Column(_("ID"), justify="right"),
+            Column(_("Number"), flex=1, min_width=10),
+            Column(_("Date"), keep=3),
+            Column(_("Subject"), flex=3),
+            Column(_("Progress"), flex=2, min_width=12),
+        ],
+    )
     for row in rows:
         template = templates[row["template_id"]]
-        states = ", ".join(f"{template.label(s)} {n}" for s, n in sorted(row["states"].items()))
+        states = ", ".join(
+            f"{template.label(s, language())} {n}" for s, n in sorted(row["states"].items())
+        )
         if row.get("withdrawn_at"):
-            states = f"Đã thu hồi {format_date(row['withdrawn_at'])} ({states})"
-        table.add_row(
+            states = _("Withdrawn {date} ({states})").format(
+                date=format_date(row["withdrawn_at"]), states=states
+            )
+        listing.add_row(
             str(row["id"]),
-            row["code"] or "(chưa số)",
+            row["code"] or _("(no number)"),
             format_date(row["date"]),
             row["subject"],
             states,
         )
-    return table
+    return listing
 
 
-def state_counts_table(title: str, counts: dict[str, int], template: Template) -> Table:
-    table = Table(title=title, title_justify="left", show_header=True)
-    table.add_column("Trạng thái")
-    table.add_column("Số trường", justify="right")
-    total = sum(counts.values())
-    for state in template.states:
-        n = counts.get(state.name, 0)
-        table.add_row(Text(state.label, style=state_style(state.name, template)), str(n))
-    table.add_row(Text("Tổng", style="bold"), Text(str(total), style="bold"))
-    return table
-
-
-def template_view(template: Template) -> Group:
-    states = Table(title=f"{template.name}: {template.title}", title_justify="left")
-    states.add_column("Trạng thái")
-    states.add_column("Nhãn")
-    states.add_column("Ghi chú")
+def template_view(template: Template) -> list[Listing | Text]:
+    states = Listing(
+        f"{template.name}: {template.title}",
+        [Column(_("State")), Column(_("Label"), flex=1), Column(_("Marks"), flex=1)],
+    )
     for s in template.states:
         marks = [
             m
             for m, on in (
-                ("đầu", s.name == template.initial),
-                ("kết thúc", s.final),
-                ("đã báo cáo", s.reported),
-                ("quá hạn", s.overdue),
+                (_("initial"), s.name == template.initial),
+                (_("final"), s.final),
+                (_("reported"), s.reported),
+                (_("overdue"), s.overdue),
             )
             if on
         ]
-        states.add_row(s.name, s.label, ", ".join(marks))
-    moves = Table()
-    moves.add_column("Thao tác")
-    moves.add_column("Từ")
-    moves.add_column("Đến")
-    moves.add_column("Ai")
-    for t in template.transitions:
-        moves.add_row(f"{t.trigger} ({t.label})", ", ".join(t.sources), t.dest, "/".join(t.by))
-    ladder = Text(
-        "Thang đôn đốc: "
-        + "; ".join(f"+{r.after} ngày làm việc → {r.to} ({r.kind})" for r in template.escalation)
-        + f"\nHạn mặc định: {template.default_deadline}; gia hạn ân hạn: {template.grace}"
+        states.add_row(s.name, template.label(s.name, language()), ", ".join(marks))
+    moves = Listing(
+        _("Transitions ({n})").format(n=len(template.transitions)),
+        [
+            Column(_("Trigger"), flex=2, min_width=12),
+            Column(_("From"), flex=2),
+            Column(_("To")),
+            Column(_("Who"), flex=1),
+        ],
     )
-    return Group(states, moves, ladder)
+    for t in template.transitions:
+        moves.add_row(
+            labelled(t.label or t.trigger, t.trigger), ", ".join(t.sources), t.dest, "/".join(t.by)
+        )
+    ladder = Text(
+        _("Escalation ladder: ")
+        + "; ".join(
+            _("{after:+d} working days → {to} ({kind})").format(after=r.after, to=r.to, kind=r.kind)
+            for r in template.escalation
+        )
+        + "\n"
+        + _("Default deadline: {deadline}; grace: {grace}").format(
+            deadline=duration_words(template.default_deadline),
+            grace=duration_words(template.grace),
+        )
+    )
+    return [states, moves, ladder]
 
 
-def org_table(offices: Sequence[dict[str, Any]]) -> Group:
+def workflows_table(found: Sequence[tuple[Template, Any]]) -> Listing:
+    listing = Listing(
+        _("Workflows ({n})").format(n=len(found)),
+        [
+            Column(_("Name")),
+            Column(_("Title"), flex=3),
+            Column(_("States"), flex=2, keep=3),
+            Column(_("File"), flex=1, keep=2),
+        ],
+    )
+    for template, path in found:
+        listing.add_row(
+            template.name,
+            template.title,
+            ", ".join(s.name for s in template.states),
+            str(path),
+        )
+    return listing
+
+
+def duration_words(period: Duration) -> str:
+    """ "10 ngày làm việc" / "10 working days"."""
+    words = {
+        WORKING_DAYS: _("{n} working days"),
+        DAYS: _("{n} days"),
+        HOURS: _("{n} hours"),
+    }
+    return words.get(period.unit, "{n} " + period.unit).format(n=period.amount)
+
+
+def org_table(offices: Sequence[dict[str, Any]]) -> list[Listing]:
     parts = []
     for office in offices:
-        people = Table(title=f"{office['name']} ({office['code']})", title_justify="left")
-        for col in ("ID", "Họ tên", "Chức vụ", "Cấp phụ trách", "Báo cáo cho"):
-            people.add_column(col, overflow="fold")
+        people = Listing(
+            _("{office} ({code}): {n} people").format(
+                office=office["name"], code=office["code"], n=len(office["people"])
+            ),
+            [
+                Column(_("ID")),
+                Column(_("Name"), flex=2),
+                Column(_("Position"), flex=2),
+                Column(_("Levels"), keep=3),
+                Column(_("Reports to"), keep=2),
+            ],
+        )
         for p in office["people"]:
             people.add_row(
-                p["id"], p["name"], p["position"], p["levels"] or "—", p["reports_to"] or "—"
+                p["id"], p["name"], p["position"], levels_text(p["levels"]), p["reports_to"]
             )
-        units = Table(title=f"Đơn vị ({len(office['units'])})", title_justify="left")
-        for col in ("Mã", "Tên", "Cấp", "Hiệu trưởng"):
-            units.add_column(col, overflow="fold")
+        units = Listing(
+            _("Units ({n})").format(n=len(office["units"])),
+            [
+                Column(_("Code"), flex=1, min_width=12),
+                Column(_("Name"), flex=3),
+                Column(_("Levels")),
+                Column(_("Principal"), flex=1, keep=3),
+            ],
+        )
         for u in office["units"]:
-            units.add_row(u["code"], u["name"], u["levels"], u["principal"] or "—")
+            units.add_row(u["code"], u["name"], levels_text(u["levels"]), u["principal"])
         parts += [people, units]
-    return Group(*parts)
+    return parts
+
+
+def levels_text(levels: Any) -> str:
+    """ "TH, THCS" from a list (or the stored "TH,THCS"); "—" for none."""
+    if isinstance(levels, str):
+        levels = [lv for lv in levels.split(",") if lv]
+    return ", ".join(levels or []) or "—"
 
 
 def directive_panel(detail: dict[str, Any]) -> Group:
@@ -214,52 +371,76 @@ def directive_panel(detail: dict[str, Any]) -> Group:
     signer = doc.get("signer") or {}
     chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
     for key, value in (
-        ("Văn bản", f"{detail['label']} (id {detail['id']}) của {detail['office']}"),
-        ("Ngày", format_date(_date(doc.get("date")))),
-        ("Trích yếu", doc.get("subject") or "—"),
-        ("Độ khẩn", doc.get("urgency") or "—"),
-        ("Gửi cấp", ", ".join(doc.get("recipient_levels") or []) or "—"),
         (
-            "Người ký",
+            _("Directive"),
+            _("{directive} (id {id}) of {office}").format(
+                directive=detail["label"], id=detail["id"], office=detail["office"]
+            ),
+        ),
+        (_("Date"), format_date(_date(doc.get("date")))),
+        (_("Subject"), doc.get("subject") or "—"),
+        (_("Urgency"), doc.get("urgency") or "—"),
+        (_("Sent to levels"), ", ".join(doc.get("recipient_levels") or []) or "—"),
+        (
+            _("Signed by"),
             " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
         ),
         (
-            "Quy trình",
+            _("Workflow"),
             f"{detail['workflow']['name']} v{detail['workflow']['version']} "
             f"({detail['workflow']['hash']})",
         ),
     ):
         grid.add_row(key, value)
-    deliverables = Table(title="Phần việc phải báo cáo", title_justify="left")
-    deliverables.add_column("Mục")
-    deliverables.add_column("Hạn", no_wrap=True)
-    deliverables.add_column("Nội dung", overflow="fold")
+    deliverables = listing_table(_("Deliverables ({n})").format(n=len(detail["deliverables"])))
+    deliverables.add_column(_("Item"))
+    deliverables.add_column(_("Due"), no_wrap=True)
+    deliverables.add_column(_("Text"), overflow="fold")
     for d in detail["deliverables"]:
         due = (
             format_moment(_moment(d["due"]))
             if d["due"]
-            else (
-                f"{d['relative']['amount']} {d['relative']['unit']} từ {d['relative']['from']}"
-                if d["relative"]
-                else recurring_words(d["recurring"])
-                if d["recurring"]
-                else "—"
-            )
+            else relative_words(d["relative"])
+            if d["relative"]
+            else recurring_words(d["recurring"])
+            if d["recurring"]
+            else "—"
         )
         deliverables.add_row(d["item"] or "—", due, d["text"])
-    counts = Table(title="Tình hình thực hiện", title_justify="left")
-    counts.add_column("Trạng thái")
-    counts.add_column("Số nhiệm vụ", justify="right")
+    counts = listing_table(_("Progress ({n} tasks)").format(n=sum(detail["states"].values())))
+    counts.add_column(_("State"))
+    counts.add_column(_("Tasks"), justify="right")
     for state, n in detail["states"].items():
-        counts.add_row(Text(detail["labels"][state], style=state_style(state)), str(n))
+        label = detail["labels"][state][language()]
+        counts.add_row(Text(labelled(label, state), style=state_style(state)), str(n))
     return Group(grid, deliverables, counts)
+
+
+def relative_words(rel: dict[str, Any]) -> str:
+    """ "5 ngày làm việc từ kết thúc hội thi": a due counted from an event."""
+    unit = rel.get("unit")
+    period = duration_words(
+        Duration(rel["amount"], WORKING_DAYS if unit in ("working_days", WORKING_DAYS) else DAYS)
+    )
+    start = rel.get("from") or "receipt"
+    if start == "event":
+        return _("{period} after «{event}»").format(period=period, event=rel.get("event") or "?")
+    if start == "issue":
+        return _("{period} after issue").format(period=period)
+    return _("{period} after receipt").format(period=period)
 
 
 def recurring_words(rec: dict[str, Any]) -> str:
     """ "ngày 25 hằng tháng", "trước 16:00 hằng ngày"."""
     if rec["every"] == "day":
-        return f"trước {rec['time']} hằng ngày" if rec.get("time") else "hằng ngày"
-    return f"ngày {rec['day']} hằng {'quý' if rec['every'] == 'quarter' else 'tháng'}"
+        return (
+            _("before {time} every day").format(time=rec["time"])
+            if rec.get("time")
+            else _("every day")
+        )
+    if rec["every"] == "quarter":
+        return _("day {day} of every quarter").format(day=rec["day"])
+    return _("day {day} of every month").format(day=rec["day"])
 
 
 def _date(value: Any) -> dt.date | None:
@@ -267,7 +448,7 @@ def _date(value: Any) -> dt.date | None:
 
 
 def _moment(value: str) -> pendulum.DateTime:
-    return pendulum.parse(value)
+    return from_iso(value)
 
 
 def parsed_summary(data: dict[str, Any], source: str) -> Group:
@@ -278,53 +459,57 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
     signer = data.get("signer") or {}
     chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
     rows = (
-        ("Tệp", source),
-        ("Cơ quan", " / ".join(filter(None, [data["issuer_parent"], data["issuer"]])) or "—"),
-        ("Số, ký hiệu", data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "—")),
-        ("Nơi, ngày", ", ".join(filter(None, [data["place"], format_date(_date(data["date"]))]))),
-        ("Trích yếu", data["subject"] or "—"),
-        ("Độ khẩn, mật", ", ".join(filter(None, [data["urgency"], data["secrecy"]])) or "—"),
-        ("Kính gửi", "\n".join(data["recipients"]) or "—"),
-        ("Cấp nhận", ", ".join(data["recipient_levels"]) or "—"),
+        (_("File"), source),
+        (_("Issuer"), " / ".join(filter(None, [data["issuer_parent"], data["issuer"]])) or "—"),
+        (_("Number"), data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "—")),
         (
-            "Căn cứ",
+            _("Place, date"),
+            ", ".join(filter(None, [data["place"], format_date(_date(data["date"]))])),
+        ),
+        (_("Subject"), data["subject"] or "—"),
+        (
+            _("Urgency, secrecy"),
+            ", ".join(filter(None, [data["urgency"], data["secrecy"]])) or "—",
+        ),
+        (_("To"), "\n".join(data["recipients"]) or "—"),
+        (_("Recipient levels"), ", ".join(data["recipient_levels"]) or "—"),
+        (
+            _("References"),
             "\n".join(
                 f"{r['kind']} {r['code']}"
-                + (f" ngày {format_date(_date(r['date']))}" if r["date"] else "")
+                + (_(" of {date}").format(date=format_date(_date(r["date"]))) if r["date"] else "")
                 for r in data["references"]
             )
             or "—",
         ),
-        ("Nhiệm vụ", ", ".join(i["number"] for i in data["items"]) or "—"),
+        (_("Items"), ", ".join(i["number"] for i in data["items"]) or "—"),
         (
-            "Người ký",
+            _("Signed by"),
             " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
         ),
-        ("Nơi nhận", "; ".join(data["distribution"]) or "—"),
+        (_("Distribution"), "; ".join(data["distribution"]) or "—"),
     )
     for key, value in rows:
         grid.add_row(key, value)
-    deadlines = Table(title="Hạn", title_justify="left")
-    deadlines.add_column("Mục", no_wrap=True)
-    deadlines.add_column("Hạn", overflow="fold")
-    deadlines.add_column("Câu trong văn bản", overflow="fold")
+    deadlines = listing_table(_("Deadlines ({n})").format(n=len(data["deadlines"])))
+    deadlines.add_column(_("Item"), no_wrap=True)
+    deadlines.add_column(_("Due"), overflow="fold")
+    deadlines.add_column(_("Sentence in the document"), overflow="fold")
     for d in data["deadlines"]:
         if d["due"]:
             when = format_moment(_moment(d["due"]))
         elif d["relative"]:
-            r = d["relative"]
-            unit = "ngày làm việc" if r["unit"] == "working_days" else "ngày"
-            when = f"{r['amount']} {unit} từ {r['from']}"
+            when = relative_words(d["relative"])
         else:
             when = recurring_words(d["recurring"])
         deadlines.add_row(d["item"] or "—", when, d["text"])
-    contacts = Table(title="Đầu mối", title_justify="left")
-    for col in ("Họ tên", "Cấp", "Điện thoại", "Vai trò"):
+    contacts = listing_table(_("Contacts ({n})").format(n=len(data["contacts"])))
+    for col in (_("Name"), _("Level"), _("Phone"), _("Role")):
         contacts.add_column(col, overflow="fold")
     for c in data["contacts"]:
         contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
     warnings = Text("\n".join(f"⚠ {w}" for w in data["warnings"]), style="bold yellow")
-    parts = [grid, deadlines]
+    parts: list[RenderableType] = [grid, deadlines]
     if data["contacts"]:
         parts.append(contacts)
     if data["warnings"]:
@@ -332,32 +517,47 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
     return Group(*parts)
 
 
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 
 
-def weekday(day: dt.date, lang: str = "vi") -> str:
-    return (WEEKDAYS_EN if lang == "en" else WEEKDAYS)[day.weekday()]
+def weekday(day: dt.date, lang: str | None = None) -> str:
+    """ "Thứ Hai" … "Chủ nhật" (Monday … Sunday in English)."""
+    with using(lang):
+        return _(WEEKDAYS[day.weekday()])
 
 
-def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Table:
-    table = Table(
-        title=f"Ngày nghỉ năm {year} (ngoài thứ Bảy, Chủ nhật) và ngày làm bù", title_justify="left"
+def calendar_table(year: int, rows: Sequence[tuple[dt.date, str]]) -> Listing:
+    listing = Listing(
+        _("Days off in {year} besides weekends, and weekend days worked ({n})").format(
+            year=year, n=len(rows)
+        ),
+        [Column(_("Date")), Column(_("Weekday")), Column(_("Name"), flex=1)],
     )
-    table.add_column("Ngày")
-    table.add_column("Thứ")
-    table.add_column("Tên")
     for day, name in rows:
         worked = day.weekday() >= 5 and name.startswith("Làm việc bù")
-        table.add_row(f"{day:%d/%m/%Y}", weekday(day), name, style="cyan" if worked else None)
-    return table
+        style = "cyan" if worked else ""
+        listing.add_row(
+            Text(f"{day:%d/%m/%Y}", style=style),
+            Text(weekday(day), style=style),
+            Text(name, style=style),
+        )
+    return listing
 
 
 def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
-        "task": row["task_id"],
-        "directive": row["code"] or f"#{row['directive_id']}",
+        "task_id": row["task_id"],
+        "directive_id": row["directive_id"],
+        "directive": directive_label(row),
         "unit": row["unit"],
         "unit_name": row["unit_name"],
         "rung": row["rung"],
@@ -374,34 +574,38 @@ def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def escalations_table(rows: Sequence[dict[str, Any]]) -> Table | Text:
-    if not rows:
-        return Text("Không có đôn đốc nào.")
-    table = Table(title="Đôn đốc (escalations)", title_justify="left")
-    table.add_column("Ngày", no_wrap=True)
-    table.add_column("NV", justify="right", no_wrap=True)
-    table.add_column("Văn bản", overflow="fold")
-    table.add_column("Đơn vị", overflow="fold", ratio=2)
-    table.add_column("Mức", no_wrap=True)
-    table.add_column("Tới", overflow="fold", ratio=2)
-    table.add_column("Xử lý", no_wrap=True)
+def escalations_table(rows: Sequence[dict[str, Any]]) -> Listing:
+    total = rows[0].get("total") or len(rows) if rows else 0
+    listing = Listing(
+        _("Escalations ({n})").format(n=counted(len(rows), total)),
+        [
+            Column(_("Date"), keep=4),
+            Column(_("Task"), justify="right"),
+            Column(_("Directive"), flex=1, keep=3),
+            Column(_("Unit"), flex=3, abbreviate=short_unit_name),
+            Column(_("Rung")),
+            Column(_("Reached"), flex=2),
+            Column(_("Resolved"), keep=2),
+        ],
+        caption=more("escalations", len(rows), total),
+    )
     for r in rows:
         reached = Text(r["target_name"])
         if r["note"]:
             reached.append(f" ({r['note']})", style="dim")
-        table.add_row(
+        listing.add_row(
             format_date(r["created_at"]),
             str(r["task_id"]),
-            r["code"] or f"#{r['directive_id']}",
+            directive_label(r),
             r["unit_name"],
-            f"{r['kind']} lần {r['round']}",
+            _("{kind} round {round}").format(kind=r["kind"], round=r["round"]),
             reached,
-            format_date(r["resolved_at"]) if r["resolved_at"] else Text("chưa", style="red"),
+            format_date(r["resolved_at"]) if r["resolved_at"] else Text(_("not yet"), style="red"),
         )
-    return table
+    return listing
 
 
-def chain_tree(root: dict[str, Any], lang: str = "vi") -> Tree:
+def chain_tree(root: dict[str, Any]) -> Tree:
     """The chain as a tree: each level's directive, due, progress; late branches in red."""
 
     def label(node: dict[str, Any]) -> Text:
@@ -409,15 +613,21 @@ def chain_tree(root: dict[str, Any], lang: str = "vi") -> Tree:
         if node["via"]:
             via = node["via"]
             text.append(
-                f"{via['unit_name']} (nhiệm vụ {via['task']}: {via['state_label']}) → ",
+                _("{unit} (task {task}: {state}) → ").format(
+                    unit=via["unit_name"], task=via["task_id"], state=via["state_label"]
+                ),
                 style="red" if via["state"] == "overdue" else "dim",
             )
         text.append(node["label"], style="bold" + (" underline" if node["selected"] else ""))
         text.append(f"  {node['office_name'] or node['office']}")
-        due = format_date(pendulum.parse(node["due"])) if node["due"] else "—"
-        text.append(f"  · hạn {due}  · {node['reported']}/{node['total']} đã báo cáo")
+        due = format_date(from_iso(node["due"])) if node["due"] else "—"
+        text.append(
+            _("  · due {due}  · {reported}/{total} reported").format(
+                due=due, reported=node["reported"], total=node["total"]
+            )
+        )
         if node["late"]:
-            text.append(f"  · {node['late']} quá hạn", style="bold red")
+            text.append(_("  · {n} overdue").format(n=node["late"]), style="bold red")
         return text
 
     def grow(tree: Tree, node: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ def withdraw(
     with store.write() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
-        label = dstore.directive_label(row["code"], directive_id)
+        label = dstore.directive_label(row["code"], directive_id, row["subject"], row["date"])
         identity.require_office(
             tstore.actor_of(conn, actor), row["office_code"], f"withdrawing directive {label}"
         )

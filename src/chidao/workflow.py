@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from transitions import Machine, MachineError
 
-from chidao import yamlio
+from chidao import lookup, yamlio
 from chidao.calendar import Duration, parse_duration
 from chidao.errors import InputError, NotFound, TemplateError, TransitionRefused
-from chidao.resources import workflow_dirs
+from chidao.resources import workflow_dirs, workflow_files
 
 if TYPE_CHECKING:
     from chidao.schemas import Problem
@@ -545,9 +545,14 @@ def find_template(ref: str) -> tuple[Template, str]:
         for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
             if candidate.is_file():
                 return load_template(candidate)
+    known = workflow_files()
+    found = lookup.find(ref, {name: name for name in known})
+    if found is not None:  # "Bao-Cao", "bao cao"… as people type it
+        return load_template(known[found])
     raise NotFound(
         f"unknown workflow {ref!r}: no {ref}.yaml in "
         + ", ".join(str(d) for d in dict.fromkeys(workflow_dirs()))
+        + lookup.hint(ref, list(known))
     )
 
 

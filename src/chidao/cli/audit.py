@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chidao.cli.base import cli, command, emit_json, group, json_option, lazy, run_settings
+from chidao.cli.base import cli, command, emit_json, group, json_option, lazy, option, run_settings
 from chidao.errors import ChainBroken
+from chidao.i18n import _
 
 if TYPE_CHECKING:
     from chidao import auditor
@@ -25,7 +26,7 @@ cli.add_command(audit_group)
 
 
 @command(audit_group, "verify")
-@click.option(
+@option(
     "--against",
     type=click.Path(dir_okay=False, path_type=Path),
     help="An earlier 'audit export': check that everything it holds is still there, unchanged.",
@@ -54,8 +55,14 @@ def audit_verify(against: Path | None, as_json: bool) -> None:
         )
     elif not done.breaks and not done.export_problems:
         click.echo(
-            f"intact: {done.events} event(s) of {done.tasks} task(s); head {done.head}"
-            + (f"; everything in {against} is still there, unchanged" if against else "")
+            _("intact: {events} event(s) of {tasks} task(s); head {head}").format(
+                events=done.events, tasks=done.tasks, head=done.head
+            )
+            + (
+                _("; everything in {file} is still there, unchanged").format(file=against)
+                if against
+                else ""
+            )
         )
     if done.breaks:
         first = done.breaks[0]
@@ -84,4 +91,6 @@ def audit_export(file: Path) -> None:
     """
     settings = run_settings()
     count, head = auditor.export(settings.store(), file, settings.moment())
-    click.echo(f"{file}: {count} event(s); head {head}")
+    click.echo(
+        _("{file}: {events} event(s); head {head}").format(file=file, events=count, head=head)
+    )

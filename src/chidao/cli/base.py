@@ -1,12 +1,16 @@
 """The ``chidao`` command line: the root group, shared options, and error handling.
 
-The only place that turns a ``ChidaoError`` into ``Error: …`` on stderr and exit 1.
-``--db``, ``--now`` and ``--as`` are accepted before the command and after it.
+The only place that turns a ``ChidaoError`` into ``Error: …`` on stderr and exit 1 (the
+message in the language chosen, the ``Error:`` prefix the same in both, for scripts).
+``--db``, ``--now``, ``--as`` and ``--lang`` are accepted before the command and after it;
+the language is chosen before click reads anything, so that help and click's own messages
+speak it too.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 from collections.abc import Callable
@@ -17,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from chidao import clock
-from chidao.errors import ChidaoError, InputError, OutOfRange
+from chidao import clock, i18n
+from chidao.errors import ChidaoError, DatabaseError, InputError, OutOfRange
+from chidao.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,10 +44,18 @@ class Settings:
     now: str | None = None
     actor: str | None = None
 
-    def store(self) -> Store:
+    @property
+    def url(self) -> str:
+        return self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
+
+    def store(self, create: bool = False) -> Store:
+        """The database --db names. A SQLite file that does not exist is refused (a typo
+        would otherwise start an empty database), unless the command makes one."""
         from chidao.store import Store
 
-        return Store.open(self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL)
+        if not create and missing_database_file(self.url):
+            refuse_missing(self.url)
+        return Store.open(self.url)
 
     def moment(self):
         """The moment a read looks at (``--now`` may peek anywhere)."""
@@ -116,9 +129,67 @@ def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]
     return callback
 
 
+def _language(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        i18n.set_language(value)
+    return value
+
+
+def help_text(text: str) -> str:
+    """A docstring or option help in the current language, paragraph by paragraph (the
+    catalog holds each paragraph); example lines stay as written, kept from rewrapping."""
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        if paragraph.startswith("    "):
+            paragraphs.append("\b\n" + paragraph)
+        else:
+            paragraphs.append(i18n.message(paragraph))
+    return "\n\n".join(paragraphs)
+
+
+class Localised:
+    """Help text shown in the current language (the code holds the English one)."""
+
+    _help: str | None = None
+
+    @property
+    def help(self) -> str | None:
+        return help_text(self._help) if self._help else self._help
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help = value
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        found = super().get_help_option(ctx)  # type: ignore[misc]
+        if found is not None:  # click makes it once, in the language of that moment
+            found.help = _("Show this message and exit.")
+        return found
+
+
+class Option(Localised, click.Option):
+    """A click option whose help is translated when shown."""
+
+
+def option(*decls: str, **attrs: Any) -> Callable:
+    """``click.option`` with the help translated when shown."""
+    return click.option(*decls, cls=Option, **attrs)
+
+
+class Command(Localised, click.Command):
+    """A click command whose help is translated when shown."""
+
+
 def global_options(func: Callable) -> Callable:
-    """--db, --now, --as: valid on the group and on every command."""
-    func = click.option(
+    """--db, --now, --as, --lang: valid on the group and on every command."""
+    func = option(
+        "--lang",
+        type=click.Choice(i18n.LANGS),
+        expose_value=False,
+        callback=_language,
+        help="Language of what is shown: vi or en (env CHIDAO_LANG; default vi).",
+    )(func)
+    func = option(
         "--as",
         "actor",
         metavar="ID",
@@ -126,27 +197,48 @@ def global_options(func: Callable) -> Callable:
         callback=_remember("actor"),
         help="Who acts: a person id or unit code (env CHIDAO_USER).",
     )(func)
-    func = click.option(
+    func = option(
         "--now",
         metavar="WHEN",
         expose_value=False,
         callback=_remember("now"),
         help="Simulated now: ISO or dd/mm/yyyy [HH:MM] (env CHIDAO_NOW).",
     )(func)
-    func = click.option(
+    func = option(
         "--db",
         metavar="URL",
         expose_value=False,
         callback=_remember("db"),
-        help=f"Database URL or SQLite file (env CHIDAO_DB; default {DEFAULT_URL}).",
+        help="Database URL or SQLite file (env CHIDAO_DB; default sqlite:///chidao.db).",
     )(func)
     return func
 
 
 def json_option(func: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
-        func
-    )
+    return option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def csv_option(func: Callable) -> Callable:
+    return option(
+        "--csv",
+        "as_csv",
+        is_flag=True,
+        help="Print CSV instead of a table (its columns, in the language shown).",
+    )(func)
+
+
+def show(shown: Any, as_csv: bool = False) -> None:
+    """Print a listing, or several one after the other, as tables fitted to the terminal;
+    with --csv the same rows as CSV (several listings: one block each, a blank line apart)."""
+    from chidao.rendering import Listing
+
+    items = shown if isinstance(shown, list) else [shown]
+    if as_csv:
+        click.echo("\n".join(i.csv() for i in items if isinstance(i, Listing)), nl=False)
+        return
+    out = console()
+    for item in items:
+        out.print(item)
 
 
 def emit_json(data: Any) -> None:
@@ -175,6 +267,14 @@ def lazy(name: str) -> Any:
     return _LazyModule(name)
 
 
+def refuse_missing(url: str) -> None:
+    path = url.removeprefix("sqlite:///")
+    raise DatabaseError(
+        f"{path}: no such database file (check --db or CHIDAO_DB; 'chidao org load FILE' "
+        "or 'chidao db init' makes a new one)"
+    )
+
+
 def missing_database_file(url: str) -> bool:
     """``Store.missing_file`` without importing SQLAlchemy for the plain SQLite cases."""
     if "://" not in url:
@@ -187,20 +287,96 @@ def missing_database_file(url: str) -> bool:
     return Store.missing_file(url)
 
 
-class ChidaoGroup(click.Group):
+def _chosen_language(args: list[str]) -> str | None:
+    """``--lang X`` anywhere before ``--``: read before click parses, so that help and
+    click's messages are in that language (a wrong value is left for click to refuse)."""
+    chosen = None
+    for n, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and n + 1 < len(args):
+            chosen = args[n + 1]
+        elif arg.startswith("--lang="):
+            chosen = arg.partition("=")[2]
+    return chosen if chosen in i18n.LANGS else None
+
+
+CLICK_MODULES = (
+    "core",
+    "decorators",
+    "exceptions",
+    "formatting",
+    "parser",
+    "shell_completion",
+    "termui",
+    "types",
+    "utils",
+    "_termui_impl",
+)
+
+
+def localise_click() -> None:
+    """Click's own words (Usage:, Options:, Show this message and exit., its errors) come
+    from ``gettext`` bound in each of its modules; point them at chidao's catalog."""
+    import sys
+
+    for name in CLICK_MODULES:
+        module = sys.modules.get(f"click.{name}")
+        if module is None:
+            continue
+        if hasattr(module, "_"):
+            module._ = i18n._  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
+
+
+def error_line(line: str) -> None:
+    """One ``Error: …`` line on stderr, the message in the current language."""
+    click.echo(_("Error: {message}").format(message=i18n.message(line)), err=True)
+
+
+def warning_line(line: str) -> None:
+    """One ``Warning: …`` line on stderr, the message in the current language."""
+    click.echo(_("Warning: {message}").format(message=i18n.message(line)), err=True)
+
+
+class ChidaoGroup(Localised, click.Group):
     """A group whose commands report ChidaoError as one line and exit 1."""
+
+    command_class = Command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ChidaoError as exc:
             for line in getattr(exc, "problems", None) or [exc.message]:
-                click.echo(f"Error: {line}", err=True)
+                error_line(line)
             ctx.exit(1)
         except click.BadParameter as exc:  # a value out of its range: bad input, one line
             where = exc.param.get_error_hint(ctx).strip("'") if exc.param else "value"
-            click.echo(f"Error: {where}: {exc.message}", err=True)
+            error_line(f"{where}: {exc.message}")
             ctx.exit(1)
+
+    def main(  # type: ignore[override]  # click's overloads, one implementation
+        self, args: Any = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        import sys
+
+        args = list(sys.argv[1:] if args is None else args)
+        env = os.environ.get("CHIDAO_LANG")
+        i18n.set_language(_chosen_language(args))
+        localise_click()
+        if env and env not in i18n.LANGS and _chosen_language(args) is None:
+            error_line(
+                _("CHIDAO_LANG: unknown language {value!r} (expected one of: vi, en)").format(
+                    value=env
+                )
+            )
+            sys.exit(1)
+        return super().main(args, prog_name, **extra)
+
+
+ChidaoGroup.group_class = ChidaoGroup
 
 
 def group(name: str | None = None, **kwargs: Any) -> Callable:
@@ -209,7 +385,12 @@ def group(name: str | None = None, **kwargs: Any) -> Callable:
 
 @group()
 @global_options
-@click.version_option(package_name="chidao", message="chidao %(version)s")
+@click.version_option(
+    package_name="chidao",
+    message="chidao %(version)s",
+    cls=Option,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """chidao: follow a directive (công văn) until every recipient has reported.
 

@@ -10,31 +10,40 @@ from typing import TYPE_CHECKING
 import click
 
 from chidao import clock
+from chidao.cli import complete
 from chidao.cli.base import (
     BIG_FAN_OUT,
     MAX_ID,
+    Command,
     cli,
     command,
     console,
+    csv_option,
     emit_json,
+    error_line,
     group,
     json_option,
     lazy,
+    option,
     run_settings,
+    show,
     task_id_arg,
 )
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import InputError
+from chidao.i18n import _
 from chidao.model import LEVELS, Directive
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
-    from chidao import chains, engine, extensions, sweeper, views
+    from chidao import chains, engine, extensions, lookup, sweeper, views
+    from chidao.workflow import Template
 else:
-    chains, engine, extensions, sweeper, views = (
-        lazy(f"chidao.{name}") for name in ("chains", "engine", "extensions", "sweeper", "views")
+    chains, engine, extensions, lookup, sweeper, views = (
+        lazy(f"chidao.{name}")
+        for name in ("chains", "engine", "extensions", "lookup", "sweeper", "views")
     )
 
 # ------------------------------------------------------------------------------ org
@@ -50,7 +59,8 @@ cli.add_command(org_group)
 
 @command(org_group, "load")
 @click.argument("file", type=click.Path(dir_okay=False))
-def org_load(file: str) -> None:
+@json_option
+def org_load(file: str, as_json: bool) -> None:
     """Load an org file; loading it again updates offices, people and units in place.
 
     Example:
@@ -58,18 +68,41 @@ def org_load(file: str) -> None:
         chidao org load examples/org-dien-bien.yaml --as tung-nt
     """
     settings = run_settings()
-    org, counts = engine.load_org_file(settings.store(), file, settings.who())
+    org, counts = engine.load_org_file(settings.store(create=True), file, settings.who())
+    if as_json:
+        emit_json(
+            {
+                "offices": [o.code for o in org.offices],
+                "people": len(org.people),
+                "units": len(org.units),
+                **{
+                    k: counts[k]
+                    for k in ("people_new", "people_updated", "units_new", "units_updated")
+                },
+            }
+        )
+        return
     names = ", ".join(o.name for o in org.offices)
     click.echo(
-        f"Loaded {names}: {len(org.people)} people "
-        f"({counts['people_new']} new, {counts['people_updated']} updated), {len(org.units)} units "
-        f"({counts['units_new']} new, {counts['units_updated']} updated)"
+        _(
+            "Loaded {offices}: {people} people ({people_new} new, {people_updated} updated), "
+            "{units} units ({units_new} new, {units_updated} updated)"
+        ).format(
+            offices=names,
+            people=len(org.people),
+            units=len(org.units),
+            people_new=counts["people_new"],
+            people_updated=counts["people_updated"],
+            units_new=counts["units_new"],
+            units_updated=counts["units_updated"],
+        )
     )
 
 
 @command(org_group, "show")
 @json_option
-def org_show(as_json: bool) -> None:
+@csv_option
+def org_show(as_json: bool, as_csv: bool) -> None:
     """List the loaded offices with their people and units.
 
     Example:
@@ -81,7 +114,7 @@ def org_show(as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    console().print(views.org_table(data))
+    show(views.org_table(data), as_csv)
 
 
 # ------------------------------------------------------------------------------ workflow
@@ -97,7 +130,8 @@ cli.add_command(workflow_group)
 
 @command(workflow_group, "validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def workflow_validate(files: tuple[str, ...]) -> None:
+@json_option
+def workflow_validate(files: tuple[str, ...], as_json: bool) -> None:
     """Check workflow files; print every problem as file:line: message.
 
     Example:
@@ -107,17 +141,91 @@ def workflow_validate(files: tuple[str, ...]) -> None:
     from chidao.workflow import validate_files
 
     problems = validate_files(files)
+    if as_json:  # every problem as written (file:line: message), exit 1 when any
+        emit_json({"files": list(files), "valid": not problems, "problems": problems})
+        sys.exit(1 if problems else 0)
     for problem in problems:
-        click.echo(f"Error: {problem}", err=True)
+        error_line(problem)
     if problems:
         sys.exit(1)
-    click.echo(f"{len(files)} workflow file(s) valid")
+    click.echo(_("{n} workflow file(s) valid").format(n=len(files)))
+
+
+def _templates() -> list[tuple[Template, Path]]:
+    """The templates chidao finds ($CHIDAO_WORKFLOWS, ./workflows, shipped); unreadable ones
+    are left to 'workflow validate'."""
+    from chidao.resources import workflow_files
+    from chidao.workflow import load_template
+
+    found = []
+    for path in workflow_files().values():
+        try:
+            found.append((load_template(path)[0], path))
+        except InputError:
+            continue
+    return found
+
+
+@command(workflow_group, "list")
+@json_option
+@csv_option
+def workflow_list(as_json: bool, as_csv: bool) -> None:
+    """List the workflow templates --workflow can name: their title, states and triggers.
+
+    Example:
+
+        chidao workflow list
+    """
+    found = _templates()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": t.name,
+                    "title": t.title,
+                    "file": str(path),
+                    "states": [s.name for s in t.states],
+                    "triggers": list(dict.fromkeys(x.trigger for x in t.transitions)),
+                }
+                for t, path in found
+            ]
+        )
+        return
+    show(views.workflows_table(found), as_csv)
+
+
+class FireCommand(Command):
+    """``task fire``: its help ends with the triggers of the templates chidao finds."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        rows = trigger_rows(_templates())
+        if rows:
+            with formatter.section(_("Triggers (chidao workflow show NAME for the states)")):
+                formatter.write_dl(rows)
+
+
+def trigger_rows(templates: list[tuple[Template, Path]]) -> list[tuple[str, str]]:
+    """Each trigger a person may fire: its label and the workflows that have it."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for template, _path in templates:
+        for t in template.transitions:
+            if set(t.by) <= {"system"}:
+                continue
+            label, names = found.setdefault(t.trigger, (t.label, []))
+            if template.name not in names:
+                names.append(template.name)
+    return [
+        (trigger, f"{label} ({', '.join(names)})" if label else ", ".join(names))
+        for trigger, (label, names) in found.items()
+    ]
 
 
 @command(workflow_group, "show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.workflows)
 @json_option
-def workflow_show(name: str, as_json: bool) -> None:
+@csv_option
+def workflow_show(name: str, as_json: bool, as_csv: bool) -> None:
     """Show a template's states, transitions and escalation ladder.
 
     Example:
@@ -130,7 +238,7 @@ def workflow_show(name: str, as_json: bool) -> None:
     if as_json:
         emit_json(template.to_json())
         return
-    console().print(views.template_view(template))
+    show(views.template_view(template), as_csv)
 
 
 # ------------------------------------------------------------------------------ directive
@@ -148,9 +256,9 @@ def _progress_bar(con: Console) -> tuple[Progress, Callable[[int, int], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bar = Progress(
-        TextColumn("Giao việc"), BarColumn(), MofNCompleteColumn(), console=con, transient=True
+        TextColumn(_("Issuing")), BarColumn(), MofNCompleteColumn(), console=con, transient=True
     )
-    state: dict[str, int] = {}
+    state: dict[str, TaskID] = {}
 
     def advance(done: int, total: int) -> None:
         if total < BIG_FAN_OUT:
@@ -196,23 +304,29 @@ def _read_directive(path: Path, yes: bool) -> Directive:
         first = data["items"][0]["text"] if data["items"] else path.stem
         data["subject"] = first[:120]
     console().print(views.parsed_summary(data, str(path)))
-    if not yes and not click.confirm("Giao việc theo văn bản này?", default=True, err=True):
+    if not yes and not click.confirm(_("Issue tasks from this document?"), default=True, err=True):
         raise InputError("cancelled: nothing was issued")
     return directive_from_mapping(data, str(path))
 
 
 @command(directive_group, "issue")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--workflow", "-w", required=True, help="Template name or YAML file.")
-@click.option("--office", help="Issuing office code, when the database holds several.")
-@click.option("--again", is_flag=True, help="Issue even if the same directive was issued before.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option(
+@option(
+    "--workflow",
+    "-w",
+    required=True,
+    shell_complete=complete.workflows,
+    help="Template name or YAML file.",
+)
+@option("--office", help="Issuing office code, when the database holds several.")
+@option("--again", is_flag=True, help="Issue even if the same directive was issued before.")
+@option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@option(
     "--until",
     metavar="DATE",
     help="Last day of recurring reports (default: the directive's, else 31/05).",
 )
-@click.option(
+@option(
     "--parent",
     metavar="TASK_ID",
     help="The upstream task this directive answers (else found from its references).",
@@ -264,21 +378,37 @@ def directive_issue(
         emit_json(issued.__dict__)
         return
     click.echo(
-        f"Issued {issued.label} (id {issued.directive_id}) from {issued.office} with workflow "
-        f"{issued.template} v{issued.template_version}: {issued.tasks} tasks for "
-        f"{issued.units} units × {issued.deliverables} deliverable(s)"
+        _(
+            "Issued {label} (id {id}) from {office} with workflow {template} v{version}: "
+            "{tasks} tasks for {units} units × {deliverables} deliverable(s)"
+        ).format(
+            label=issued.label,
+            id=issued.directive_id,
+            office=issued.office,
+            template=issued.template,
+            version=issued.template_version,
+            tasks=issued.tasks,
+            units=issued.units,
+            deliverables=issued.deliverables,
+        )
     )
     if issued.parent_task:
-        how = "as --parent said" if issued.linked_by == "--parent" else "cited in its references"
+        how = (
+            _("as --parent said")
+            if issued.linked_by == "--parent"
+            else _("cited in its references")
+        )
         click.echo(
-            f"Linked as the answer of {issued.office} to its task {issued.parent_task} "
-            f"in {issued.parent} ({how})"
+            _("Linked as the answer of {office} to its task {task} in {parent} ({how})").format(
+                office=issued.office, task=issued.parent_task, parent=issued.parent, how=how
+            )
         )
 
 
 @command(directive_group, "list")
 @json_option
-def directive_list(as_json: bool) -> None:
+@csv_option
+def directive_list(as_json: bool, as_csv: bool) -> None:
     """List directives with how many tasks are in each state.
 
     Example:
@@ -289,13 +419,14 @@ def directive_list(as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    console().print(views.directives_table(rows, templates))
+    show(views.directives_table(rows, templates), as_csv)
 
 
 @command(directive_group, "withdraw")
-@click.argument("ref", metavar="CODE|ID")
-@click.option("--note", default="", help="Why (kept with each task's event).")
-def directive_withdraw(ref: str, note: str) -> None:
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
+@option("--note", default="", help="Why (kept with each task's event).")
+@json_option
+def directive_withdraw(ref: str, note: str, as_json: bool) -> None:
     """Withdraw a directive (thu hồi, office only): each of its tasks gets a "withdraw" event,
     its open escalations close, and the sweep and the dashboard pass it by from then on.
 
@@ -308,11 +439,18 @@ def directive_withdraw(ref: str, note: str) -> None:
     settings = run_settings()
     store = settings.store()
     done = withdrawal.withdraw(store, ref, settings.who(), settings.write_moment(store), note)
-    click.echo(f"{done.label}: withdrawn; {done.tasks} task(s) are no longer tracked")
+    if as_json:
+        emit_json({"directive_id": done.directive_id, "directive": done.label, "tasks": done.tasks})
+        return
+    click.echo(
+        _("{directive}: withdrawn; {tasks} task(s) are no longer tracked").format(
+            directive=done.label, tasks=done.tasks
+        )
+    )
 
 
 @command(directive_group, "show")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @json_option
 def directive_show(ref: str, as_json: bool) -> None:
     """Show one directive: its document, deliverables and progress.
@@ -338,9 +476,10 @@ cli.add_command(units_group)
 
 @command(units_group, "import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--office", help="Whose units these are, when the database holds several offices.")
-@click.option("--dry-run", is_flag=True, help="Only list what would change.")
-def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
+@option("--office", help="Whose units these are, when the database holds several offices.")
+@option("--dry-run", is_flag=True, help="Only list what would change.")
+@json_option
+def units_import_command(file: str, office: str | None, dry_run: bool, as_json: bool) -> None:
     """Load or update units from FILE.xlsx or FILE.csv (columns: code, name, levels,
     principal, email, phone; Vietnamese headers such as "Mã đơn vị", "Cấp học" work too).
 
@@ -350,6 +489,20 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
     """
     settings = run_settings()
     plan = engine.import_units(settings.store(), file, office, dry_run, settings.who())
+    if as_json:
+        emit_json(
+            {
+                "dry_run": dry_run,
+                "new": [_unit_json(u) for u in plan.new],
+                "changed": [
+                    {"code": u.code, "changes": {k: list(v) for k, v in diff.items()}}
+                    for u, diff in plan.changed
+                ],
+                "unchanged": plan.unchanged,
+                "ignored_columns": plan.ignored_columns,
+            }
+        )
+        return
     from rich.text import Text  # names and codes are shown as written, never as markup
 
     out = console()
@@ -361,11 +514,29 @@ def units_import_command(file: str, office: str | None, dry_run: bool) -> None:
         )
         out.print(Text(f"~ {unit.code}: {changes}"))
     if plan.ignored_columns:
-        out.print(Text(f"(columns not read: {', '.join(plan.ignored_columns)})"))
+        out.print(
+            Text(_("(columns not read: {columns})").format(columns=", ".join(plan.ignored_columns)))
+        )
     out.print(
-        f"{len(plan.new)} new, {len(plan.changed)} changed, {plan.unchanged} unchanged"
-        + (" (dry run: nothing written)" if dry_run else "")
+        Text(
+            _("{new} new, {changed} changed, {unchanged} unchanged").format(
+                new=len(plan.new), changed=len(plan.changed), unchanged=plan.unchanged
+            )
+            + (_(" (dry run: nothing written)") if dry_run else "")
+        )
     )
+
+
+def _unit_json(unit) -> dict:
+    """A unit as every JSON shows one (levels a list)."""
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "levels": list(unit.levels),
+        "principal": unit.principal,
+        "email": unit.email,
+        "phone": unit.phone,
+    }
 
 
 # ------------------------------------------------------------------------------ task
@@ -380,17 +551,27 @@ cli.add_command(task_group)
 
 
 @command(task_group, "list")
-@click.option("--directive", "directive", metavar="CODE|ID", help="Only this directive.")
-@click.option("--unit", help="Only this unit (code).")
-@click.option("--level", help="Only units at this level (MN, TH, THCS …).")
-@click.option("--state", help="Only tasks in this state.")
-@click.option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many.")
-@click.option(
+@option(
+    "--directive",
+    metavar="CODE|ID",
+    shell_complete=complete.directives,
+    help="Only this directive.",
+)
+@option("--unit", shell_complete=complete.units, help="Only this unit (its code or name).")
+@option("--level", help="Only units at this level (MN, TH, THCS …).")
+@option(
+    "--state",
+    shell_complete=complete.states,
+    help="Only tasks in this state (its name or label: received, 'Đã nhận').",
+)
+@option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (default: all).")
+@option(
     "--pending-extension",
     is_flag=True,
     help="Only tasks whose extension request awaits a decision.",
 )
 @json_option
+@csv_option
 def task_list(
     directive: str | None,
     unit: str | None,
@@ -399,6 +580,7 @@ def task_list(
     limit: int | None,
     pending_extension: bool,
     as_json: bool,
+    as_csv: bool,
 ) -> None:
     """List tasks, filtered by directive, unit, level and state.
 
@@ -408,19 +590,20 @@ def task_list(
     """
     if level and level.upper() not in LEVELS:
         raise InputError(f"--level: unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
-    found = engine.task_views(
-        run_settings().store(),
+    store = run_settings().store()
+    found, total = engine.task_page(
+        store,
         directive=directive,
-        unit=unit,
+        unit=lookup.unit(store, unit) if unit else None,
         level=level.upper() if level else None,
-        state=state,
+        state=lookup.state(store, state) if state else None,
         limit=limit,
         pending_extension=pending_extension,
     )
     if as_json:
         emit_json([v.to_json() for v in found])
         return
-    console().print(views.tasks_table(found))
+    show(views.tasks_table(found, total), as_csv)
 
 
 @command(task_group, "show")
@@ -463,10 +646,10 @@ def task_show(task_id: str, as_json: bool) -> None:
     console().print(views.task_panel(view, directive, allowed, climbed, below, request))
 
 
-@command(task_group, "fire")
-@click.argument("trigger")
+@command(task_group, "fire", cls=FireCommand)
+@click.argument("trigger", shell_complete=complete.triggers)
 @click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
-@click.option("--note", default="", help="A note kept with the event.")
+@option("--note", default="", help="A note kept with the event.")
 @json_option
 def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool) -> None:
     """Fire TRIGGER on one or more tasks: all of them change, or none does.
@@ -477,25 +660,41 @@ def task_fire(trigger: str, task_ids: tuple[str, ...], note: str, as_json: bool)
     """
     settings = run_settings()
     store = settings.store()
+    ids = [task_id_arg(t) for t in task_ids]
     fired = engine.fire(
         store,
-        trigger,
-        [task_id_arg(t) for t in task_ids],
+        lookup.trigger(store, ids, trigger),
+        ids,
         settings.who(),
         settings.write_moment(store),
         note=note,
     )
     if as_json:
-        emit_json([f.__dict__ for f in fired])
+        emit_json(
+            [
+                {
+                    "id": f.task_id,
+                    "from_state": f.from_state,
+                    "to_state": f.to_state,
+                    "state_label": f.label,
+                }
+                for f in fired
+            ]
+        )
         return
     for f in fired:
-        click.echo(f"Task {f.task_id}: {f.from_state} → {f.to_state} ({f.label})")
+        click.echo(
+            _("Task {task}: {from_state} → {to_state}").format(
+                task=f.task_id, from_state=f.from_state, to_state=f.to_state, label=f.label
+            )
+        )
 
 
 @command(task_group, "history")
 @click.argument("task_id", metavar="ID")
 @json_option
-def task_history(task_id: str, as_json: bool) -> None:
+@csv_option
+def task_history(task_id: str, as_json: bool, as_csv: bool) -> None:
     """Every change of a task, oldest first (events are never edited).
 
     Example:
@@ -508,4 +707,4 @@ def task_history(task_id: str, as_json: bool) -> None:
     if as_json:
         emit_json([e.to_json() for e in events])
         return
-    console().print(views.history_table(view.id, events, view))
+    show(views.history_table(view.id, events, view), as_csv)

@@ -11,8 +11,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chidao.cli.base import DEFAULT_URL, cli, command, emit_json, group, json_option, run_settings
+from chidao.cli.base import (
+    DEFAULT_URL,
+    cli,
+    command,
+    emit_json,
+    group,
+    json_option,
+    missing_database_file,
+    option,
+    refuse_missing,
+    run_settings,
+)
 from chidao.errors import DatabaseError
+from chidao.i18n import _
 
 if TYPE_CHECKING:
     from chidao.store import Store
@@ -27,7 +39,7 @@ cli.add_command(db_group)
 
 
 def owner_option(func):
-    return click.option(
+    return option(
         "--owner-db",
         metavar="URL",
         help="Connect as the role that owns the tables (env CHIDAO_DB_OWNER; default --db).",
@@ -49,7 +61,10 @@ def owner_url(owner_db: str | None) -> str:
 def owner_store(owner_db: str | None) -> Store:
     from chidao.store import Store
 
-    return Store.open(owner_url(owner_db), require_head=False)
+    url = owner_url(owner_db)
+    if missing_database_file(url):
+        refuse_missing(url)
+    return Store.open(url, require_head=False)
 
 
 @command(db_group, "status")
@@ -78,21 +93,22 @@ def db_status(as_json: bool) -> None:
             }
         )
         return
-    made = "" if status.stamped else " (made before migrations)"
-    click.echo(f"database: {store.label}")
-    click.echo(f"mode:     {'simulation (writes take --now)' if store.simulation else 'live'}")
-    click.echo(f"schema:   {status.current}{made}")
-    click.echo(f"this chidao: {status.head}")
+    made = "" if status.stamped else _(" (made before migrations)")
+    mode = _("simulation (writes take --now)") if store.simulation else _("live")
+    click.echo(_("database: {database}").format(database=store.label))
+    click.echo(_("mode:     {mode}").format(mode=mode))
+    click.echo(_("schema:   {revision}").format(revision=status.current) + made)
+    click.echo(_("this chidao: {revision}").format(revision=status.head))
     if status.newer:
-        click.echo("made by a newer chidao: use that one")
+        click.echo(_("made by a newer chidao: use that one"))
     elif status.needs_upgrade:
-        click.echo("upgrade needed: run 'chidao db upgrade'")
+        click.echo(_("upgrade needed: run 'chidao db upgrade'"))
     else:
-        click.echo("up to date")
+        click.echo(_("up to date"))
 
 
 @command(db_group, "init")
-@click.option(
+@option(
     "--simulation",
     is_flag=True,
     help="A simulation (training, trials): writes take --now. Recorded for good.",
@@ -120,7 +136,13 @@ def db_init(simulation: bool, owner_db: str | None) -> None:
             mode = "simulation" if existing.simulation else "live"
             raise DatabaseError(f"{existing.label} is already a chidao database ({mode})")
     store = Store.open(url, simulation=simulation)
-    click.echo(f"{store.label}: new {'simulation' if store.simulation else 'live'} database")
+    click.echo(
+        (
+            _("{database}: new simulation database")
+            if store.simulation
+            else _("{database}: new live database")
+        ).format(database=store.label)
+    )
 
 
 @command(db_group, "upgrade")
@@ -136,9 +158,17 @@ def db_upgrade(owner_db: str | None) -> None:
     store = owner_store(owner_db)
     before, after = store.upgrade()
     if before.current == after.current:
-        click.echo(f"{store.label}: already at schema {after.current}")
+        click.echo(
+            _("{database}: already at schema {revision}").format(
+                database=store.label, revision=after.current
+            )
+        )
     else:
-        click.echo(f"{store.label}: upgraded from schema {before.current} to {after.current}")
+        click.echo(
+            _("{database}: upgraded from schema {before} to {after}").format(
+                database=store.label, before=before.current, after=after.current
+            )
+        )
 
 
 @command(db_group, "grant")
@@ -154,4 +184,8 @@ def db_grant(role: str, owner_db: str | None) -> None:
     """
     store = owner_store(owner_db)
     store.grant(role)
-    click.echo(f"{role} may now use {store.label} (events: read and append only)")
+    click.echo(
+        _("{role} may now use {database} (events: read and append only)").format(
+            role=role, database=store.label
+        )
+    )

@@ -5,42 +5,48 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from chidao import clock
+from chidao import clock, i18n
 from chidao.calendar import DAYS, MAX_DAYS, WORKING_DAYS, Duration, WorkCalendar
+from chidao.cli import complete
 from chidao.cli.base import (
     DEFAULT_URL,
     MAX_ID,
     cli,
     command,
-    console,
+    csv_option,
     due_arg,
     emit_json,
     group,
     json_option,
     lazy,
     missing_database_file,
+    option,
     run_settings,
+    show,
     task_id_arg,
+    warning_line,
 )
 from chidao.cli.core import directive_group, task_group
+from chidao.errors import ChidaoError
+from chidao.i18n import _
 
 if TYPE_CHECKING:
-    from chidao import engine, extensions, notify, occurrences, sweeper, views
+    from chidao import engine, extensions, lookup, notify, occurrences, sweeper, views
 else:
-    engine, extensions, notify, occurrences, sweeper, views = (
+    engine, extensions, lookup, notify, occurrences, sweeper, views = (
         lazy(f"chidao.{name}")
-        for name in ("engine", "extensions", "notify", "occurrences", "sweeper", "views")
+        for name in ("engine", "extensions", "lookup", "notify", "occurrences", "sweeper", "views")
     )
 
 # ------------------------------------------------------------------------------ sweep
 
 
 @command(cli, "sweep")
-@click.option(
+@option(
     "--ahead",
     type=click.IntRange(0, MAX_DAYS),
     metavar="DAYS",
@@ -65,25 +71,48 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
         ahead=Duration(ahead, DAYS) if ahead is not None else None,
     )
     for line in swept.warnings:  # a directive that cannot be read; the others went on
-        click.echo(f"Warning: {line}", err=True)
+        warning_line(line)
     if as_json:
         emit_json(swept.to_json())
         return
     climbed = ", ".join(f"{n} {kind}" for kind, n in swept.escalations.items()) or "0"
     click.echo(
-        f"{swept.overdue} task(s) marked overdue; escalations: {climbed}; "
-        f"{swept.notifications} notification(s) queued; {swept.generated} recurring task(s) created"
+        _(
+            "{overdue} task(s) marked overdue; escalations: {escalations}; "
+            "{notifications} notification(s) queued; {generated} recurring task(s) created"
+        ).format(
+            overdue=swept.overdue,
+            escalations=climbed,
+            notifications=swept.notifications,
+            generated=swept.generated,
+        )
     )
 
 
 @command(cli, "escalations")
-@click.option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
-@click.option("--person", metavar="ID", help="Only those that reached this person.")
-@click.option("--directive", metavar="CODE|ID", help="Only this directive.")
-@click.option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (newest first).")
+@option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
+@option(
+    "--person",
+    metavar="ID",
+    shell_complete=complete.people,
+    help="Only those that reached this person (id or name).",
+)
+@option(
+    "--directive",
+    metavar="CODE|ID",
+    shell_complete=complete.directives,
+    help="Only this directive.",
+)
+@option("--limit", type=click.IntRange(1, MAX_ID), help="At most this many (newest first).")
 @json_option
+@csv_option
 def escalations_command(
-    open_only: bool, person: str | None, directive: str | None, limit: int | None, as_json: bool
+    open_only: bool,
+    person: str | None,
+    directive: str | None,
+    limit: int | None,
+    as_json: bool,
+    as_csv: bool,
 ) -> None:
     """List escalations: which late task reached whom, at which rung and round.
 
@@ -91,37 +120,40 @@ def escalations_command(
 
         chidao escalations --open --person tung-nt
     """
-    rows = sweeper.escalation_listing(run_settings().store(), open_only, person, directive, limit)
+    store = run_settings().store()
+    person = lookup.person(store, person) if person else None
+    rows = sweeper.escalation_listing(store, open_only, person, directive, limit)
     if as_json:
         emit_json([views.escalation_json(r) for r in rows])
         return
-    console().print(views.escalations_table(rows))
+    if not rows and not as_csv:
+        click.echo(_("No escalations."))
+        return
+    show(views.escalations_table(rows), as_csv)
 
 
 @command(cli, "notify")
-@click.option(
+@option(
     "--channel",
     type=click.Choice(notify.CHANNELS),
     default="console",
     show_default=True,
     help="How to deliver queued notifications.",
 )
-@click.option("--smtp-host", envvar="CHIDAO_SMTP_HOST", help="SMTP server (env CHIDAO_SMTP_HOST).")
-@click.option(
+@option("--smtp-host", envvar="CHIDAO_SMTP_HOST", help="SMTP server (env CHIDAO_SMTP_HOST).")
+@option(
     "--smtp-port",
     envvar="CHIDAO_SMTP_PORT",
     type=click.IntRange(1, 65535),
     help="SMTP port (default 25).",
 )
-@click.option("--smtp-from", envvar="CHIDAO_SMTP_FROM", help="Sender address.")
-@click.option("--smtp-user", envvar="CHIDAO_SMTP_USER", help="SMTP login.")
-@click.option(
-    "--smtp-password", envvar="CHIDAO_SMTP_PASSWORD", help="SMTP password (prefer the env)."
-)
-@click.option("--starttls", is_flag=True, envvar="CHIDAO_SMTP_STARTTLS", help="Use STARTTLS.")
-@click.option("--limit", type=click.IntRange(1, MAX_ID), help="Send at most this many.")
+@option("--smtp-from", envvar="CHIDAO_SMTP_FROM", help="Sender address.")
+@option("--smtp-user", envvar="CHIDAO_SMTP_USER", help="SMTP login.")
+@option("--smtp-password", envvar="CHIDAO_SMTP_PASSWORD", help="SMTP password (prefer the env).")
+@option("--starttls", is_flag=True, envvar="CHIDAO_SMTP_STARTTLS", help="Use STARTTLS.")
+@option("--limit", type=click.IntRange(1, MAX_ID), help="Send at most this many.")
 @json_option
-@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
 def notify_command(
     channel: str,
     smtp_host: str | None,
@@ -146,20 +178,18 @@ def notify_command(
     """
     settings = run_settings()
     if dry_run:
-        waiting = sweeper.outbox(settings.store(), limit)
-        if as_json:
-            emit_json([{k: v for k, v in m.items() if k in notify.SHOWN} for m in waiting])
-            return
-        for message in waiting:
-            notify.console_sender(click.echo)(message)
-        click.echo(f"{len(waiting)} notification(s) would be sent; nothing was sent")
+        _dry_run(settings.store(), limit, as_json)
         return
+    printed: list[dict] = []  # --json: the messages the console channel shows, in the JSON
+    sender: Callable[[dict[str, Any]], None]
     if channel == "smtp":
         sender = notify.SmtpSender(
             notify.smtp_settings(
                 smtp_host, smtp_port, smtp_from, smtp_user, smtp_password, starttls
             )
         )
+    elif as_json:
+        sender = lambda m: printed.append({k: v for k, v in m.items() if k in notify.SHOWN})  # noqa: E731
     else:
         sender = notify.console_sender(click.echo)
     try:
@@ -167,15 +197,33 @@ def notify_command(
         done = sweeper.deliver(store, sender, channel, settings.write_moment(store), limit)
     finally:
         if channel == "smtp":
-            sender.close()
+            sender.close()  # type: ignore[attr-defined]  # the SmtpSender made above
     if as_json:
-        emit_json(done.__dict__)
+        emit_json({**done.__dict__, **({"messages": printed} if channel == "console" else {})})
     else:
         for line in done.errors:
-            click.echo(f"Not sent: {line}", err=True)
-        click.echo(f"{done.sent} notification(s) sent, {done.failed} left queued")
+            click.echo(_("Not sent: {message}").format(message=i18n.message(line)), err=True)
+        click.echo(
+            _("{sent} notification(s) sent, {failed} left queued").format(
+                sent=done.sent, failed=done.failed
+            )
+        )
     if done.failed:
         sys.exit(2)
+
+
+def _dry_run(store, limit: int | None, as_json: bool) -> None:
+    """What notify would send, sending nothing."""
+    waiting = sweeper.outbox(store, limit)
+    if as_json:
+        emit_json([{k: v for k, v in m.items() if k in notify.SHOWN} for m in waiting])
+        return
+    for message in waiting:
+        notify.console_sender(click.echo)(message)
+    click.echo(_("{n} notification(s) would be sent; nothing was sent").format(n=len(waiting)))
+    total = sweeper.outbox_size(store) if limit else len(waiting)
+    if total > len(waiting):
+        click.echo(_(views.MORE["notifications"]).format(n=total - len(waiting), total=total))
 
 
 # ------------------------------------------------------------------------------ calendar
@@ -201,8 +249,8 @@ def _calendar(office: str | None, org: str | None):
 
 
 def _calendar_options(func: Callable) -> Callable:
-    func = click.option("--office", help="Use this office's overrides from the database.")(func)
-    return click.option(
+    func = option("--office", help="Use this office's overrides from the database.")(func)
+    return option(
         "--org",
         "org",
         type=click.Path(dir_okay=False),
@@ -213,7 +261,7 @@ def _calendar_options(func: Callable) -> Callable:
 @command(calendar_group, "due")
 @click.argument("start", metavar="FROM")
 @click.argument("amount", metavar="N", type=click.IntRange(0, MAX_DAYS))
-@click.option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
+@option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
 @_calendar_options
 @json_option
 def calendar_due(
@@ -243,18 +291,30 @@ def calendar_due(
         )
         return
     click.echo(
-        f"{clock.format_date(begin)} + {period} → hạn {views.weekday(due)} "
-        f"{due.format('DD/MM/YYYY HH:mm:ss')}"
+        _("{start} + {period} → due {weekday} {due}").format(
+            start=clock.format_date(begin),
+            period=views.duration_words(period),
+            weekday=views.weekday(due),
+            due=due.format("DD/MM/YYYY HH:mm:ss"),
+        )
     )
     for day, name in skipped:
-        click.echo(f"  nghỉ {views.weekday(day)} {day:%d/%m/%Y}: {name}")
+        line = _("  off {weekday} {date}").format(
+            weekday=views.weekday(day), date=f"{day:%d/%m/%Y}"
+        )
+        if name not in (views.weekday(day, "vi"), views.weekday(day, "en")):  # a holiday
+            line += f": {name}"
+        click.echo(line)
 
 
 @command(calendar_group, "show")
 @click.argument("year", type=click.IntRange(1990, 2100))
 @_calendar_options
 @json_option
-def calendar_show(year: int, office: str | None, org: str | None, as_json: bool) -> None:
+@csv_option
+def calendar_show(
+    year: int, office: str | None, org: str | None, as_json: bool, as_csv: bool
+) -> None:
     """List the days off of YEAR besides weekends, and the weekend days worked instead.
 
     Example:
@@ -267,17 +327,18 @@ def calendar_show(year: int, office: str | None, org: str | None, as_json: bool)
             [{"date": d.isoformat(), "weekday": views.weekday(d), "name": n} for d, n in rows]
         )
         return
-    console().print(views.calendar_table(year, rows))
+    show(views.calendar_table(year, rows), as_csv)
 
 
 # ------------------------------------------------------------------------------ extensions
 
 
 @command(directive_group, "extend")
-@click.argument("ref", metavar="CODE|ID")
-@click.option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
-@click.option("--note", default="", help="Why (kept with every event).")
-def directive_extend(ref: str, to: str, note: str) -> None:
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
+@option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
+@option("--note", default="", help="Why (kept with every event).")
+@json_option
+def directive_extend(ref: str, to: str, note: str, as_json: bool) -> None:
     """Give every open task of a directive the same later due (office only).
 
     Example:
@@ -290,17 +351,31 @@ def directive_extend(ref: str, to: str, note: str) -> None:
     label, changed, skipped = extensions.extend_directive(
         store, ref, due, settings.who(), settings.write_moment(store), note
     )
+    if as_json:
+        emit_json(
+            {"directive": label, "due": due.isoformat(), "changed": changed, "skipped": skipped}
+        )
+        return
     click.echo(
-        f"{label}: {changed} open task(s) now due {due.format('DD/MM/YYYY HH:mm')}"
-        + (f"; {skipped} already due later (or then) were left as they are" if skipped else "")
+        _("{directive}: {changed} open task(s) now due {due}").format(
+            directive=label, changed=changed, due=due.format("DD/MM/YYYY HH:mm")
+        )
+        + (
+            _("; {skipped} already due later (or then) were left as they are").format(
+                skipped=skipped
+            )
+            if skipped
+            else ""
+        )
     )
 
 
 @command(task_group, "extend")
 @click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
-@click.option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
-@click.option("--note", default="", help="Why (kept with the event).")
-def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
+@option("--to", "to", required=True, metavar="DATE", help="New due: dd/mm/yyyy [HH:MM].")
+@option("--note", default="", help="Why (kept with the event).")
+@json_option
+def task_extend(task_ids: tuple[str, ...], to: str, note: str, as_json: bool) -> None:
     """Give one or more tasks a later due (office only); overdue ones go back to work.
 
     Example:
@@ -309,22 +384,26 @@ def task_extend(task_ids: tuple[str, ...], to: str, note: str) -> None:
     """
     settings = run_settings()
     store = settings.store()
+    ids = [task_id_arg(t) for t in task_ids]
     changed = extensions.extend_tasks(
-        store,
-        [task_id_arg(t) for t in task_ids],
-        due_arg(to),
-        settings.who(),
-        settings.write_moment(store),
-        note,
+        store, ids, due_arg(to), settings.who(), settings.write_moment(store), note
     )
-    click.echo(f"{changed} task(s) now due {due_arg(to).format('DD/MM/YYYY HH:mm')}")
+    if as_json:
+        emit_json({"task_ids": ids, "due": due_arg(to).isoformat(), "changed": changed})
+        return
+    click.echo(
+        _("{changed} task(s) now due {due}").format(
+            changed=changed, due=due_arg(to).format("DD/MM/YYYY HH:mm")
+        )
+    )
 
 
 @command(task_group, "request-extension")
 @click.argument("task_id", metavar="ID")
-@click.option("--to", "to", required=True, metavar="DATE", help="The due asked for.")
-@click.option("--note", default="", help="The reason.")
-def task_request_extension(task_id: str, to: str, note: str) -> None:
+@option("--to", "to", required=True, metavar="DATE", help="The due asked for.")
+@option("--note", default="", help="The reason.")
+@json_option
+def task_request_extension(task_id: str, to: str, note: str, as_json: bool) -> None:
     """A school asks, before its due, for a later one (đề nghị gia hạn).
 
     Example:
@@ -336,14 +415,28 @@ def task_request_extension(task_id: str, to: str, note: str) -> None:
     extensions.request_extension(
         store, task_id_arg(task_id), due_arg(to), settings.who(), settings.write_moment(store), note
     )
-    click.echo(f"Task {task_id}: extension to {due_arg(to).format('DD/MM/YYYY')} requested")
+    if as_json:
+        emit_json(
+            {
+                "task_id": task_id_arg(task_id),
+                "status": "pending",
+                "requested_to": due_arg(to).isoformat(),
+            }
+        )
+        return
+    click.echo(
+        _("Task {task}: extension to {due} requested").format(
+            task=task_id, due=due_arg(to).format("DD/MM/YYYY")
+        )
+    )
 
 
 @command(task_group, "grant")
 @click.argument("task_id", metavar="ID")
-@click.option("--to", "to", metavar="DATE", help="Grant another date than the one asked for.")
-@click.option("--note", default="", help="Kept with the event.")
-def task_grant(task_id: str, to: str | None, note: str) -> None:
+@option("--to", "to", metavar="DATE", help="Grant another date than the one asked for.")
+@option("--note", default="", help="Kept with the event.")
+@json_option
+def task_grant(task_id: str, to: str | None, note: str, as_json: bool) -> None:
     """Grant a waiting extension request (office only).
 
     Example:
@@ -361,13 +454,23 @@ def task_grant(task_id: str, to: str | None, note: str) -> None:
         note,
         due_arg(to) if to else None,
     )
-    click.echo(f"Task {task_id}: extension granted, now due {due.format('DD/MM/YYYY HH:mm')}")
+    if due is None:  # granting always sets a due; None only when refusing
+        raise ChidaoError(_("task {task}: the extension gave no due").format(task=task_id))
+    if as_json:
+        emit_json({"task_id": task_id_arg(task_id), "status": "granted", "due": due.isoformat()})
+        return
+    click.echo(
+        _("Task {task}: extension granted, now due {due}").format(
+            task=task_id, due=due.format("DD/MM/YYYY HH:mm")
+        )
+    )
 
 
 @command(task_group, "refuse")
 @click.argument("task_id", metavar="ID")
-@click.option("--note", default="", help="Why not (kept with the event).")
-def task_refuse(task_id: str, note: str) -> None:
+@option("--note", default="", help="Why not (kept with the event).")
+@json_option
+def task_refuse(task_id: str, note: str, as_json: bool) -> None:
     """Refuse a waiting extension request (office only); the due stays.
 
     Example:
@@ -379,13 +482,16 @@ def task_refuse(task_id: str, note: str) -> None:
     extensions.decide_extension(
         store, task_id_arg(task_id), False, settings.who(), settings.write_moment(store), note
     )
-    click.echo(f"Task {task_id}: extension refused")
+    if as_json:
+        emit_json({"task_id": task_id_arg(task_id), "status": "refused"})
+        return
+    click.echo(_("Task {task}: extension refused").format(task=task_id))
 
 
 @command(directive_group, "event")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @click.argument("name")
-@click.option("--at", "at", required=True, metavar="WHEN", help="When it happened.")
+@option("--at", "at", required=True, metavar="WHEN", help="When it happened.")
 @json_option
 def directive_event(ref: str, name: str, at: str, as_json: bool) -> None:
     """Record that an event a deadline counts from has happened (office only); the tasks
@@ -409,6 +515,10 @@ def directive_event(ref: str, name: str, at: str, as_json: bool) -> None:
         emit_json({**done.__dict__, "at": done.at.isoformat()})
         return
     click.echo(
-        f"{done.directive}: sự kiện «{done.name}» lúc {clock.format_moment(done.at)}; "
-        f"{done.tasks} task(s) now have a due"
+        _("{directive}: event «{name}» at {at}; {tasks} task(s) now have a due").format(
+            directive=done.directive,
+            name=done.name,
+            at=clock.format_moment(done.at),
+            tasks=done.tasks,
+        )
     )

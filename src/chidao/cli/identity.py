@@ -12,9 +12,19 @@ from pathlib import Path
 
 import click
 
-from chidao.cli.base import DEFAULT_URL, cli, command, emit_json, group, json_option, run_settings
+from chidao.cli.base import (
+    DEFAULT_URL,
+    cli,
+    command,
+    emit_json,
+    group,
+    json_option,
+    option,
+    run_settings,
+)
 from chidao.cli.db import owner_option, owner_store
 from chidao.errors import InputError
+from chidao.i18n import _
 
 
 @group("user")
@@ -28,7 +38,10 @@ cli.add_command(user_group)
 def _password(ident: str, password_file: str | None) -> str:
     if password_file is None:
         return click.prompt(
-            f"Password for {ident}", hide_input=True, confirmation_prompt=True, err=True
+            _("Password for {login}").format(login=ident),
+            hide_input=True,
+            confirmation_prompt=True,
+            err=True,
         )
     path = Path(password_file)
     if not path.is_file():
@@ -44,7 +57,7 @@ def _password(ident: str, password_file: str | None) -> str:
 
 @command(user_group, "add")
 @click.argument("ident", metavar="PERSON_ID|UNIT_CODE")
-@click.option(
+@option(
     "--password-file",
     metavar="FILE",
     help="Read the password from the first line of FILE (else it is asked for, twice).",
@@ -66,9 +79,13 @@ def user_add(ident: str, password_file: str | None, owner_db: str | None) -> Non
     kind = identity.check(store, ident)
     password = _password(ident, password_file)
     kind, created = identity.add(store, ident, password, run_settings().moment())
-    what = "a new login" if created else "its password changed"
-    sees = "its own tasks" if kind == identity.UNIT else "its office's directives and tasks"
-    click.echo(f"{ident} ({kind}) may now connect to {store.label}: {what}; it sees {sees}")
+    what = _("a new login") if created else _("its password changed")
+    sees = _("its own tasks") if kind == identity.UNIT else _("its office's directives and tasks")
+    click.echo(
+        _("{login} ({kind}) may now connect to {database}: {what}; it sees {sees}").format(
+            login=ident, kind=kind, database=store.label, what=what, sees=sees
+        )
+    )
 
 
 @command(cli, "whoami")
@@ -97,25 +114,33 @@ def whoami(as_json: bool) -> None:
         return
     click.echo(_who_line(me))
     if me.login:
-        click.echo(f"PostgreSQL login {me.role} on {store.label}: the server checks who it is")
+        click.echo(
+            _("PostgreSQL login {role} on {database}: the server checks who it is").format(
+                role=me.role, database=store.label
+            )
+        )
     elif me.role is not None:
         click.echo(
-            f"PostgreSQL role {me.role} on {store.label} is no person or unit login: "
-            "--as or CHIDAO_USER names who acts, unchecked"
+            _(
+                "PostgreSQL role {role} on {database} is no person or unit login: "
+                "--as or CHIDAO_USER names who acts, unchecked"
+            ).format(role=me.role, database=store.label)
         )
     else:
         click.echo(
-            f"named by --as or CHIDAO_USER on {url.removeprefix('sqlite:///')} (SQLite has no "
-            f"logins), by OS account {os_user}"
+            _(
+                "named by --as or CHIDAO_USER on {database} (SQLite has no logins), "
+                "by OS account {os_user}"
+            ).format(database=url.removeprefix("sqlite:///"), os_user=os_user)
         )
 
 
 def _who_line(me) -> str:
     if me.id is None:
-        return "nobody: give --as ID (a person id or unit code) or CHIDAO_USER"
+        return _("nobody: give --as ID (a person id or unit code) or CHIDAO_USER")
     if me.kind is None:
-        return f"{me.id}: not a person or unit of any loaded org file"
+        return _("{id}: not a person or unit of any loaded org file").format(id=me.id)
     office = f"{me.office_name} ({me.office})"
     if me.kind == "person":
         return f"{me.name} ({me.id}), {me.position}, {office}"
-    return f"{me.name} ({me.id}), unit of {office}"
+    return _("{name} ({id}), unit of {office}").format(name=me.name, id=me.id, office=office)

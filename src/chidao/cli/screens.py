@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from chidao.calendar import MAX_DAYS
+from chidao.cli import complete
 from chidao.cli.base import (
     DEFAULT_URL,
     MAX_ID,
@@ -20,9 +21,11 @@ from chidao.cli.base import (
     json_option,
     lazy,
     missing_database_file,
+    option,
     run_settings,
 )
 from chidao.errors import InputError
+from chidao.i18n import _
 
 if TYPE_CHECKING:
     from chidao import chains, report, sweeper, views
@@ -47,7 +50,7 @@ cli.add_command(chain_group)
 
 
 @command(chain_group, "show")
-@click.argument("ref", metavar="CODE|ID")
+@click.argument("ref", metavar="CODE|ID", shell_complete=complete.directives)
 @json_option
 def chain_show(ref: str, as_json: bool) -> None:
     """Draw the chain a directive belongs to, from the top, with each level's progress.
@@ -68,16 +71,31 @@ def chain_show(ref: str, as_json: bool) -> None:
 
 
 @command(cli, "dashboard")
-@click.option(
-    "--directive", metavar="CODE|ID", help="Only this directive (and its level breakdown)."
+@option(
+    "--directive",
+    metavar="CODE|ID",
+    shell_complete=complete.directives,
+    help="Only this directive (and its level breakdown).",
 )
-@click.option("--level", help="Only units at this level (MN, TH, THCS …).")
-@click.option("--unit", metavar="CODE", help="A principal's view: this school's open tasks.")
-@click.option("--person", metavar="ID", help="What is on this person's desk.")
-@click.option(
-    "--limit", type=click.IntRange(1, MAX_ID), default=15, show_default=True, help="Rows per list."
+@option("--level", help="Only units at this level (MN, TH, THCS …).")
+@option(
+    "--unit",
+    metavar="CODE",
+    shell_complete=complete.units,
+    help="A principal's view: this school's open tasks (code or name).",
 )
-@click.option(
+@option(
+    "--person",
+    metavar="ID",
+    shell_complete=complete.people,
+    help="What is on this person's desk (id or name).",
+)
+@option(
+    "--limit",
+    type=click.IntRange(1, MAX_ID),
+    help="Rows per list (default: 15 on screen, all with --json).",
+)
+@option(
     "--soon",
     type=click.IntRange(0, MAX_DAYS),
     default=3,
@@ -85,14 +103,7 @@ def chain_show(ref: str, as_json: bool) -> None:
     metavar="DAYS",
     help="'Due soon' means within this many working days.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["vi", "en"]),
-    default="vi",
-    show_default=True,
-    help="Language of the labels.",
-)
-@click.option(
+@option(
     "--watch",
     type=click.IntRange(1, 86_400),
     is_flag=False,
@@ -101,22 +112,21 @@ def chain_show(ref: str, as_json: bool) -> None:
     metavar="[SECONDS]",
     help="Refresh every SECONDS (default 30) until Ctrl-C.",
 )
-@click.option(
+@option(
     "--sweep/--no-sweep",
     default=False,
     help="Run the sweep first (a write: marks overdue, escalates, queues notifications). "
     "By default the dashboard only looks.",
 )
-@click.option("--width", type=click.IntRange(40, 1000), help="Render for this many columns.")
+@option("--width", type=click.IntRange(40, 1000), help="Render for this many columns.")
 @json_option
 def dashboard_command(
     directive: str | None,
     level: str | None,
     unit: str | None,
     person: str | None,
-    limit: int,
+    limit: int | None,
     soon: int,
-    lang: str,
     watch: int | None,
     sweep: bool,
     width: int | None,
@@ -132,8 +142,9 @@ def dashboard_command(
 
         chidao dashboard --now "10/04/2024 08:00" --level MN
     """
-    from chidao import dashboard
+    from chidao import dashboard, i18n
 
+    lang = i18n.language()
     settings = run_settings()
     url = settings.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
     from rich.console import Console
@@ -143,14 +154,17 @@ def dashboard_command(
         if as_json:
             emit_json({"empty": True})
         else:
-            out.print(dashboard.WORDS[lang]["empty"])
+            out.print(dashboard.words(lang)["empty"])
         return
     store = settings.store()
+    from chidao import lookup
+
+    unit = lookup.unit(store, unit) if unit else None
     options = dashboard.Options(
         directive=directive,
         level=level.upper() if level else None,
-        person=person,
-        limit=limit,
+        person=lookup.person(store, person) if person else None,
+        limit=limit if limit or as_json else dashboard.SCREEN_ROWS,
         soon_days=soon,
     )
 
@@ -185,12 +199,14 @@ def dashboard_command(
                 time.sleep(watch)
                 live.update(screen()[1], refresh=True)
     except KeyboardInterrupt:
-        out.print("\n[dim]Đã dừng theo dõi.[/dim]" if lang == "vi" else "\n[dim]Stopped.[/dim]")
+        from rich.text import Text
+
+        out.print(Text("\n" + _("Stopped watching."), style="dim"))
 
 
 @command(cli, "report")
-@click.argument("ref", metavar="DIRECTIVE")
-@click.option(
+@click.argument("ref", metavar="DIRECTIVE", shell_complete=complete.directives)
+@option(
     "--format",
     "fmt",
     type=click.Choice(REPORT_FORMATS),
@@ -198,7 +214,7 @@ def dashboard_command(
     show_default=True,
     help="What to write.",
 )
-@click.option(
+@option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True),
@@ -224,14 +240,16 @@ def report_command(ref: str, fmt: str, output: str | None) -> None:
         raise InputError(f"-o: folder {path.parent} does not exist")
     report.write(data, fmt, path)
     click.echo(
-        f"Wrote {path} ({len(data['rows'])} rows; {data['summary']['open_overdue']} overdue)"
+        _("Wrote {path} ({rows} rows; {overdue} overdue)").format(
+            path=path, rows=len(data["rows"]), overdue=data["summary"]["open_overdue"]
+        )
     )
 
 
 @command(cli, "demo")
-@click.option("--seed", default=2024, show_default=True, help="Random seed of the simulation.")
-@click.option("--keep", type=click.Path(dir_okay=False), help="Keep the demo database here.")
-@click.option(
+@option("--seed", default=2024, show_default=True, help="Random seed of the simulation.")
+@option("--keep", type=click.Path(dir_okay=False), help="Keep the demo database here.")
+@option(
     "--chain",
     is_flag=True,
     help="Tell the chain: the Sở's Công văn 746, the Phòng's answer, the schools.",

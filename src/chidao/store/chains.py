@@ -71,6 +71,8 @@ def task_link(conn: Connection, task_id: int) -> dict[str, Any] | None:
                 tasks.c.unit_code,
                 directives.c.code,
                 directives.c.office_code,
+                directives.c.subject,
+                directives.c.date,
             )
             .join(directives, directives.c.id == tasks.c.directive_id)
             .where(tasks.c.id == task_id)

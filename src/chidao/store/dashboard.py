@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, exists, func, literal, or_, select
 
 from chidao.store.escalations import reached
 from chidao.store.schema import (
@@ -40,7 +40,7 @@ def scope(
     A person's desk: the tasks of their office's directives at the levels they follow (all
     levels for a lead), plus any task whose open escalation has reached them.
     """
-    clauses = [
+    clauses: list[ColumnElement[bool]] = [
         tasks.c.directive_id.not_in(
             select(directives.c.id).where(directives.c.withdrawn_at.is_not(None))
         )
@@ -54,7 +54,7 @@ def scope(
             )
         )
     if person is not None:
-        mine = [
+        mine: list[ColumnElement[bool]] = [
             tasks.c.directive_id.in_(
                 select(directives.c.id).where(directives.c.office_code == person["office_code"])
             )
@@ -134,10 +134,19 @@ def level_states(conn: Connection, where: Sequence) -> list[dict[str, Any]]:
 
 
 def overdue_list(
-    conn: Connection, where: Sequence, states: Sequence[str], limit: int
+    conn: Connection,
+    where: Sequence,
+    states: Sequence[str],
+    limit: int | None,
+    open_states: Sequence[str] = (),
+    now: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
     """The most overdue tasks first (smallest working-day ordinal of due), with whom their
-    escalation has reached and the school's contact."""
+    escalation has reached, the school's contact, and how many there are in all: tasks in
+    an overdue state, and open ones already past their due (not swept yet)."""
+    late: ColumnElement[bool] = tasks.c.state.in_(list(states))
+    if open_states and now is not None:
+        late = or_(late, and_(tasks.c.state.in_(list(open_states)), tasks.c.due_at < _at(now)))
     query = (
         select(
             tasks.c.id,
@@ -155,10 +164,11 @@ def overdue_list(
             reached(escalations.c.round).label("round"),
             reached(escalations.c.target_name).label("reached"),
             reached(escalations.c.person_id).label("person_id"),
+            func.count().over().label("total"),
         )
         .join(units, units.c.code == tasks.c.unit_code)
         .join(directives, directives.c.id == tasks.c.directive_id)
-        .where(tasks.c.state.in_(list(states)), tasks.c.due_seq.is_not(None), *where)
+        .where(late, tasks.c.due_seq.is_not(None), *where)
         .order_by(tasks.c.due_seq, tasks.c.id)
         .limit(limit)
     )
@@ -171,7 +181,7 @@ def due_soon(
     states: Sequence[str],
     now: dt.datetime,
     last_seq: int,
-    limit: int,
+    limit: int | None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Open tasks not yet late whose due falls within the next working days."""
     soon = [
@@ -180,7 +190,7 @@ def due_soon(
         tasks.c.due_at >= _at(now),
         *where,
     ]
-    total = conn.execute(select(func.count()).select_from(tasks).where(*soon)).scalar()
+    total = conn.execute(select(func.count()).select_from(tasks).where(*soon)).scalar_one()
     rows = conn.execute(
         select(
             tasks.c.id,
@@ -215,6 +225,7 @@ def unit_tasks(conn: Connection, unit: str) -> list[dict[str, Any]]:
             directives.c.id.label("directive_id"),
             directives.c.code,
             directives.c.subject,
+            directives.c.date,
             directives.c.urgency,
             directives.c.template_id,
             directives.c.office_code,

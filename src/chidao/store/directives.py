@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from chidao import lookup
 from chidao.errors import DatabaseError, DuplicateDirective, NotFound, UnreadableRecord
 from chidao.store.database import dialect_insert
 from chidao.store.schema import (
@@ -97,13 +98,42 @@ def workflow_of(conn: Connection, template_id: int) -> Workflow:
 
 
 def labels_of_template(conn: Connection, template_id: int) -> list[str]:
-    """The directives issued with a template, as listings name them ("746/…" or "#12")."""
+    """The directives issued with a template, as listings name them (``directive_label``)."""
     rows = conn.execute(
-        select(directives.c.id, directives.c.code)
+        select(directives.c.id, directives.c.code, directives.c.subject, directives.c.date)
         .where(directives.c.template_id == template_id)
         .order_by(directives.c.id)
     )
-    return [code or f"#{id_}" for id_, code in rows]
+    return [directive_label(code, id_, subject, date) for id_, code, subject, date in rows]
+
+
+def templates_in_use(conn: Connection) -> list[Template]:
+    """The templates directives were issued with (readable ones), oldest first."""
+    ids = conn.scalars(
+        select(directives.c.template_id).distinct().order_by(directives.c.template_id)
+    )
+    return _readable(conn, list(ids))
+
+
+def templates_of_tasks(conn: Connection, task_ids: Sequence[int]) -> list[Template]:
+    """The templates of these tasks' directives (readable ones)."""
+    ids = conn.scalars(
+        select(directives.c.template_id)
+        .join(tasks, tasks.c.directive_id == directives.c.id)
+        .where(tasks.c.id.in_(list(task_ids)))
+        .distinct()
+    )
+    return _readable(conn, sorted(ids))
+
+
+def _readable(conn: Connection, template_ids: Sequence[int]) -> list[Template]:
+    found = []
+    for template_id in template_ids:
+        try:
+            found.append(workflow_of(conn, template_id).template)
+        except UnreadableRecord:
+            continue  # the screens say so; a lookup just does without it
+    return found
 
 
 def reported_rule(conn: Connection) -> Callable[[int, str], bool]:
@@ -310,8 +340,17 @@ def resolve_directive(conn: Connection, ref: str) -> int:
             .order_by(directives.c.id)
         )
     )
-    if not ids:
-        raise NotFound(f"directive {ref!r} does not exist (name it by its code or id)")
+    if not ids:  # as people type it: any case, spaces, D for Đ (the codes are few)
+        codes = conn.execute(
+            select(directives.c.id, directives.c.code).where(directives.c.code.is_not(None))
+        ).all()
+        folded = lookup.fold(text)
+        ids = sorted(id_ for id_, code in codes if lookup.fold(code) == folded)
+        if not ids:
+            raise NotFound(
+                f"directive {ref!r} does not exist (name it by its code or id)"
+                + lookup.hint(text, [code for _id, code in codes])
+            )
     if len(ids) > 1:
         raise NotFound(
             f"directive {ref!r} was issued {len(ids)} times (ids {', '.join(map(str, ids))}); "
@@ -333,9 +372,21 @@ def mark_withdrawn(conn: Connection, directive_id: int, actor: str, now) -> None
     )
 
 
-def directive_label(code: str | None, directive_id: int) -> str:
-    """How listings name a directive: its code, or "#id" while it has no number."""
-    return code or f"#{directive_id}"
+def directive_label(
+    code: str | None,
+    directive_id: int,
+    subject: str | None = None,
+    date: dt.date | None = None,
+) -> str:
+    """How screens, e-mails and reports name a directive: its code ("746/SGDĐT-GDCN"), or,
+    while it has no number, its subject and date ("«Tăng cường công tác…» 25/03/2024");
+    "#id" only where neither is at hand."""
+    if code:
+        return code
+    if subject:
+        short = subject if len(subject) <= 32 else subject[:31].rstrip() + "…"
+        return f"«{short}»" + (f" {date:%d/%m/%Y}" if date else "")
+    return f"#{directive_id}"
 
 
 def directive_summaries(conn: Connection) -> list[dict[str, Any]]:

@@ -426,7 +426,10 @@ def listing(
             units.c.code.label("unit"),
             units.c.name.label("unit_name"),
             directives.c.code.label("code"),
+            directives.c.subject,
+            directives.c.date,
             tasks.c.state,
+            func.count().over().label("total"),  # how many in all, before the limit
         )
         .join(tasks, tasks.c.id == escalations.c.task_id)
         .join(units, units.c.code == tasks.c.unit_code)

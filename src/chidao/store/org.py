@@ -167,13 +167,19 @@ def org_listing(conn: Connection) -> list[dict[str, Any]]:
                 "parent_body": office["parent_body"],
                 "parent_office": office["parent_office"],
                 "people": [
-                    {k: r[k] for k in ("id", "name", "position", "reports_to", "levels", "head")}
+                    {
+                        **{k: r[k] for k in ("id", "name", "position", "reports_to", "head")},
+                        "levels": _levels(r["levels"]),
+                    }
                     for r in conn.execute(
                         select(people).where(people.c.office_code == code).order_by(people.c.id)
                     ).mappings()
                 ],
                 "units": [
-                    {k: r[k] for k in ("code", "name", "levels", "principal")}
+                    {
+                        **{k: r[k] for k in ("code", "name", "principal")},
+                        "levels": _levels(r["levels"]),
+                    }
                     for r in conn.execute(
                         select(units).where(units.c.office_code == code).order_by(units.c.code)
                     ).mappings()
@@ -181,6 +187,21 @@ def org_listing(conn: Connection) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def unit_names(conn: Connection) -> list[tuple[str, str]]:
+    """Every unit's (code, name), for finding the one a user means."""
+    return [(r.code, r.name) for r in conn.execute(select(units.c.code, units.c.name))]
+
+
+def person_names(conn: Connection) -> list[tuple[str, str]]:
+    """Every person's (id, name), for finding the one a user means."""
+    return [(r.id, r.name) for r in conn.execute(select(people.c.id, people.c.name))]
+
+
+def _levels(stored: str | None) -> list[str]:
+    """Levels as every JSON shows them: a list ("TH,THCS" is how they are stored)."""
+    return [level for level in (stored or "").split(",") if level]
 
 
 def office_names(conn: Connection) -> dict[str, str]:

@@ -215,4 +215,4 @@ def listing(conn: Connection) -> list[tuple[str, str, str, str, str]]:
         "SELECT tablename, policyname, cmd, coalesce(qual, ''), coalesce(with_check, '') "
         "FROM pg_policies WHERE schemaname = current_schema() ORDER BY tablename, policyname"
     )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]

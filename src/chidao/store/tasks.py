@@ -337,12 +337,17 @@ def list_tasks(
     ids: Sequence[int] | None = None,
     limit: int | None = None,
     pending_extension: bool = False,
+    with_total: bool = False,
 ) -> list[dict[str, Any]]:
+    """The tasks that pass the filters, by id; ``with_total`` adds to each row how many
+    passed them in all (a window count, before ``limit``)."""
     query = (
         select(
             tasks.c.id,
             tasks.c.directive_id,
             directives.c.code,
+            directives.c.subject,
+            directives.c.date,
             tasks.c.unit_code,
             units.c.name.label("unit_name"),
             units.c.levels,
@@ -387,14 +392,16 @@ def list_tasks(
         )
     if limit:
         query = query.limit(limit)
+    if with_total:
+        query = query.add_columns(func.count().over().label("total"))
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def to_view(row: dict[str, Any], label: str) -> TaskView:
+def to_view(row: dict[str, Any], label: str, label_en: str = "") -> TaskView:
     return TaskView(
         id=row["id"],
         directive_id=row["directive_id"],
-        directive=directive_label(row["code"], row["directive_id"]),
+        directive=directive_label(row["code"], row["directive_id"], row["subject"], row["date"]),
         unit=row["unit_code"],
         unit_name=row["unit_name"],
         levels=_levels_of(row["levels"]),
@@ -408,6 +415,7 @@ def to_view(row: dict[str, Any], label: str) -> TaskView:
         workflow=row["workflow"],
         period=row["period"],
         days_late=row["days_late"],
+        state_label_en=label_en,
     )
 
 
