@@ -555,7 +555,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
         table.add_column(w["rung"], no_wrap=True)
     for d in shown:
         cells: list[RenderableType] = [
-            d["label"] + (" ⚡" if d["urgency"] else ""),
+            (d["code"] or _("(no number)")) + (" ⚡" if d["urgency"] else ""),  # subject beside
             Text(
                 (
                     f"{w['below']} {d['children']['reported']}/{d['children']['tasks']} · "
@@ -726,6 +726,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
                 "id": r["id"],
                 "directive_id": r["directive_id"],
                 "directive": _label(r, r["directive_id"]),
+                "code": r["code"],
                 "subject": r["subject"],
                 "urgency": r["urgency"],
                 "period": r["period"] or None,
@@ -807,8 +808,8 @@ def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
                 ),
                 style="red" if late else "dim",
             )
-        what = Text(t["directive"], style="bold")
-        what.append("  " + _shorten(t["subject"], 2 * max(20, width - 50)))
+        what = Text(f"{t['code']}  " if t["code"] else "", style="bold")  # else: the subject
+        what.append(_shorten(t["subject"], 2 * max(20, width - 50)))
         if t["period"]:
             what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
         if t["escalation"]:

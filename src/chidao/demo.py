@@ -253,10 +253,14 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
             issued_at.append(when)
             console.print(
                 Text(
-                    _("{date}: {office} issues {directive} «{subject}…» → {tasks} tasks").format(
+                    (
+                        _("{date}: {office} issues {directive} «{subject}…» → {tasks} tasks")
+                        if directive.code
+                        else _("{date}: {office} issues «{subject}…» (no number) → {tasks} tasks")
+                    ).format(
                         date=format_date(when),
                         office=issued.office,
-                        directive=issued.label,
+                        directive=directive.code,
                         subject=directive.subject[:60],
                         tasks=issued.tasks,
                     )

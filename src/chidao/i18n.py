@@ -2,7 +2,7 @@
 
 Messages are written in English in the code and looked up in the gettext catalog
 ``locale/vi/LC_MESSAGES/chidao.mo`` (made with Babel from ``chidao.po``, see
-``tools/catalog.py``); English needs no catalog. ``_`` translates one message into the
+``chidao.locale.catalog``); English needs no catalog. ``_`` translates one message into the
 current language, which ``set_language`` chooses once per command (``--lang``,
 ``CHIDAO_LANG``) and ``using`` changes for one rendering.
 
@@ -37,15 +37,6 @@ def translations(lang: str) -> gettext.NullTranslations:
     if lang == "en":
         return gettext.NullTranslations()
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
-
-
-def check_language(lang: str, where: str = "--lang") -> str:
-    """``lang`` if chidao speaks it, else an error naming the choices."""
-    from chidao.errors import InputError
-
-    if lang not in LANGS:
-        raise InputError(f"{where}: unknown language {lang!r} (expected one of: vi, en)")
-    return lang
 
 
 def language() -> str:

@@ -64,13 +64,6 @@ def find(text: str, keys: Mapping[str, str]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def ambiguous(text: str, keys: Mapping[str, str]) -> list[str]:
-    """The values several keys share with ``text`` once folded (empty when one or none)."""
-    folded = fold(text)
-    found = sorted({value for key, value in keys.items() if fold(key) == folded})
-    return found if len(found) > 1 else []
-
-
 # ------------------------------------------------------------------------- resolvers
 
 

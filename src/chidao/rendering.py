@@ -158,8 +158,8 @@ class Listing:
 
     def _cuttable(self, shown: list[int], cells: list[list[Any]]) -> int:
         """How much may be cut from the flex columns before dropping a column is better:
-        a quarter of their text."""
-        return sum(self._natural(i, cells) for i in shown if self.columns[i].flex) // 4
+        half their text."""
+        return sum(self._natural(i, cells) for i in shown if self.columns[i].flex) // 2
 
     def _droppable(self, shown: list[int]) -> list[int]:
         return [i for i in shown if self.columns[i].keep < 9]

@@ -190,9 +190,11 @@ def to_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def to_csv(data: dict[str, Any]) -> bytes:
+def to_csv(data: dict[str, Any], delimiter: str = ",") -> bytes:
+    """UTF-8 with a BOM, for Excel; ``delimiter`` ";" for Excel set to Vietnamese (whose
+    list separator is ";", the comma being the decimal mark)."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow([title for _key, title in COLUMNS])
     for r in data["rows"]:
         writer.writerow([_shown(key, r[key]) for key, _title in COLUMNS])
@@ -228,6 +230,8 @@ def to_md(data: dict[str, Any]) -> bytes:
         f"| {lv['level']} | {lv['total']} | " + " | ".join(str(lv[k]) for k in CATEGORIES) + " |"
         for lv in data["by_level"]
     ]
+    note = several_levels_note(data)
+    lines += ["", f"*{note}*"] if note else []
     lines += [
         "",
         "## Chi tiết",
@@ -250,6 +254,18 @@ def _header_style():
         PatternFill("solid", fgColor="DDEBF7"),
         Alignment(wrap_text=True, vertical="center"),
     )
+
+
+def _printable(sheet, title_rows: str) -> None:
+    """Print on A4 landscape, every column on the page's width, the title rows on every
+    page: what an office prints and signs."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = title_rows
+    sheet.print_options.horizontalCentered = True
 
 
 def _detail_sheet(sheet, data: dict[str, Any]) -> None:
@@ -281,6 +297,7 @@ def _detail_sheet(sheet, data: dict[str, Any]) -> None:
         sheet.column_dimensions[letter].width = min(60, max(8, longest + 2))
     sheet.freeze_panes = "D2"  # header row and the unit's name stay in view
     sheet.auto_filter.ref = sheet.dimensions
+    _printable(sheet, "1:1")
 
 
 def _summary_sheet(summary, data: dict[str, Any]) -> None:
@@ -303,9 +320,15 @@ def _summary_sheet(summary, data: dict[str, Any]) -> None:
         cell.alignment = align
     for cell in summary[summary.max_row]:
         cell.font = header_font
+    note = several_levels_note(data)
+    if note:
+        summary.append([])
+        summary.append([note])
+        summary.cell(summary.max_row, 1).font = Font(italic=True)
     for column in range(1, 7):
         summary.column_dimensions[get_column_letter(column)].width = 16 if column > 1 else 14
     summary.freeze_panes = "B4"
+    _printable(summary, "1:3")
 
 
 def to_xlsx(data: dict[str, Any]) -> bytes:
@@ -335,7 +358,6 @@ def _document_name(data: dict[str, Any]) -> str:
 def to_docx(data: dict[str, Any]) -> bytes:
     """A draft in the Nghị định 30/2020 layout, ready for the office to edit and sign."""
     from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
@@ -392,20 +414,10 @@ def to_docx(data: dict[str, Any]) -> bytes:
         f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).",
     )
     para(doc, "2. Tổng hợp theo cấp học", bold=True)
-    table = doc.add_table(rows=1, cols=2 + len(CATEGORIES))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, title in zip(
-        table.rows[0].cells, ["Cấp học", "Tổng số", *CATEGORIES.values()], strict=True
-    ):
-        cell.text = ""
-        cell.paragraphs[0].add_run(title).bold = True
-    for lv in [*data["by_level"], {"name": "Tổng cộng", **s}]:
-        cells = table.add_row().cells
-        for cell, value in zip(
-            cells, [lv["name"], lv["total"], *(lv[k] for k in CATEGORIES)], strict=True
-        ):
-            cell.text = str(value)
+    _docx_levels(doc, data)
+    note = several_levels_note(data)
+    if note:
+        para(doc, note, italic=True, size=11)
     para(doc, "3. Các đơn vị chậm báo cáo", bold=True)
     late = [r for r in data["rows"] if r["category"] in ("late", "open_overdue")]
     if late:
@@ -441,9 +453,59 @@ def to_docx(data: dict[str, Any]) -> bytes:
     para(who, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, center=True, size=11)
     para(who, "")
     para(who, signer.get("name") or "", bold=True, center=True)
+    _keep_together(sign)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _docx_levels(doc, data: dict[str, Any]) -> None:
+    """The summary by level and in total, one row each."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+
+    table = doc.add_table(rows=1, cols=2 + len(CATEGORIES))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, title in zip(
+        table.rows[0].cells, ["Cấp học", "Tổng số", *CATEGORIES.values()], strict=True
+    ):
+        cell.text = ""
+        cell.paragraphs[0].add_run(title).bold = True
+    for lv in [*data["by_level"], {"name": "Tổng cộng", **data["summary"]}]:
+        cells = table.add_row().cells
+        for cell, value in zip(
+            cells, [lv["name"], lv["total"], *(lv[k] for k in CATEGORIES)], strict=True
+        ):
+            cell.text = str(value)
+
+
+def _keep_together(table) -> None:
+    """The signature block on one page: its row may not split across pages, and each of its
+    paragraphs keeps with the next."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for row in table.rows:
+        properties = row._tr.get_or_add_trPr()
+        if properties.find(qn("w:cantSplit")) is None:
+            properties.append(OxmlElement("w:cantSplit"))
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_together = True
+                paragraph.paragraph_format.keep_with_next = True
+
+
+def several_levels_note(data: dict[str, Any]) -> str | None:
+    """Why the rows by level add up to more than the total: schools of several levels
+    (TH&THCS) count under each of theirs."""
+    several = sum(1 for r in data["rows"] if len(r["levels"]) > 1)
+    if not several:
+        return None
+    by_level = sum(lv["total"] for lv in data["by_level"])
+    return (
+        f"Ghi chú: {several} đơn vị có nhiều cấp học (như TH&THCS) được tính ở mỗi cấp, nên "
+        f"cộng theo cấp học là {by_level}, nhiều hơn tổng cộng {data['summary']['total']}."
+    )
 
 
 WRITERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
@@ -470,10 +532,16 @@ def check_target(path: Path) -> None:
         raise InputError(f"-o: {path} is not a regular file (a device, folder or pipe)")
 
 
-def write(data: dict[str, Any], fmt: str, path: Path) -> None:
-    """Write atomically: a temporary file beside ``path``, renamed when complete."""
+def render(data: dict[str, Any], fmt: str, delimiter: str = ",") -> bytes:
+    """The report in ``fmt``; ``delimiter`` is for CSV."""
+    return to_csv(data, delimiter) if fmt == "csv" else WRITERS[fmt](data)
+
+
+def write(data: dict[str, Any], fmt: str, path: Path, delimiter: str = ",") -> None:
+    """Write atomically: a temporary file beside ``path``, renamed when complete, with the
+    mode an ordinary file gets (or the one it replaces)."""
     check_target(path)
-    payload = WRITERS[fmt](data)
+    payload = render(data, fmt, delimiter)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
@@ -482,6 +550,7 @@ def write(data: dict[str, Any], fmt: str, path: Path) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
+        os.chmod(temp, _mode_for(path))
         os.replace(temp, path)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
@@ -489,6 +558,17 @@ def write(data: dict[str, Any], fmt: str, path: Path) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """What an ordinary file made here would get (0644 under the usual umask 022), or the
+    mode of the file being replaced: a report goes on a shared folder for colleagues."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def default_name(data: dict[str, Any], fmt: str) -> str:

@@ -220,7 +220,14 @@ def dashboard_command(
     type=click.Path(dir_okay=False, allow_dash=True),
     help="File to write (default: stdout for json/csv/md, bao-cao-CODE.xlsx|docx).",
 )
-def report_command(ref: str, fmt: str, output: str | None) -> None:
+@option(
+    "--csv-delimiter",
+    type=click.Choice([",", ";", "tab"]),
+    default=",",
+    show_default=True,
+    help="The CSV separator: ';' for Excel set to Vietnamese, 'tab' for TSV.",
+)
+def report_command(ref: str, fmt: str, output: str | None, csv_delimiter: str) -> None:
     """What the office sends upward about a directive (DIRECTIVE: its code or id): one row
     per recipient unit, and a summary by level and by completion category.
 
@@ -230,15 +237,16 @@ def report_command(ref: str, fmt: str, output: str | None) -> None:
     """
     settings = run_settings()
     data = report.build(settings.store(), ref, settings.moment())
+    delimiter = "\t" if csv_delimiter == "tab" else csv_delimiter
     if output in (None, "-") and fmt in ("json", "csv", "md"):
-        click.echo(report.WRITERS[fmt](data).decode("utf-8-sig"), nl=False)
+        click.echo(report.render(data, fmt, delimiter).decode("utf-8-sig"), nl=False)
         return
     if output == "-":
         raise InputError(f"--format {fmt} is a binary file: give -o FILE")
     path = Path(output or report.default_name(data, fmt))
     if not path.parent.resolve().is_dir():
         raise InputError(f"-o: folder {path.parent} does not exist")
-    report.write(data, fmt, path)
+    report.write(data, fmt, path, delimiter)
     click.echo(
         _("Wrote {path} ({rows} rows; {overdue} overdue)").format(
             path=path, rows=len(data["rows"]), overdue=data["summary"]["open_overdue"]
