@@ -12,20 +12,11 @@ from typing import Annotated, Any
 from chidao.schemas import FileModel
 from chidao.schemas.types import Check, Flag, Text, fail, kind, one_or_many, whole
 from chidao.schemas.types import text as up_to
+from chidao.workflow import ROLES, TARGETS
 
 Name = Annotated[str, up_to(64, required=True)]  # states and triggers: String(64) columns
-ROLES_SCHEMA = {"type": "string", "enum": ["recipient", "office", "system"]}
-TARGETS_SCHEMA = {
-    "type": "string",
-    "enum": [
-        "level_contact",
-        "signer",
-        "signer.principal",
-        "office_head",
-        "parent_body",
-        "recipient",
-    ],
-}
+ROLES_SCHEMA = {"type": "string", "enum": list(ROLES)}
+TARGETS_SCHEMA = {"type": "string", "enum": list(TARGETS)}
 
 
 def _duration(value: Any) -> Any:
