@@ -67,14 +67,19 @@ def find(text: str, keys: Mapping[str, str]) -> str | None:
 # ------------------------------------------------------------------------- resolvers
 
 
+def _id_or_name(text: str, named: Sequence[tuple[str, str]]) -> str | None:
+    """The id that ``text`` names among (id, name) pairs, by either, folded."""
+    keys = {ident: ident for ident, _name in named} | {name: ident for ident, name in named}
+    return find(text, keys)
+
+
 def unit(store: Any, text: str) -> str:
     """The code of the unit ``text`` names: its code or its name, folded."""
     from chidao.store import org as ostore
 
     with store.read() as conn:
         named = ostore.unit_names(conn)
-    keys = {code: code for code, _name in named} | {name: code for code, name in named}
-    found = find(text, keys)
+    found = _id_or_name(text, named)
     if found is None:
         raise NotFound(
             f"unknown unit {text!r} (not in any loaded org file)"
@@ -89,8 +94,7 @@ def person(store: Any, text: str) -> str:
 
     with store.read() as conn:
         named = ostore.person_names(conn)
-    keys = {pid: pid for pid, _name in named} | {name: pid for pid, name in named}
-    found = find(text, keys)
+    found = _id_or_name(text, named)
     if found is None:
         raise NotFound(
             f"unknown person {text!r} (not in any loaded org file)"
