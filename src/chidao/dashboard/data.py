@@ -1,0 +1,378 @@
+"""The dashboard's numbers: a handful of GROUP BY queries (``store.dashboard``) assembled
+into plain data, the same that ``--json`` prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+
+from chidao.calendar import WorkCalendar, calendar_from_config
+from chidao.clock import aware, format_date
+from chidao.errors import InputError, NotFound, UnreadableRecord
+from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
+from chidao.store import Store
+from chidao.store import chains as cstore
+from chidao.store import dashboard as q
+from chidao.store import directives as dstore
+from chidao.store import org as ostore
+from chidao.workflow import Template
+
+URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
+
+
+@dataclass(frozen=True)
+class Options:
+    directive: str | None = None
+    level: str | None = None
+    person: str | None = None
+    limit: int | None = None  # rows per list; None: all of them
+    soon_days: int = 3
+
+
+def _categories(template: Template) -> dict[str, str]:
+    """Each state of a template as the dashboard counts it: the template's own rule."""
+    return {state.name: template.category(state.name) for state in template.states}
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return aware(value).isoformat() if value else None
+
+
+def build(store: Store, now: pendulum.DateTime, options: Options = Options()) -> dict[str, Any]:
+    """Every number of the dashboard as plain data (what ``--json`` prints)."""
+    if options.level and options.level not in LEVELS:
+        raise InputError(
+            f"--level: unknown level {options.level!r} (expected one of: {', '.join(LEVELS)})"
+        )
+    with store.read() as conn:
+        offices = ostore.office_names(conn)
+        directive_id = (
+            dstore.resolve_directive(conn, options.directive) if options.directive else None
+        )
+        person = None
+        if options.person:
+            person = q.person_row(conn, options.person)
+            if person is None:
+                raise NotFound(f"unknown person {options.person!r} (not in any loaded org file)")
+        where = q.scope(directive_id, options.level, person)
+        grouped = q.directive_states(conn, where, now)
+        info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
+        templates, notes = _templates(conn, {d["template_id"] for d in info.values()})
+        if notes:  # leave out the directives of a template that cannot be read
+            skipped = [d for d, row in info.items() if row["template_id"] not in templates]
+            where = q.without(where, skipped)
+            grouped = q.directive_states(conn, where, now)
+            info = {d: row for d, row in info.items() if d not in skipped}
+        office = (
+            person["office_code"]
+            if person
+            else info[directive_id]["office_code"]
+            if directive_id in info
+            else next(iter(offices))
+            if len(offices) == 1
+            else None
+        )
+        calendar = (
+            calendar_from_config(ostore.office_calendar(conn, office), office)
+            if office
+            else WorkCalendar()
+        )
+        today = calendar.ordinal(now.date())
+        overdue_states = sorted({t.overdue_state for t in templates.values() if t.overdue_state})
+        open_states = sorted(
+            {s for t in templates.values() for s, c in _categories(t).items() if c == "open"}
+        )
+        late_rows = (
+            q.overdue_list(conn, where, overdue_states, options.limit, open_states, now)
+            if overdue_states or open_states
+            else []
+        )
+        soon_total, soon_rows = (
+            q.due_soon(conn, where, open_states, now, today + options.soon_days, options.limit)
+            if open_states
+            else (0, [])
+        )
+        levels = q.level_states(conn, where)
+        waiting = q.waiting(conn, where)
+        pending_total, pending = q.pending_extensions(conn, where, options.limit)
+        below = cstore.children_by_directive(conn, sorted(info), dstore.reported_rule(conn))
+        has_any = bool(info) or dstore.directive_count(conn) > 0
+    data = _assemble(grouped, info, templates, levels, now)
+    for entry in data["directives"]:
+        total, reported = below.get(entry["id"], (0, 0))
+        entry["children"] = {"tasks": total, "reported": reported} if total else None
+    data.update(
+        notes=notes,
+        now=now.isoformat(),
+        date=format_date(now),
+        office=offices.get(office) if office else None,
+        offices=len(offices),
+        person=({"id": person["id"], "name": person["name"]} if person else None),
+        scope={"directive": options.directive, "level": options.level, "person": options.person},
+        empty=not has_any,
+        soon_days=options.soon_days,
+        limit=options.limit,
+        overdue_states=overdue_states,
+        reported_states=sorted({n for t in templates.values() for n in t.reported_states}),
+        state_order=list(dict.fromkeys(s.name for t in templates.values() for s in t.states)),
+    )
+    data["overdue_total"] = late_rows[0]["total"] if late_rows else 0
+    data["overdue"] = [
+        {
+            **_about(r["id"], r, info),
+            "days_late": calendar.late_by(r["due_seq"], now.date()),
+            "escalation": {"kind": r["kind"], "round": r["round"]} if r["kind"] else None,
+            "reached": r["reached"],
+            "person": r["person_id"],
+            "contact": ", ".join(x for x in (r["principal"], r["phone"]) if x),
+        }
+        for r in late_rows
+    ]
+    data["waiting"] = _waiting(waiting, info, templates)
+    data["pending_extensions_total"] = pending_total
+    data["pending_extensions"] = [
+        {
+            **_about(r["task"], r, info),
+            "requested_to": _iso(r["requested_to"]),
+            "requested_at": _iso(r["requested_at"]),
+            "note": r["note"],
+        }
+        for r in pending
+    ]
+    data["due_soon_total"] = soon_total
+    data["due_soon"] = [
+        {
+            **_about(r["id"], r, info),
+            "state": r["state"],
+            "state_label": next(
+                (
+                    t.label(r["state"])
+                    for t in templates.values()
+                    if r["state"] in {s.name for s in t.states}
+                ),
+                r["state"],
+            ),
+        }
+        for r in soon_rows
+    ]
+    return data
+
+
+def _templates(conn, ids: set[int]) -> tuple[dict[int, Template], list[str]]:
+    """The templates in use, and a note for each one the database cannot give back."""
+    found, notes = {}, []
+    for tid in sorted(ids):
+        try:
+            found[tid] = dstore.workflow_of(conn, tid).template
+        except UnreadableRecord as exc:
+            labels = dstore.labels_of_template(conn, tid)
+            notes.append(f"skipped directive {', '.join(labels[:5])}: {exc.message}")
+    return found, notes
+
+
+def _about(task: int, r: dict[str, Any], info: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """What every task list on the dashboard says first: the task, its school, directive
+    and due."""
+    return {
+        "id": task,
+        "directive_id": r["directive_id"],
+        "unit": r["unit_code"],
+        "unit_name": r["unit_name"],
+        "directive": _label(info.get(r["directive_id"]) or r, r["directive_id"]),
+        "due": _iso(r["due_at"]),
+    }
+
+
+def _label(d: dict[str, Any], directive_id: int) -> str:
+    """Its code, else its subject and date (``store.directives.directive_label``)."""
+    return dstore.directive_label(d.get("code"), directive_id, d.get("subject"), d.get("date"))
+
+
+def _waiting(rows, info, templates) -> list[dict[str, Any]]:
+    """Open tasks without a due, per directive and what they wait for (an event, receipt)."""
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for r in rows:
+        d = info.get(r["directive_id"])
+        if d is None or templates[d["template_id"]].category(r["state"]) not in ("open",):
+            continue
+        relative = r["relative"] or {}
+        event = relative.get("event") if relative.get("from") == "event" else None
+        key = (r["directive_id"], event or "")
+        entry = out.setdefault(
+            key,
+            {
+                "directive_id": d["id"],
+                "directive": _label(d, d["id"]),
+                "event": event,
+                "tasks": 0,
+            },
+        )
+        entry["tasks"] += r["n"]
+    return list(out.values())
+
+
+def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
+    per: dict[int, dict[str, Any]] = {}
+    totals: dict[str, int] = {}
+    labels: dict[str, dict[str, str]] = {}
+    quality = {"on_time": 0, "late": 0, "open_in_time": 0, "open_overdue": 0}
+    state_kind: dict[str, str] = {}
+    for row in grouped:
+        d = info[row["directive_id"]]
+        template = templates[d["template_id"]]
+        kinds = _categories(template)
+        kind = kinds.get(row["state"], "open")
+        state_kind[row["state"]] = kind
+        labels.setdefault(
+            row["state"],
+            {"vi": template.label(row["state"]), "en": template.label(row["state"], "en")},
+        )
+        totals[row["state"]] = totals.get(row["state"], 0) + row["n"]
+        entry = per.setdefault(
+            row["directive_id"],
+            {
+                "id": d["id"],
+                "code": d["code"],
+                "label": _label(d, d["id"]),
+                "subject": d["subject"],
+                "urgency": d["urgency"],
+                "date": _iso_date(d["date"]),
+                "total": 0,
+                "reported": 0,
+                "overdue": 0,
+                "open": 0,
+                "states": {},
+                "rung": 0,
+                "rung_kind": None,
+                "due": None,
+                "_last": None,
+            },
+        )
+        entry["total"] += row["n"]
+        entry["states"][row["state"]] = row["n"]
+        if kind == "reported":
+            entry["reported"] += row["n"]
+            quality["late"] += row["done_late"]
+            quality["on_time"] += row["n"] - row["done_late"]
+        elif kind in ("open", "overdue"):
+            past = row["n"] if kind == "overdue" else row["past_due"]
+            entry["overdue"] += past
+            entry["open"] += row["n"]
+            quality["open_overdue"] += past
+            quality["open_in_time"] += row["n"] - past
+            if row["rung"] and row["rung"] > entry["rung"]:
+                entry["rung"] = row["rung"]
+                entry["rung_kind"] = template.escalation[row["rung"] - 1].kind
+            if row["next_due"] and (entry["due"] is None or row["next_due"] < entry["due"]):
+                entry["due"] = row["next_due"]
+        if row["last_due"] and (entry["_last"] is None or row["last_due"] > entry["_last"]):
+            entry["_last"] = row["last_due"]
+    rows = [e for e in per.values() if e["open"]]
+    for e in per.values():
+        e["due"] = _iso(e["due"] or e.pop("_last", None))
+        e.pop("_last", None)
+    rows.sort(
+        key=lambda e: (
+            URGENCY_RANK.get(e["urgency"] or "", 99),
+            e["due"] is None,
+            e["due"] or "",
+            e["id"],
+        )
+    )
+    by_level: dict[str, dict[str, int]] = {}
+    for row in levels:
+        entry = by_level.setdefault(
+            row["level"], {"total": 0, "reported": 0, "open": 0, "overdue": 0}
+        )
+        kind = state_kind.get(row["state"], "open")
+        entry["total"] += int(row["n"])
+        if kind in entry:
+            entry[kind] += int(row["n"])
+    return {
+        "totals": totals,
+        "labels": labels,
+        "quality": quality,
+        "directives_total": len(rows),
+        "directives": rows,
+        "levels": [
+            {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+            for lv in LEVELS
+            if lv in by_level
+        ],
+    }
+
+
+def _iso_date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any]:
+    """A principal's view: the school's open tasks across all directives, and what next."""
+    with store.read() as conn:
+        found = ostore.get_unit(conn, unit)
+        if found is None:
+            raise NotFound(f"unknown unit {unit!r} (not in any loaded org file)")
+        rows = q.unit_tasks(conn, unit)
+        templates, notes = _templates(conn, {r["template_id"] for r in rows})
+        rows = [r for r in rows if r["template_id"] in templates]
+        workflows = {tid: dstore.workflow_of(conn, tid) for tid in templates}
+        calendar = calendar_from_config(ostore.office_calendar(conn, found.office), found.office)
+    today = calendar.ordinal(now.date())
+    tasks = []
+    labels: dict[str, dict[str, str]] = {}
+    for r in rows:
+        wf = workflows[r["template_id"]]
+        kind = _categories(wf.template).get(r["state"], "open")
+        if kind not in ("open", "overdue"):
+            continue
+        due = r["due_at"]
+        labels.setdefault(
+            r["state"],
+            {"vi": wf.template.label(r["state"]), "en": wf.template.label(r["state"], "en")},
+        )
+        if due is None:
+            left = None
+        elif due < now:
+            left = -calendar.late_by(r["due_seq"], now.date())
+        else:
+            left = r["due_seq"] - today
+        tasks.append(
+            {
+                "id": r["id"],
+                "directive_id": r["directive_id"],
+                "directive": _label(r, r["directive_id"]),
+                "code": r["code"],
+                "subject": r["subject"],
+                "urgency": r["urgency"],
+                "period": r["period"] or None,
+                "state": r["state"],
+                "state_label": wf.template.label(r["state"]),
+                "due": _iso(due),
+                "working_days_left": left,
+                "next": [
+                    {"trigger": t, "label": wf.template.trigger_label(t)}
+                    for t in wf.allowed(r["state"], "recipient")
+                ],
+                "escalation": {"kind": r["kind"], "reached": r["reached"]} if r["kind"] else None,
+                "waiting_for": (r["relative"] or {}).get("event") if due is None else None,
+            }
+        )
+    tasks.sort(key=lambda t: (t["due"] is None, t["due"] or ""))
+    return {
+        "unit": unit,
+        "notes": notes,
+        "name": found.name,
+        "levels": list(found.levels),
+        "principal": found.principal,
+        "now": now.isoformat(),
+        "tasks": tasks,
+        "labels": labels,
+        "done": sum(
+            1
+            for r in rows
+            if _categories(workflows[r["template_id"]].template).get(r["state"]) == "reported"
+        ),
+    }
