@@ -1,0 +1,163 @@
+"""ONE ``transitions.Machine`` per template, applied to a task only when a trigger fires."""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+
+from transitions import Machine, MachineError
+
+from chidao.errors import TransitionRefused
+from chidao.workflow.model import PREVIOUS, Template
+
+
+class _Cursor:
+    """Stands in for whichever task a trigger is applied to; never stored.
+
+    It is attached to the machine once; before each trigger it takes the task's state.
+    """
+
+    def __init__(self) -> None:
+        self.state = ""
+
+
+class Workflow:
+    """A template with its single ``transitions.Machine``.
+
+    The machine decides every move of every task: one at a time through ``apply`` (a
+    trigger fired on some tasks), or compiled into ``moves`` (source → dest for a trigger
+    and role) that the store turns into one set-based ``CASE`` over many tasks. A ``dest:
+    previous`` transition is an internal one in the machine; the task's ``prev_state``
+    column supplies the state it returns to.
+    """
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self._cursor = _Cursor()
+        self._lock = threading.Lock()
+        self.machine = Machine(
+            model=self._cursor,
+            states=[s.name for s in template.states],
+            initial=template.initial,
+            transitions=[
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.sources),
+                    "dest": None if t.dest == PREVIOUS else t.dest,
+                }
+                for t in template.transitions
+            ],
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+        )
+        self._by = {(t.trigger, source): t.by for t in template.transitions for source in t.sources}
+        self._dest = {
+            (t.trigger, source): t.dest for t in template.transitions for source in t.sources
+        }
+        # what the machine answered for (state, trigger): it has no conditions or callbacks,
+        # so its answer never changes, and a fire asks it once per pair, not once per task
+        self._decided: dict[tuple[str, str], str] = {}
+
+    def allowed(self, state: str, role: str | None = None) -> list[str]:
+        """Triggers that may fire from ``state`` (by ``role`` when given)."""
+        return [
+            trigger
+            for trigger in self.machine.get_triggers(state)
+            if role is None or role in self._by.get((trigger, state), ())
+        ]
+
+    def who_may(self, trigger: str, state: str) -> tuple[str, ...]:
+        return self._by.get((trigger, state), ())
+
+    def triggers_for(self, role: str) -> list[str]:
+        """Every trigger ``role`` may fire from some state."""
+        return list(dict.fromkeys(t.trigger for t in self.template.transitions if role in t.by))
+
+    def moves(self, trigger: str, role: str) -> dict[str, str]:
+        """``trigger`` fired by ``role``, compiled: source state → dest (or ``previous``).
+
+        Each pair is checked by the machine itself, so the set-based statements built
+        from it move tasks exactly as ``apply`` would, one by one."""
+        found = {}
+        for (name, source), dest in self._dest.items():
+            if name == trigger and role in self._by[(name, source)]:
+                self.apply(source, trigger, role)  # the machine agrees, or this raises
+                found[source] = dest
+        return found
+
+    def apply(
+        self,
+        state: str,
+        trigger: str,
+        role: str,
+        what: str = "task",
+        previous: str | None = None,
+    ) -> str:
+        """The state after ``trigger`` fires from ``state`` for ``role``; or refuse.
+
+        ``previous`` is the state the task was in before ``state`` (its ``prev_state``),
+        for a ``dest: previous`` transition; without it such a move returns ``previous``.
+        """
+        if trigger not in self.machine.events:
+            known = ", ".join(sorted(self.machine.events)) or "none"
+            raise TransitionRefused(
+                f"{what}: workflow {self.template.name!r} has no trigger {trigger!r} "
+                f"(it has: {known})",
+                state=state,
+                trigger=trigger,
+                role=role,
+            )
+        dest = self._decided.get((state, trigger))
+        if dest is None:
+            with self._lock:
+                self._cursor.state = state
+                try:
+                    self._cursor.trigger(trigger)  # type: ignore[attr-defined]  # by the Machine
+                except MachineError as err:
+                    raise self._refused(what, state, trigger, role, "") from err
+                dest = self._decided[(state, trigger)] = self._cursor.state
+        if role not in self.who_may(trigger, state):
+            return self._raise_role(what, state, trigger, role)
+        if self._dest.get((trigger, state)) == PREVIOUS:
+            return previous or PREVIOUS
+        return dest
+
+    def _refused(
+        self, what: str, state: str, trigger: str, role: str, why: str
+    ) -> TransitionRefused:
+        allowed = self.allowed(state, role)
+        label = self.template.label(state)
+        return TransitionRefused(
+            f"{what} is «{label}» ({state}): "
+            + (why or f"{trigger!r} is not allowed from here")
+            + f"; allowed for {role}: {', '.join(allowed) or 'none'}",
+            state=state,
+            trigger=trigger,
+            role=role,
+            allowed=tuple(allowed),
+        )
+
+    def _raise_role(self, what: str, state: str, trigger: str, role: str) -> str:
+        raise self._refused(
+            what,
+            state,
+            trigger,
+            role,
+            f"{trigger!r} is for the {' or '.join(self.who_may(trigger, state))}, not the {role}",
+        )
+
+
+@lru_cache(maxsize=64)
+def from_snapshot(content_hash: str, spec: str) -> Workflow:
+    """The one shared ``Workflow`` (and machine) for a stored template snapshot.
+
+    Cached by content hash: every task of every instance issued with this exact template
+    shares one machine, however many tasks there are.
+    """
+    return Workflow(Template.from_json(json.loads(spec)))
+
+
+def workflow_for(template: Template) -> Workflow:
+    """The shared ``Workflow`` for a template loaded from YAML."""
+    return from_snapshot(template.content_hash, json.dumps(template.to_json(), sort_keys=True))
