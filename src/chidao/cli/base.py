@@ -242,7 +242,7 @@ def show(shown: Any, as_csv: bool = False) -> None:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=clock.json_value))
 
 
 def console() -> Console:

@@ -10,7 +10,7 @@ from typing import Any
 import pendulum
 
 from chidao.calendar import WorkCalendar, calendar_from_config
-from chidao.clock import aware, format_date
+from chidao.clock import aware
 from chidao.errors import InputError, NotFound, UnreadableRecord
 from chidao.model import LEVEL_NAMES, LEVELS, URGENCIES
 from chidao.store import Store
@@ -37,8 +37,14 @@ def _categories(template: Template) -> dict[str, str]:
     return {state.name: template.category(state.name) for state in template.states}
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return aware(value).isoformat() if value else None
+def _moment(value: dt.datetime | None) -> pendulum.DateTime | None:
+    """A stored moment, timezone-aware; only the JSON writer and the screen format it."""
+    return aware(value) if value else None
+
+
+def _soonest(due: dt.datetime | None) -> tuple[bool, float]:
+    """Sort key: the earliest due first, no due last."""
+    return (due is None, due.timestamp() if due else 0.0)
 
 
 def build(store: Store, now: pendulum.DateTime, options: Options = Options()) -> dict[str, Any]:
@@ -106,8 +112,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         entry["children"] = {"tasks": total, "reported": reported} if total else None
     data.update(
         notes=notes,
-        now=now.isoformat(),
-        date=format_date(now),
+        now=now,
         office=offices.get(office) if office else None,
         offices=len(offices),
         person=({"id": person["id"], "name": person["name"]} if person else None),
@@ -136,8 +141,8 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     data["pending_extensions"] = [
         {
             **_about(r["task"], r, info),
-            "requested_to": _iso(r["requested_to"]),
-            "requested_at": _iso(r["requested_at"]),
+            "requested_to": _moment(r["requested_to"]),
+            "requested_at": _moment(r["requested_at"]),
             "note": r["note"],
         }
         for r in pending
@@ -182,7 +187,7 @@ def _about(task: int, r: dict[str, Any], info: dict[int, dict[str, Any]]) -> dic
         "unit": r["unit_code"],
         "unit_name": r["unit_name"],
         "directive": _label(info.get(r["directive_id"]) or r, r["directive_id"]),
-        "due": _iso(r["due_at"]),
+        "due": _moment(r["due_at"]),
     }
 
 
@@ -239,7 +244,7 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
                 "label": _label(d, d["id"]),
                 "subject": d["subject"],
                 "urgency": d["urgency"],
-                "date": _iso_date(d["date"]),
+                "date": d["date"],
                 "total": 0,
                 "reported": 0,
                 "overdue": 0,
@@ -272,13 +277,12 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
             entry["_last"] = row["last_due"]
     rows = [e for e in per.values() if e["open"]]
     for e in per.values():
-        e["due"] = _iso(e["due"] or e.pop("_last", None))
+        e["due"] = _moment(e["due"] or e.pop("_last", None))
         e.pop("_last", None)
     rows.sort(
         key=lambda e: (
             URGENCY_RANK.get(e["urgency"] or "", 99),
-            e["due"] is None,
-            e["due"] or "",
+            *_soonest(e["due"]),
             e["id"],
         )
     )
@@ -303,10 +307,6 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
             if lv in by_level
         ],
     }
-
-
-def _iso_date(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any]:
@@ -350,7 +350,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
                 "period": r["period"] or None,
                 "state": r["state"],
                 "state_label": wf.template.label(r["state"]),
-                "due": _iso(due),
+                "due": _moment(due),
                 "working_days_left": left,
                 "next": [
                     {"trigger": t, "label": wf.template.trigger_label(t)}
@@ -360,14 +360,14 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
                 "waiting_for": (r["relative"] or {}).get("event") if due is None else None,
             }
         )
-    tasks.sort(key=lambda t: (t["due"] is None, t["due"] or ""))
+    tasks.sort(key=lambda t: _soonest(t["due"]))
     return {
         "unit": unit,
         "notes": notes,
         "name": found.name,
         "levels": list(found.levels),
         "principal": found.principal,
-        "now": now.isoformat(),
+        "now": now,
         "tasks": tasks,
         "labels": labels,
         "done": sum(

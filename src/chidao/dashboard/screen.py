@@ -3,6 +3,7 @@ English; ``render`` for an office, ``render_unit`` for a principal."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -10,7 +11,7 @@ from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
-from chidao.clock import format_date, format_moment, from_iso
+from chidao.clock import format_date, format_moment
 from chidao.dashboard.labels import words
 from chidao.i18n import _, message, using
 from chidao.rendering import Column, Listing, Table, listing_table
@@ -19,8 +20,8 @@ from chidao.views import counted, more, short_unit_name, weekday
 SCREEN_ROWS = 15  # rows per list on screen unless --limit says otherwise
 
 
-def _due_text(iso: str | None) -> str:
-    return format_moment(from_iso(iso)) if iso else "—"
+def _due_text(moment: dt.datetime | None) -> str:
+    return format_moment(moment) if moment else "—"
 
 
 def _bar(done: int, total: int, width: int) -> RenderableType:
@@ -114,7 +115,7 @@ def _pending(data: dict[str, Any], lang: str, width: int) -> RenderableType:
 
 def _header(data: dict[str, Any], lang: str, width: int) -> Panel:
     w = words(lang)
-    day = from_iso(data["now"])
+    day = data["now"]
     who = (
         w["desk"].format(name=data["person"]["name"])
         if data["person"]
@@ -203,7 +204,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
                 )
                 + d["subject"]
             ),
-            _due_text(d["due"]) if wide else (format_date(from_iso(d["due"])) if d["due"] else "—"),
+            _due_text(d["due"]) if wide else (format_date(d["due"]) if d["due"] else "—"),
             _bar(d["reported"], d["total"], bar),
         ]
         cells += [str(d["states"].get(s, 0)) for s in state_columns]
@@ -335,7 +336,7 @@ def render_unit(data: dict[str, Any], lang: str | None = None, width: int = 100)
 
 def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     w = words(lang)
-    day = from_iso(data["now"])
+    day = data["now"]
     head = Text()
     head.append(w["unit_title"].format(name=data["name"]), style="bold")
     head.append(f"  ·  {weekday(day, lang)}, {format_moment(day)}")
