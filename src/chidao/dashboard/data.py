@@ -47,6 +47,35 @@ def _soonest(due: dt.datetime | None) -> tuple[bool, float]:
     return (due is None, due.timestamp() if due else 0.0)
 
 
+@dataclass
+class _Scope:
+    """What one dashboard looks at: its filter, the directives and templates in it, and the
+    office whose calendar counts the days."""
+
+    where: Any
+    person: dict[str, Any] | None
+    offices: dict[str, str]
+    grouped: list[dict[str, Any]]
+    info: dict[int, dict[str, Any]]
+    templates: dict[int, Template]
+    notes: list[str]
+    office: str | None = None
+
+    def states(self, category: str) -> list[str]:
+        """The states of every template in use that count as ``category``."""
+        return sorted({s for t in self.templates.values() for s in t.states_in(category)})
+
+    def overdue_states(self) -> list[str]:
+        return sorted({t.overdue_state for t in self.templates.values() if t.overdue_state})
+
+    def state_label(self, state: str) -> str:
+        """A state's label in the first template that has it."""
+        for template in self.templates.values():
+            if state in {s.name for s in template.states}:
+                return template.label(state)
+        return state
+
+
 def build(store: Store, now: pendulum.DateTime, options: Options = Options()) -> dict[str, Any]:
     """Every number of the dashboard as plain data (what ``--json`` prints)."""
     if options.level and options.level not in LEVELS:
@@ -54,116 +83,139 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             f"--level: unknown level {options.level!r} (expected one of: {', '.join(LEVELS)})"
         )
     with store.read() as conn:
-        offices = ostore.office_names(conn)
-        directive_id = (
-            dstore.resolve_directive(conn, options.directive) if options.directive else None
-        )
-        person = None
-        if options.person:
-            person = q.person_row(conn, options.person)
-            if person is None:
-                raise NotFound(f"unknown person {options.person!r} (not in any loaded org file)")
-        where = q.scope(directive_id, options.level, person)
-        grouped = q.directive_states(conn, where, now)
-        info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
-        templates, notes = _templates(conn, {d["template_id"] for d in info.values()})
-        if notes:  # leave out the directives of a template that cannot be read
-            skipped = [d for d, row in info.items() if row["template_id"] not in templates]
-            where = q.without(where, skipped)
-            grouped = q.directive_states(conn, where, now)
-            info = {d: row for d, row in info.items() if d not in skipped}
-        office = (
-            person["office_code"]
-            if person
-            else info[directive_id]["office_code"]
-            if directive_id in info
-            else next(iter(offices))
-            if len(offices) == 1
-            else None
-        )
+        scope = _scope(conn, options, now)
         calendar = (
-            calendar_from_config(ostore.office_calendar(conn, office), office)
-            if office
+            calendar_from_config(ostore.office_calendar(conn, scope.office), scope.office)
+            if scope.office
             else WorkCalendar()
         )
-        today = calendar.ordinal(now.date())
-        overdue_states = sorted({t.overdue_state for t in templates.values() if t.overdue_state})
-        open_states = sorted(
-            {s for t in templates.values() for s, c in _categories(t).items() if c == "open"}
-        )
-        late_rows = (
-            q.overdue_list(conn, where, overdue_states, options.limit, open_states, now)
-            if overdue_states or open_states
-            else []
-        )
-        soon_total, soon_rows = (
-            q.due_soon(conn, where, open_states, now, today + options.soon_days, options.limit)
-            if open_states
-            else (0, [])
-        )
-        levels = q.level_states(conn, where)
-        waiting = q.waiting(conn, where)
-        pending_total, pending = q.pending_extensions(conn, where, options.limit)
-        below = cstore.children_by_directive(conn, sorted(info), dstore.reported_rule(conn))
-        has_any = bool(info) or dstore.directive_count(conn) > 0
-    data = _assemble(grouped, info, templates, levels, now)
+        lists = _lists(conn, scope, options, now, calendar.ordinal(now.date()))
+        below = cstore.children_by_directive(conn, sorted(scope.info), dstore.reported_rule(conn))
+        has_any = bool(scope.info) or dstore.directive_count(conn) > 0
+    data = _assemble(scope.grouped, scope.info, scope.templates, lists["levels"], now)
     for entry in data["directives"]:
         total, reported = below.get(entry["id"], (0, 0))
         entry["children"] = {"tasks": total, "reported": reported} if total else None
+    person = scope.person
+    templates = scope.templates.values()
     data.update(
-        notes=notes,
+        notes=scope.notes,
         now=now,
-        office=offices.get(office) if office else None,
-        offices=len(offices),
+        office=scope.offices.get(scope.office) if scope.office else None,
+        offices=len(scope.offices),
         person=({"id": person["id"], "name": person["name"]} if person else None),
         scope={"directive": options.directive, "level": options.level, "person": options.person},
         empty=not has_any,
         soon_days=options.soon_days,
         limit=options.limit,
-        overdue_states=overdue_states,
-        reported_states=sorted({n for t in templates.values() for n in t.reported_states}),
-        state_order=list(dict.fromkeys(s.name for t in templates.values() for s in t.states)),
+        overdue_states=scope.overdue_states(),
+        reported_states=scope.states("reported"),
+        state_order=list(dict.fromkeys(s.name for t in templates for s in t.states)),
     )
-    data["overdue_total"] = late_rows[0]["total"] if late_rows else 0
-    data["overdue"] = [
-        {
-            **_about(r["id"], r, info),
-            "days_late": calendar.late_by(r["due_seq"], now.date()),
-            "escalation": {"kind": r["kind"], "round": r["round"]} if r["kind"] else None,
-            "reached": r["reached"],
-            "person": r["person_id"],
-            "contact": ", ".join(x for x in (r["principal"], r["phone"]) if x),
-        }
-        for r in late_rows
-    ]
-    data["waiting"] = _waiting(waiting, info, templates)
-    data["pending_extensions_total"] = pending_total
-    data["pending_extensions"] = [
-        {
-            **_about(r["task"], r, info),
-            "requested_to": _moment(r["requested_to"]),
-            "requested_at": _moment(r["requested_at"]),
-            "note": r["note"],
-        }
-        for r in pending
-    ]
-    data["due_soon_total"] = soon_total
-    data["due_soon"] = [
-        {
-            **_about(r["id"], r, info),
-            "state": r["state"],
-            "state_label": next(
-                (
-                    t.label(r["state"])
-                    for t in templates.values()
-                    if r["state"] in {s.name for s in t.states}
-                ),
-                r["state"],
-            ),
-        }
-        for r in soon_rows
-    ]
+    data.update(_task_lists(lists, scope, calendar, now))
     return data
+
+
+def _scope(conn, options: Options, now: pendulum.DateTime) -> _Scope:
+    """The directives the options select, with the templates they were issued under (a
+    directive whose template cannot be read is left out, with a note)."""
+    directive_id = dstore.resolve_directive(conn, options.directive) if options.directive else None
+    person = None
+    if options.person:
+        person = q.person_row(conn, options.person)
+        if person is None:
+            raise NotFound(f"unknown person {options.person!r} (not in any loaded org file)")
+    where = q.scope(directive_id, options.level, person)
+    grouped = q.directive_states(conn, where, now)
+    info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
+    templates, notes = _templates(conn, {d["template_id"] for d in info.values()})
+    if notes:  # leave out the directives of a template that cannot be read
+        skipped = [d for d, row in info.items() if row["template_id"] not in templates]
+        where = q.without(where, skipped)
+        grouped = q.directive_states(conn, where, now)
+        info = {d: row for d, row in info.items() if d not in skipped}
+    scope = _Scope(where, person, ostore.office_names(conn), grouped, info, templates, notes)
+    scope.office = _office(scope, directive_id)
+    return scope
+
+
+def _office(scope: _Scope, directive_id: int | None) -> str | None:
+    """Whose calendar counts the days: the person's office, the one directive's, or the
+    only office there is."""
+    if scope.person:
+        return str(scope.person["office_code"])
+    if directive_id in scope.info:
+        return str(scope.info[directive_id]["office_code"])
+    return next(iter(scope.offices)) if len(scope.offices) == 1 else None
+
+
+def _lists(conn, scope: _Scope, options: Options, now: pendulum.DateTime, today: int):
+    """The rows of the dashboard's lists, as the store gives them."""
+    overdue_states, open_states = scope.overdue_states(), scope.states("open")
+    where, limit = scope.where, options.limit
+    late = (
+        q.overdue_list(conn, where, overdue_states, limit, open_states, now)
+        if overdue_states or open_states
+        else []
+    )
+    soon = (
+        q.due_soon(conn, where, open_states, now, today + options.soon_days, limit)
+        if open_states
+        else (0, [])
+    )
+    return {
+        "late": late,
+        "soon": soon,
+        "levels": q.level_states(conn, where),
+        "waiting": q.waiting(conn, where),
+        "pending": q.pending_extensions(conn, where, limit),
+    }
+
+
+def _task_lists(
+    lists: dict[str, Any], scope: _Scope, calendar: WorkCalendar, now: pendulum.DateTime
+) -> dict[str, Any]:
+    """The dashboard's task lists: overdue, waiting, extension requests, due soon."""
+    info = scope.info
+    late, (pending_total, pending), (soon_total, soon) = (
+        lists["late"],
+        lists["pending"],
+        lists["soon"],
+    )
+    return {
+        "overdue_total": late[0]["total"] if late else 0,
+        "overdue": [
+            {
+                **_about(r["id"], r, info),
+                "days_late": calendar.late_by(r["due_seq"], now.date()),
+                "escalation": {"kind": r["kind"], "round": r["round"]} if r["kind"] else None,
+                "reached": r["reached"],
+                "person": r["person_id"],
+                "contact": ", ".join(x for x in (r["principal"], r["phone"]) if x),
+            }
+            for r in late
+        ],
+        "waiting": _waiting(lists["waiting"], info, scope.templates),
+        "pending_extensions_total": pending_total,
+        "pending_extensions": [
+            {
+                **_about(r["task"], r, info),
+                "requested_to": _moment(r["requested_to"]),
+                "requested_at": _moment(r["requested_at"]),
+                "note": r["note"],
+            }
+            for r in pending
+        ],
+        "due_soon_total": soon_total,
+        "due_soon": [
+            {
+                **_about(r["id"], r, info),
+                "state": r["state"],
+                "state_label": scope.state_label(r["state"]),
+            }
+            for r in soon
+        ],
+    }
 
 
 def _templates(conn, ids: set[int]) -> tuple[dict[int, Template], list[str]]:
