@@ -280,64 +280,84 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
     for row in grouped:
         d = info[row["directive_id"]]
         template = templates[d["template_id"]]
-        kinds = _categories(template)
-        kind = kinds.get(row["state"], "open")
-        state_kind[row["state"]] = kind
+        kind = state_kind[row["state"]] = template.category(row["state"])
         labels.setdefault(
             row["state"],
             {"vi": template.label(row["state"]), "en": template.label(row["state"], "en")},
         )
         totals[row["state"]] = totals.get(row["state"], 0) + row["n"]
-        entry = per.setdefault(
-            row["directive_id"],
-            {
-                "id": d["id"],
-                "code": d["code"],
-                "label": _label(d, d["id"]),
-                "subject": d["subject"],
-                "urgency": d["urgency"],
-                "date": d["date"],
-                "total": 0,
-                "reported": 0,
-                "overdue": 0,
-                "open": 0,
-                "states": {},
-                "rung": 0,
-                "rung_kind": None,
-                "due": None,
-                "_last": None,
-            },
-        )
-        entry["total"] += row["n"]
-        entry["states"][row["state"]] = row["n"]
-        if kind == "reported":
-            entry["reported"] += row["n"]
-            quality["late"] += row["done_late"]
-            quality["on_time"] += row["n"] - row["done_late"]
-        elif kind in ("open", "overdue"):
-            past = row["n"] if kind == "overdue" else row["past_due"]
-            entry["overdue"] += past
-            entry["open"] += row["n"]
-            quality["open_overdue"] += past
-            quality["open_in_time"] += row["n"] - past
-            if row["rung"] and row["rung"] > entry["rung"]:
-                entry["rung"] = row["rung"]
-                entry["rung_kind"] = template.escalation[row["rung"] - 1].kind
-            if row["next_due"] and (entry["due"] is None or row["next_due"] < entry["due"]):
-                entry["due"] = row["next_due"]
-        if row["last_due"] and (entry["_last"] is None or row["last_due"] > entry["_last"]):
-            entry["_last"] = row["last_due"]
+        entry = per.get(row["directive_id"]) or per.setdefault(row["directive_id"], _entry(d))
+        _count(entry, row, kind, template, quality)
     rows = [e for e in per.values() if e["open"]]
     for e in per.values():
         e["due"] = _moment(e["due"] or e.pop("_last", None))
         e.pop("_last", None)
     rows.sort(
-        key=lambda e: (
-            URGENCY_RANK.get(e["urgency"] or "", 99),
-            *_soonest(e["due"]),
-            e["id"],
-        )
+        key=lambda e: (URGENCY_RANK.get(e["urgency"] or "", 99), *_soonest(e["due"]), e["id"])
     )
+    return {
+        "totals": totals,
+        "labels": labels,
+        "quality": quality,
+        "directives_total": len(rows),
+        "directives": rows,
+        "levels": _by_level(levels, state_kind),
+    }
+
+
+def _entry(d: dict[str, Any]) -> dict[str, Any]:
+    """A directive's line on the dashboard, before its tasks are counted."""
+    return {
+        "id": d["id"],
+        "code": d["code"],
+        "label": _label(d, d["id"]),
+        "subject": d["subject"],
+        "urgency": d["urgency"],
+        "date": d["date"],
+        "total": 0,
+        "reported": 0,
+        "overdue": 0,
+        "open": 0,
+        "states": {},
+        "rung": 0,
+        "rung_kind": None,
+        "due": None,
+        "_last": None,
+    }
+
+
+def _count(
+    entry: dict[str, Any], row: dict[str, Any], kind: str, template: Template, quality: dict
+) -> None:
+    """Add one (directive, state) group of tasks to its directive's line and to the quality
+    counts; an open group also brings its highest rung and its earliest due."""
+    n = row["n"]
+    entry["total"] += n
+    entry["states"][row["state"]] = n
+    if kind == "reported":
+        entry["reported"] += n
+        quality["late"] += row["done_late"]
+        quality["on_time"] += n - row["done_late"]
+    elif kind in ("open", "overdue"):
+        past = n if kind == "overdue" else row["past_due"]
+        entry["overdue"] += past
+        entry["open"] += n
+        quality["open_overdue"] += past
+        quality["open_in_time"] += n - past
+        if row["rung"] and row["rung"] > entry["rung"]:
+            entry["rung"] = row["rung"]
+            entry["rung_kind"] = template.escalation[row["rung"] - 1].kind
+        entry["due"] = _earliest(entry["due"], row["next_due"])
+    if row["last_due"] and (entry["_last"] is None or row["last_due"] > entry["_last"]):
+        entry["_last"] = row["last_due"]
+
+
+def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return min(a, b) if a and b else a or b
+
+
+def _by_level(levels, state_kind: dict[str, str]) -> list[dict[str, Any]]:
+    """Tasks per school level: total, reported, open, overdue."""
     by_level: dict[str, dict[str, int]] = {}
     for row in levels:
         entry = by_level.setdefault(
@@ -347,18 +367,11 @@ def _assemble(grouped, info, templates, levels, now) -> dict[str, Any]:
         entry["total"] += int(row["n"])
         if kind in entry:
             entry[kind] += int(row["n"])
-    return {
-        "totals": totals,
-        "labels": labels,
-        "quality": quality,
-        "directives_total": len(rows),
-        "directives": rows,
-        "levels": [
-            {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
-            for lv in LEVELS
-            if lv in by_level
-        ],
-    }
+    return [
+        {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+        for lv in LEVELS
+        if lv in by_level
+    ]
 
 
 def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any]:
