@@ -18,7 +18,7 @@ from chidao.store import chains as cstore
 from chidao.store import dashboard as q
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
-from chidao.workflow import Template
+from chidao.workflow import Template, Workflow
 
 URGENCY_RANK = {u: n for n, u in enumerate(reversed(URGENCIES))}  # Hỏa tốc first
 
@@ -30,11 +30,6 @@ class Options:
     person: str | None = None
     limit: int | None = None  # rows per list; None: all of them
     soon_days: int = 3
-
-
-def _categories(template: Template) -> dict[str, str]:
-    """Each state of a template as the dashboard counts it: the template's own rule."""
-    return {state.name: template.category(state.name) for state in template.states}
 
 
 def _moment(value: dt.datetime | None) -> pendulum.DateTime | None:
@@ -388,43 +383,18 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
     today = calendar.ordinal(now.date())
     tasks = []
     labels: dict[str, dict[str, str]] = {}
+    done = 0
     for r in rows:
         wf = workflows[r["template_id"]]
-        kind = _categories(wf.template).get(r["state"], "open")
+        kind = wf.template.category(r["state"])
+        done += kind == "reported"
         if kind not in ("open", "overdue"):
             continue
-        due = r["due_at"]
         labels.setdefault(
             r["state"],
             {"vi": wf.template.label(r["state"]), "en": wf.template.label(r["state"], "en")},
         )
-        if due is None:
-            left = None
-        elif due < now:
-            left = -calendar.late_by(r["due_seq"], now.date())
-        else:
-            left = r["due_seq"] - today
-        tasks.append(
-            {
-                "id": r["id"],
-                "directive_id": r["directive_id"],
-                "directive": _label(r, r["directive_id"]),
-                "code": r["code"],
-                "subject": r["subject"],
-                "urgency": r["urgency"],
-                "period": r["period"] or None,
-                "state": r["state"],
-                "state_label": wf.template.label(r["state"]),
-                "due": _moment(due),
-                "working_days_left": left,
-                "next": [
-                    {"trigger": t, "label": wf.template.trigger_label(t)}
-                    for t in wf.allowed(r["state"], "recipient")
-                ],
-                "escalation": {"kind": r["kind"], "reached": r["reached"]} if r["kind"] else None,
-                "waiting_for": (r["relative"] or {}).get("event") if due is None else None,
-            }
-        )
+        tasks.append(_unit_task(r, wf, _days_left(r, calendar, now, today)))
     tasks.sort(key=lambda t: _soonest(t["due"]))
     return {
         "unit": unit,
@@ -435,9 +405,40 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         "now": now,
         "tasks": tasks,
         "labels": labels,
-        "done": sum(
-            1
-            for r in rows
-            if _categories(workflows[r["template_id"]].template).get(r["state"]) == "reported"
-        ),
+        "done": done,
+    }
+
+
+def _days_left(
+    r: dict[str, Any], calendar: WorkCalendar, now: pendulum.DateTime, today: int
+) -> int | None:
+    """Working days until the task's due (negative: late by so many); None without a due."""
+    if r["due_at"] is None:
+        return None
+    if r["due_at"] < now:
+        return -calendar.late_by(r["due_seq"], now.date())
+    return int(r["due_seq"] - today)
+
+
+def _unit_task(r: dict[str, Any], wf: Workflow, left: int | None) -> dict[str, Any]:
+    """One open task of a school: its directive, due, state and the triggers it may fire."""
+    due = r["due_at"]
+    return {
+        "id": r["id"],
+        "directive_id": r["directive_id"],
+        "directive": _label(r, r["directive_id"]),
+        "code": r["code"],
+        "subject": r["subject"],
+        "urgency": r["urgency"],
+        "period": r["period"] or None,
+        "state": r["state"],
+        "state_label": wf.template.label(r["state"]),
+        "due": _moment(due),
+        "working_days_left": left,
+        "next": [
+            {"trigger": t, "label": wf.template.trigger_label(t)}
+            for t in wf.allowed(r["state"], "recipient")
+        ],
+        "escalation": {"kind": r["kind"], "reached": r["reached"]} if r["kind"] else None,
+        "waiting_for": (r["relative"] or {}).get("event") if due is None else None,
     }
