@@ -154,13 +154,34 @@ def _state_order(state: str, data: dict[str, Any]) -> tuple[int, str]:
 
 def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     w = words(lang)
-    wide = width >= 120
-    states = sorted(
-        {s for d in data["directives"] for s in d["states"]}, key=lambda s: _state_order(s, data)
-    )
     shown = data["directives"][: data["limit"] or SCREEN_ROWS]
-    bar = 12 if wide else 8
-    # per-state columns only while the subject keeps at least 30 columns
+    bar = 12 if width >= 120 else 8
+    state_columns = _state_columns(data, lang, width, shown, bar) if width >= 120 else []
+    table = _table(w["directives"], expand=True)
+    table.add_column(w["code"], no_wrap=True, max_width=18, overflow="ellipsis")
+    table.add_column(w["subject"], ratio=1, overflow="ellipsis", no_wrap=True)
+    table.add_column(w["due"], no_wrap=True)
+    table.add_column(w["progress"], no_wrap=True)
+    for state in state_columns:
+        table.add_column(data["labels"][state][lang], justify="right", no_wrap=True)
+    table.add_column(w["overdue"], justify="right", no_wrap=True)
+    if width >= 100:
+        table.add_column(w["rung"], no_wrap=True)
+    for d in shown:
+        cells = _directive_cells(d, w, width, bar)
+        cells[4:4] = [str(d["states"].get(s, 0)) for s in state_columns]
+        table.add_row(*cells)
+    table.caption = more("directives", len(shown), data["directives_total"])
+    table.caption_justify = "left"
+    return table
+
+
+def _state_columns(
+    data: dict[str, Any], lang: str, width: int, shown: list[dict[str, Any]], bar: int
+) -> list[str]:
+    """The open states that get a column of their own (120 columns and up), only while
+    the subject keeps at least 30 columns."""
+    w = words(lang)
     digits = max([1] + [len(str(d["total"])) for d in shown])
     rung = max([len(w["rung"])] + [len(str(d["rung_kind"])) + 8 for d in shown if d["rung"]])
     budget = (
@@ -173,54 +194,44 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
         - len(w["overdue"])
         - (rung + 2 if width >= 100 else 0)
     )
-    state_columns = []
-    for state in states if wide else []:
+    states = sorted(
+        {s for d in data["directives"] for s in d["states"]}, key=lambda s: _state_order(s, data)
+    )
+    columns = []
+    for state in states:
+        if state in _overdue_states(data) or state in data["reported_states"]:
+            continue
         label = data["labels"][state][lang]
-        if (
-            state not in _overdue_states(data)
-            and state not in data["reported_states"]
-            and budget >= len(label) + 2
-        ):
-            state_columns.append(state)
+        if budget >= len(label) + 2:
+            columns.append(state)
             budget -= len(label) + 2
-    table = _table(w["directives"], expand=True)
-    table.add_column(w["code"], no_wrap=True, max_width=18, overflow="ellipsis")
-    table.add_column(w["subject"], ratio=1, overflow="ellipsis", no_wrap=True)
-    table.add_column(w["due"], no_wrap=True)
-    table.add_column(w["progress"], no_wrap=True)
-    for state in state_columns:
-        table.add_column(data["labels"][state][lang], justify="right", no_wrap=True)
-    table.add_column(w["overdue"], justify="right", no_wrap=True)
+    return columns
+
+
+def _directive_cells(
+    d: dict[str, Any], w: dict[str, str], width: int, bar: int
+) -> list[RenderableType]:
+    """A directive's row: code, subject, due, progress, overdue and (100 columns up) rung;
+    the per-state counts go after the progress."""
+    below = d["children"]
+    subject = (f"{w['below']} {below['reported']}/{below['tasks']} · " if below else "") + d[
+        "subject"
+    ]
+    if width >= 120:
+        due = _due_text(d["due"])
+    else:
+        due = format_date(d["due"]) if d["due"] else "—"
+    cells: list[RenderableType] = [
+        (d["code"] or _("(no number)")) + (" ⚡" if d["urgency"] else ""),  # subject beside
+        Text(subject),
+        due,
+        _bar(d["reported"], d["total"], bar),
+        Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim"),
+    ]
     if width >= 100:
-        table.add_column(w["rung"], no_wrap=True)
-    for d in shown:
-        cells: list[RenderableType] = [
-            (d["code"] or _("(no number)")) + (" ⚡" if d["urgency"] else ""),  # subject beside
-            Text(
-                (
-                    f"{w['below']} {d['children']['reported']}/{d['children']['tasks']} · "
-                    if d["children"]
-                    else ""
-                )
-                + d["subject"]
-            ),
-            _due_text(d["due"]) if wide else (format_date(d["due"]) if d["due"] else "—"),
-            _bar(d["reported"], d["total"], bar),
-        ]
-        cells += [str(d["states"].get(s, 0)) for s in state_columns]
-        cells.append(
-            Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim")
-        )
-        if width >= 100:
-            cells.append(
-                _("{kind} (rung {rung})").format(kind=d["rung_kind"], rung=d["rung"])
-                if d["rung"]
-                else "—"
-            )
-        table.add_row(*cells)
-    table.caption = more("directives", len(shown), data["directives_total"])
-    table.caption_justify = "left"
-    return table
+        rung = _("{kind} (rung {rung})").format(kind=d["rung_kind"], rung=d["rung"])
+        cells.append(rung if d["rung"] else "—")
+    return cells
 
 
 def _table(title: str | None, expand: bool = False) -> Table:
