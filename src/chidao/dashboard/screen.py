@@ -365,40 +365,42 @@ def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     table.add_column(w["state"], no_wrap=True)
     table.add_column(w["next"], no_wrap=width >= 100, overflow="fold")
     for t in data["tasks"]:
-        left = t["working_days_left"]
-        late = left is not None and left < 0
-        when = Text(
-            _due_text(t["due"])
-            if t["due"]
-            else w["wait_event"].format(e=t["waiting_for"])
-            if t["waiting_for"]
-            else w["no_due"],
-            style="red" if late else ("dim" if left is None else ""),
-        )
-        if left is not None:
-            when.append(
-                "\n"
-                + (
-                    w["days"].format(n=-left)
-                    if late
-                    else w["left"].format(n=left)
-                    if left
-                    else w["today"]
-                ),
-                style="red" if late else "dim",
-            )
-        what = Text(f"{t['code']}  " if t["code"] else "", style="bold")  # else: the subject
-        what.append(_shorten(t["subject"], 2 * max(20, width - 50)))
-        if t["period"]:
-            what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
-        if t["escalation"]:
-            esc = t["escalation"]
-            what.append(f"\n{w['rung']}: {esc['kind']} → {esc['reached']}", style="red")
+        late = (t["working_days_left"] or 0) < 0
         table.add_row(
             str(t["id"]),
-            what,
-            when,
+            _unit_task_what(t, w, width),
+            _unit_task_when(t, w),
             Text(_state_words(data, t["state"], lang), style="red" if late else ""),
             ", ".join(f"{n['label']} ({n['trigger']})" for n in t["next"]) or "—",
         )
     return Group(head, table)
+
+
+def _unit_task_when(t: dict[str, Any], w: dict[str, str]) -> Text:
+    """A school's task: its due (or what it waits for), and the working days left or late."""
+    left = t["working_days_left"]
+    if t["due"]:
+        due = _due_text(t["due"])
+    elif t["waiting_for"]:
+        due = w["wait_event"].format(e=t["waiting_for"])
+    else:
+        due = w["no_due"]
+    if left is None:
+        return Text(due, style="dim")
+    if left < 0:
+        return Text(f"{due}\n{w['days'].format(n=-left)}", style="red")
+    when = Text(due)
+    when.append("\n" + (w["left"].format(n=left) if left else w["today"]), style="dim")
+    return when
+
+
+def _unit_task_what(t: dict[str, Any], w: dict[str, str], width: int) -> Text:
+    """A school's task: its directive's code (else the subject alone), period, escalation."""
+    what = Text(f"{t['code']}  " if t["code"] else "", style="bold")
+    what.append(_shorten(t["subject"], 2 * max(20, width - 50)))
+    if t["period"]:
+        what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
+    if t["escalation"]:
+        esc = t["escalation"]
+        what.append(f"\n{w['rung']}: {esc['kind']} → {esc['reached']}", style="red")
+    return what
