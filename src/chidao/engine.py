@@ -371,13 +371,17 @@ def _role(actor: tstore.Actor, row: tstore.TaskRow) -> str:
         if actor.office == row.unit_code:  # an office answering its own upstream task
             return "recipient"
         raise TransitionRefused(
-            f"task {row.id} is a task of {row.office_code}; {actor.name} works for {actor.office}"
+            f"task {row.id} is a task of {row.office_code}; {actor.name} works for {actor.office}",
+            task=row.id,
+            state=row.state,
         )
     if actor.unit:
         if actor.unit != row.unit_code:
             raise TransitionRefused(
                 f"task {row.id} belongs to unit {row.unit_code}; "
-                f"{actor.name} may act only on its own tasks"
+                f"{actor.name} may act only on its own tasks",
+                task=row.id,
+                state=row.state,
             )
         return "recipient"
     raise NotFound(
@@ -425,7 +429,7 @@ def fire(
         for row in rows:
             role = _role(who, row)
             wf = workflow_of(store, conn, row.template_id)
-            dest = wf.apply(row.state, trigger, role, f"task {row.id}", row.prev_state)
+            dest = wf.apply(row.state, trigger, role, row.id, row.prev_state)
             template = wf.template
             on_behalf = (
                 row.unit_code
@@ -532,7 +536,7 @@ def roll_up(
         trigger = wf.template.system_trigger_to(target) if target != "nothing" else None
         if trigger is None or row.state == target or trigger not in wf.allowed(row.state, SYSTEM):
             continue
-        dest = wf.apply(row.state, trigger, SYSTEM, f"task {row.id}", row.prev_state)
+        dest = wf.apply(row.state, trigger, SYSTEM, row.id, row.prev_state)
         change = _change(conn, row, wf.template, trigger, dest, calendars, now)
         tstore.apply_change(
             conn,

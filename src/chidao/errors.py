@@ -6,6 +6,10 @@ into ``Error: …`` on stderr and exit status 1. The class docstring is the defa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from chidao.i18n import _
+
 
 class ChidaoError(Exception):
     """Something went wrong."""
@@ -54,6 +58,58 @@ class TransitionRefused(ChidaoError):
         super().__init__(message)
         self.task, self.state, self.trigger, self.role = task, state, trigger, role
         self.allowed = allowed
+
+    @classmethod
+    def not_allowed(
+        cls,
+        *,
+        task: int | None,
+        state: str,
+        label: str,
+        trigger: str,
+        role: str,
+        allowed: Sequence[str],
+        meant_for: Sequence[str] = (),
+    ) -> TransitionRefused:
+        """``trigger`` may not fire from ``state`` (labelled ``label``) for ``role``; with
+        ``meant_for``, it may, but only for those roles. The message is built here, once,
+        in the current language."""
+        if meant_for:
+            why = _("{trigger!r} is for the {who_may}, not the {role}").format(
+                trigger=trigger, who_may=" or ".join(meant_for), role=role
+            )
+        else:
+            why = _("{trigger!r} is not allowed from here").format(trigger=trigger)
+        text = _("{what} is «{label}» ({state}): {why}; allowed for {role}: {allowed}").format(
+            what=_what(task),
+            label=label,
+            state=state,
+            why=why,
+            role=role,
+            allowed=", ".join(allowed) or "none",
+        )
+        return cls(text, task=task, state=state, trigger=trigger, role=role, allowed=tuple(allowed))
+
+    @classmethod
+    def unknown_trigger(
+        cls,
+        *,
+        task: int | None,
+        workflow: str,
+        state: str,
+        trigger: str,
+        role: str,
+        known: Sequence[str],
+    ) -> TransitionRefused:
+        """``trigger`` is not a trigger of ``workflow`` at all."""
+        text = _("{what}: workflow {name!r} has no trigger {trigger!r} (it has: {known})").format(
+            what=_what(task), name=workflow, trigger=trigger, known=", ".join(known) or "none"
+        )
+        return cls(text, task=task, state=state, trigger=trigger, role=role)
+
+
+def _what(task: int | None) -> str:
+    return _("task {id}").format(id=task) if task is not None else "task"
 
 
 class ConcurrentChange(ChidaoError):

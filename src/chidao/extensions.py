@@ -179,17 +179,27 @@ def request_extension(
         row = rows[0]
         if who.unit != row.unit_code:
             raise TransitionRefused(
-                f"task {task_id}: only its unit {row.unit_code} may ask for an extension"
+                f"task {task_id}: only its unit {row.unit_code} may ask for an extension",
+                task=task_id,
+                state=row.state,
             )
         template = engine.workflow_of(store, conn, row.template_id).template
         if row.state in template.closed_states:
-            raise TransitionRefused(f"task {task_id} is already {template.label(row.state)}")
+            raise TransitionRefused(
+                f"task {task_id} is already {template.label(row.state)}",
+                task=task_id,
+                state=row.state,
+            )
         if row.due_at is None:
-            raise TransitionRefused(f"task {task_id} has no due yet: nothing to extend")
+            raise TransitionRefused(
+                f"task {task_id} has no due yet: nothing to extend", task=task_id, state=row.state
+            )
         if now >= row.due_at:
             raise TransitionRefused(
                 f"task {task_id} was due {row.due_at.strftime('%d/%m/%Y %H:%M')}: an extension "
-                "must be asked for before the due"
+                "must be asked for before the due",
+                task=task_id,
+                state=row.state,
             )
         wanted = aware(to)
         if wanted <= row.due_at:
@@ -198,7 +208,11 @@ def request_extension(
                 f"{row.due_at.strftime('%d/%m/%Y')}"
             )
         if tstore.pending_request(conn, task_id) is not None:
-            raise TransitionRefused(f"task {task_id} already has an extension request waiting")
+            raise TransitionRefused(
+                f"task {task_id} already has an extension request waiting",
+                task=task_id,
+                state=row.state,
+            )
         tstore.add_request(conn, task_id, wanted, actor, now, note)
         tstore.record(
             conn,

@@ -148,7 +148,9 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
     if gone is not None:
         raise TransitionRefused(
             f"task {gone.id}: its directive was withdrawn (thu hồi) on "
-            f"{format_moment(gone.withdrawn_at)}; it is no longer tracked"
+            f"{format_moment(gone.withdrawn_at)}; it is no longer tracked",
+            task=gone.id,
+            state=gone.state,
         )
     order = {task_id: n for n, task_id in enumerate(ids)}
     return sorted(rows, key=lambda r: order[r.id]), who

@@ -91,22 +91,23 @@ class Workflow:
         state: str,
         trigger: str,
         role: str,
-        what: str = "task",
+        task: int | None = None,
         previous: str | None = None,
     ) -> str:
         """The state after ``trigger`` fires from ``state`` for ``role``; or refuse.
 
-        ``previous`` is the state the task was in before ``state`` (its ``prev_state``),
-        for a ``dest: previous`` transition; without it such a move returns ``previous``.
+        ``task`` names the task in a refusal. ``previous`` is the state the task was in
+        before ``state`` (its ``prev_state``), for a ``dest: previous`` transition; without
+        it such a move returns ``previous``.
         """
         if trigger not in self.machine.events:
-            known = ", ".join(sorted(self.machine.events)) or "none"
-            raise TransitionRefused(
-                f"{what}: workflow {self.template.name!r} has no trigger {trigger!r} "
-                f"(it has: {known})",
+            raise TransitionRefused.unknown_trigger(
+                task=task,
+                workflow=self.template.name,
                 state=state,
                 trigger=trigger,
                 role=role,
+                known=sorted(self.machine.events),
             )
         dest = self._decided.get((state, trigger))
         if dest is None:
@@ -115,36 +116,30 @@ class Workflow:
                 try:
                     self._cursor.trigger(trigger)  # type: ignore[attr-defined]  # by the Machine
                 except MachineError as err:
-                    raise self._refused(what, state, trigger, role, "") from err
+                    raise self._refused(task, state, trigger, role) from err
                 dest = self._decided[(state, trigger)] = self._cursor.state
         if role not in self.who_may(trigger, state):
-            return self._raise_role(what, state, trigger, role)
+            raise self._refused(task, state, trigger, role, self.who_may(trigger, state))
         if self._dest.get((trigger, state)) == PREVIOUS:
             return previous or PREVIOUS
         return dest
 
     def _refused(
-        self, what: str, state: str, trigger: str, role: str, why: str
+        self,
+        task: int | None,
+        state: str,
+        trigger: str,
+        role: str,
+        meant_for: tuple[str, ...] = (),
     ) -> TransitionRefused:
-        allowed = self.allowed(state, role)
-        label = self.template.label(state)
-        return TransitionRefused(
-            f"{what} is «{label}» ({state}): "
-            + (why or f"{trigger!r} is not allowed from here")
-            + f"; allowed for {role}: {', '.join(allowed) or 'none'}",
+        return TransitionRefused.not_allowed(
+            task=task,
             state=state,
+            label=self.template.label(state),
             trigger=trigger,
             role=role,
-            allowed=tuple(allowed),
-        )
-
-    def _raise_role(self, what: str, state: str, trigger: str, role: str) -> str:
-        raise self._refused(
-            what,
-            state,
-            trigger,
-            role,
-            f"{trigger!r} is for the {' or '.join(self.who_may(trigger, state))}, not the {role}",
+            allowed=self.allowed(state, role),
+            meant_for=meant_for,
         )
 
 
