@@ -21,7 +21,7 @@ from typing import Any
 
 import pendulum
 
-from chidao.calendar import calendar_from_config
+from chidao.calendar import WorkCalendar, calendar_from_config
 from chidao.clock import aware, format_date, format_moment, from_iso
 from chidao.errors import InputError, UnreadableRecord
 from chidao.model import LEVEL_NAMES, LEVELS
@@ -30,6 +30,7 @@ from chidao.store import directives as dstore
 from chidao.store import org as ostore
 from chidao.store import reports as rstore
 from chidao.store.chains import task_link
+from chidao.workflow import Template
 
 FORMATS = ("xlsx", "csv", "json", "md", "docx")
 CATEGORIES = {
@@ -64,107 +65,136 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         office = ostore.office_row(conn, row["office_code"])
         calendar = calendar_from_config(office["calendar"], row["office_code"])
         tasks = rstore.task_rows(conn, directive_id)
-        upstream = None
-        if row["parent_task_id"]:
-            link = task_link(conn, row["parent_task_id"])
-            if link is None:
-                raise UnreadableRecord(
-                    f"directive {directive_id}: its upstream task {row['parent_task_id']} is gone"
-                )
-            parent = dstore.get_directive(conn, link["directive_id"])
-            upstream = {
-                "label": dstore.directive_label(
-                    parent["code"], parent["id"], parent["subject"], parent["date"]
-                ),
-                "code": parent["code"],
-                "date": _date(parent["date"]),
-                "subject": parent["subject"],
-                "office_name": ostore.office_row(conn, parent["office_code"])["name"],
-                "task_id": row["parent_task_id"],
-            }
+        upstream = _upstream(conn, directive_id, row["parent_task_id"])
     several = len({(t["seq"], t["period"]) for t in tasks}) > 1
-    rows = []
-    for n, t in enumerate(tasks, start=1):
-        due = t["due_at"]
-        if template.category(t["state"]) == "reported":
-            late = bool(due and t["reported_at"] and t["reported_at"] > due)
-            category = "late" if late else "on_time"
-            days_late = t["days_late"] if late else 0
-        else:
-            late = bool(due and due < now)
-            category = "open_overdue" if late else "open_in_time"
-            days_late = calendar.late_by(t["due_seq"], now.date()) if late else 0
-        part = " ".join(
-            x
-            for x in (
-                f"mục {t['item']}" if t["item"] else "",
-                f"kỳ {format_date(from_iso(t['period']))}" if t["period"] else "",
-            )
-            if x
+    rows = [_row(n, t, template, calendar, now, several) for n, t in enumerate(tasks, start=1)]
+    summary = {"total": len(rows), **dict.fromkeys(CATEGORIES, 0)}
+    for r in rows:
+        summary[r["category"]] += 1
+    return {
+        "directive": _directive(directive_id, row, office),
+        "upstream": upstream,
+        "generated_at": now.isoformat(),
+        "rows": rows,
+        "by_level": _by_level(rows),
+        "summary": summary,
+        "categories": CATEGORIES,
+    }
+
+
+def _upstream(conn, directive_id: int, parent_task_id: int | None) -> dict[str, Any] | None:
+    """The directive above, whose task this one answers (a chain), or None."""
+    if not parent_task_id:
+        return None
+    link = task_link(conn, parent_task_id)
+    if link is None:
+        raise UnreadableRecord(
+            f"directive {directive_id}: its upstream task {parent_task_id} is gone"
         )
-        rows.append(
-            {
-                "n": n,
-                "id": t["id"],
-                "unit": t["unit_code"],
-                "unit_name": t["unit_name"],
-                "levels": [lv for lv in t["levels"].split(",") if lv],
-                "state": t["state"],
-                "state_label": template.label(t["state"]),
-                "received": _iso(t["received_at"]),
-                "reported": _iso(t["reported_at"]),
-                "due": _iso(due),
-                "days_late": days_late,
-                "category": category,
-                "category_label": CATEGORIES[category],
-                "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
-                "note": "; ".join(
-                    x
-                    for x in (
-                        part if several else "",
-                        f"ghi nhận thay: {t['recorded_by']}" if t["recorded_by"] else "",
-                        t["note"] or "",
-                    )
-                    if x
-                ),
-            }
-        )
+    parent = dstore.get_directive(conn, link["directive_id"])
+    return {
+        "label": dstore.directive_label(
+            parent["code"], parent["id"], parent["subject"], parent["date"]
+        ),
+        "code": parent["code"],
+        "date": _date(parent["date"]),
+        "subject": parent["subject"],
+        "office_name": ostore.office_row(conn, parent["office_code"])["name"],
+        "task_id": parent_task_id,
+    }
+
+
+def _directive(directive_id: int, row: dict[str, Any], office: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": directive_id,
+        "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
+        "code": row["code"],
+        "number": row["number"],
+        "symbol": row["symbol"],
+        "date": _date(row["date"]),
+        "subject": row["subject"],
+        "office": row["office_code"],
+        "office_name": office["name"],
+        "abbreviation": office["abbreviation"],
+        "parent_body": office["parent_body"],
+        "signer": row["signer"] if isinstance(row["signer"], dict) else None,
+        "place": (row["document"] or {}).get("place"),
+    }
+
+
+def _category(
+    t: dict[str, Any], template: Template, calendar: WorkCalendar, now: pendulum.DateTime
+) -> tuple[str, int]:
+    """Where a task counts in the report (on time, late, open in time, open overdue), and
+    the working days it is or was late."""
+    due = t["due_at"]
+    if template.category(t["state"]) == "reported":
+        if due and t["reported_at"] and t["reported_at"] > due:
+            return "late", t["days_late"]
+        return "on_time", 0
+    if due and due < now:
+        return "open_overdue", calendar.late_by(t["due_seq"], now.date())
+    return "open_in_time", 0
+
+
+def _note(t: dict[str, Any], several: bool) -> str:
+    """The remarks column: which item and period (when the directive has several), who
+    recorded the report on the school's behalf, and the task's own note."""
+    part = []
+    if several and t["item"]:
+        part.append(f"mục {t['item']}")
+    if several and t["period"]:
+        part.append(f"kỳ {format_date(from_iso(t['period']))}")
+    notes = [" ".join(part)] if part else []
+    if t["recorded_by"]:
+        notes.append(f"ghi nhận thay: {t['recorded_by']}")
+    if t["note"]:
+        notes.append(t["note"])
+    return "; ".join(notes)
+
+
+def _row(
+    n: int,
+    t: dict[str, Any],
+    template: Template,
+    calendar: WorkCalendar,
+    now: pendulum.DateTime,
+    several: bool,
+) -> dict[str, Any]:
+    """One school's line in the report."""
+    category, days_late = _category(t, template, calendar, now)
+    return {
+        "n": n,
+        "id": t["id"],
+        "unit": t["unit_code"],
+        "unit_name": t["unit_name"],
+        "levels": [lv for lv in t["levels"].split(",") if lv],
+        "state": t["state"],
+        "state_label": template.label(t["state"]),
+        "received": _iso(t["received_at"]),
+        "reported": _iso(t["reported_at"]),
+        "due": _iso(t["due_at"]),
+        "days_late": days_late,
+        "category": category,
+        "category_label": CATEGORIES[category],
+        "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
+        "note": _note(t, several),
+    }
+
+
+def _by_level(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The categories counted per school level (a TH&THCS school under both)."""
     by_level: dict[str, dict[str, int]] = {}
     for r in rows:
         for level in r["levels"]:
             entry = by_level.setdefault(level, {"total": 0, **dict.fromkeys(CATEGORIES, 0)})
             entry["total"] += 1
             entry[r["category"]] += 1
-    summary = {"total": len(rows), **dict.fromkeys(CATEGORIES, 0)}
-    for r in rows:
-        summary[r["category"]] += 1
-    return {
-        "directive": {
-            "id": directive_id,
-            "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
-            "code": row["code"],
-            "number": row["number"],
-            "symbol": row["symbol"],
-            "date": _date(row["date"]),
-            "subject": row["subject"],
-            "office": row["office_code"],
-            "office_name": office["name"],
-            "abbreviation": office["abbreviation"],
-            "parent_body": office["parent_body"],
-            "signer": row["signer"] if isinstance(row["signer"], dict) else None,
-            "place": (row["document"] or {}).get("place"),
-        },
-        "upstream": upstream,
-        "generated_at": now.isoformat(),
-        "rows": rows,
-        "by_level": [
-            {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
-            for lv in LEVELS
-            if lv in by_level
-        ],
-        "summary": summary,
-        "categories": CATEGORIES,
-    }
+    return [
+        {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+        for lv in LEVELS
+        if lv in by_level
+    ]
 
 
 def _iso(value: dt.datetime | None) -> str | None:
