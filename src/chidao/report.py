@@ -388,10 +388,8 @@ def _document_name(data: dict[str, Any]) -> str:
 def to_docx(data: dict[str, Any]) -> bytes:
     """A draft in the Nghị định 30/2020 layout, ready for the office to edit and sign."""
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
-    d, s = data["directive"], data["summary"]
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
@@ -399,42 +397,61 @@ def to_docx(data: dict[str, Any]) -> bytes:
     section.left_margin, section.right_margin = Cm(3), Cm(2)
     style = doc.styles["Normal"]
     style.font.name, style.font.size = "Times New Roman", Pt(13)
+    _docx_heading(doc, data)
+    _docx_body(doc, data)
+    _docx_signature(doc, data)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
 
-    def para(cell_or_doc, text="", bold=False, italic=False, center=False, size=None):
-        first = getattr(cell_or_doc, "paragraphs", None)
-        fresh = first and len(first) == 1 and not first[0].text and not first[0].runs
-        p = (
-            first[0]
-            if fresh and hasattr(cell_or_doc, "vertical_alignment")
-            else (cell_or_doc.add_paragraph())
-        )
-        run = p.add_run(text)
-        run.bold, run.italic = bold, italic
-        if size:
-            run.font.size = Pt(size)
-        if center:
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        return p
 
+def _para(cell_or_doc, text="", bold=False, italic=False, center=False, size=None):
+    """A paragraph of the report: in a table cell's first empty paragraph, else a new one."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    first = getattr(cell_or_doc, "paragraphs", None)
+    fresh = first and len(first) == 1 and not first[0].text and not first[0].runs
+    p = (
+        first[0]
+        if fresh and hasattr(cell_or_doc, "vertical_alignment")
+        else (cell_or_doc.add_paragraph())
+    )
+    run = p.add_run(text)
+    run.bold, run.italic = bold, italic
+    if size:
+        run.font.size = Pt(size)
+    if center:
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return p
+
+
+def _docx_heading(doc, data: dict[str, Any]) -> None:
+    """The office and number on the left, the national motto, place and date on the right."""
+    d = data["directive"]
     head = doc.add_table(rows=1, cols=2)
     left, right = head.rows[0].cells
-    para(left, (d["parent_body"] or "").upper(), center=True, size=12)
-    para(left, d["office_name"].upper(), bold=True, center=True, size=12)
-    para(left, f"Số: …/BC-{d['abbreviation'] or '…'}", center=True)
-    para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=12)
-    para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, center=True)
+    _para(left, (d["parent_body"] or "").upper(), center=True, size=12)
+    _para(left, d["office_name"].upper(), bold=True, center=True, size=12)
+    _para(left, f"Số: …/BC-{d['abbreviation'] or '…'}", center=True)
+    _para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=12)
+    _para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, center=True)
     year = from_iso(data["generated_at"]).year
-    para(right, f"{d['place'] or '…'}, ngày … tháng … năm {year}", italic=True, center=True)
+    _para(right, f"{d['place'] or '…'}, ngày … tháng … năm {year}", italic=True, center=True)
 
-    para(doc, "BÁO CÁO", bold=True, center=True, size=14)
-    para(doc, f"Kết quả thực hiện {_document_name(data)}", bold=True, center=True)
+
+def _docx_body(doc, data: dict[str, Any]) -> None:
+    """The title and the four parts: what was done, per level, who was late, proposals."""
+    d, s = data["directive"], data["summary"]
+    _para(doc, "BÁO CÁO", bold=True, center=True, size=14)
+    _para(doc, f"Kết quả thực hiện {_document_name(data)}", bold=True, center=True)
     done = s["on_time"] + s["late"]
-    para(
+    _para(
         doc,
         f"Thực hiện {_document_name(data)}, {d['office_name']} báo cáo kết quả thực hiện như sau:",
     )
-    para(doc, "1. Tình hình triển khai", bold=True)
-    para(
+    _para(doc, "1. Tình hình triển khai", bold=True)
+    _para(
         doc,
         f"{d['office_name']} đã ban hành văn bản {d['code'] + ' ' if d['code'] else ''}"
         f"về việc {d['subject']} "
@@ -443,50 +460,51 @@ def to_docx(data: dict[str, Any]) -> bytes:
         f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
         f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).",
     )
-    para(doc, "2. Tổng hợp theo cấp học", bold=True)
+    _para(doc, "2. Tổng hợp theo cấp học", bold=True)
     _docx_levels(doc, data)
     note = several_levels_note(data)
     if note:
-        para(doc, note, italic=True, size=11)
-    para(doc, "3. Các đơn vị chậm báo cáo", bold=True)
+        _para(doc, note, italic=True, size=11)
+    _para(doc, "3. Các đơn vị chậm báo cáo", bold=True)
     late = [r for r in data["rows"] if r["category"] in ("late", "open_overdue")]
     if late:
         for r in late:
             state = "đã báo cáo" if r["category"] == "late" else "chưa báo cáo"
-            para(doc, f"- {r['unit_name']}: {state}, trễ {r['days_late']} ngày làm việc.")
+            _para(doc, f"- {r['unit_name']}: {state}, trễ {r['days_late']} ngày làm việc.")
     else:
-        para(doc, "Không có đơn vị nào chậm báo cáo.")
-    para(doc, "4. Đề xuất, kiến nghị", bold=True)
-    para(doc, "…")
+        _para(doc, "Không có đơn vị nào chậm báo cáo.")
+    _para(doc, "4. Đề xuất, kiến nghị", bold=True)
+    _para(doc, "…")
 
+
+def _docx_signature(doc, data: dict[str, Any]) -> None:
+    """Recipients on the left, the signer's block on the right, kept on one page."""
+    d = data["directive"]
     sign = doc.add_table(rows=1, cols=2)
     where, who = sign.rows[0].cells
-    para(where, "Nơi nhận:", bold=True, size=11)
-    para(
+    _para(where, "Nơi nhận:", bold=True, size=11)
+    _para(
         where,
         f"- {data['upstream']['office_name']};"
         if data["upstream"]
         else f"- {d['parent_body'] or 'Cơ quan cấp trên'} (b/c);",
         size=11,
     )
-    para(where, "- Lưu: VT.", size=11)
+    _para(where, "- Lưu: VT.", size=11)
     signer = d["signer"] or {}
     chain = signer.get("chain") or []
     for link in chain:
-        para(
+        _para(
             who,
             f"{link.get('authority', '')}. {link.get('title', '')}".strip(". "),
             bold=True,
             center=True,
         )
-    para(who, signer.get("position") or "THỦ TRƯỞNG CƠ QUAN", bold=True, center=True)
-    para(who, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, center=True, size=11)
-    para(who, "")
-    para(who, signer.get("name") or "", bold=True, center=True)
+    _para(who, signer.get("position") or "THỦ TRƯỞNG CƠ QUAN", bold=True, center=True)
+    _para(who, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, center=True, size=11)
+    _para(who, "")
+    _para(who, signer.get("name") or "", bold=True, center=True)
     _keep_together(sign)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def _docx_levels(doc, data: dict[str, Any]) -> None:
