@@ -145,12 +145,12 @@ def _note(t: dict[str, Any], several: bool) -> str:
         part.append(f"mục {t['item']}")
     if several and t["period"]:
         part.append(f"kỳ {format_date(from_iso(t['period']))}")
-    notes = [" ".join(part)] if part else []
+    remarks = [" ".join(part)] if part else []
     if t["recorded_by"]:
-        notes.append(f"ghi nhận thay: {t['recorded_by']}")
+        remarks.append(f"ghi nhận thay: {t['recorded_by']}")
     if t["note"]:
-        notes.append(t["note"])
-    return "; ".join(notes)
+        remarks.append(t["note"])
+    return "; ".join(remarks)
 
 
 def _row(

@@ -456,65 +456,68 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
+    for key, value in _parsed_fields(data, source):
+        grid.add_row(key, value or "—")
+    parts: list[RenderableType] = [grid, _parsed_deadlines(data["deadlines"])]
+    if data["contacts"]:
+        contacts = listing_table(_("Contacts ({n})").format(n=len(data["contacts"])))
+        for col in (_("Name"), _("Level"), _("Phone"), _("Role")):
+            contacts.add_column(col, overflow="fold")
+        for c in data["contacts"]:
+            contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
+        parts.append(contacts)
+    if data["warnings"]:
+        warnings = "\n".join(f"⚠ {w}" for w in data["warnings"])
+        parts.append(Text(warnings, style="bold yellow"))
+    return Group(*parts)
+
+
+def _joined(sep: str, *values: str | None) -> str:
+    return sep.join(v for v in values if v)
+
+
+def _parsed_fields(data: dict[str, Any], source: str) -> list[tuple[str, str]]:
+    """The parsed document's fields as (label, value); an empty value is shown as "—"."""
     signer = data.get("signer") or {}
     chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
-    rows = (
+    number = data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "")
+    return [
         (_("File"), source),
-        (_("Issuer"), " / ".join(filter(None, [data["issuer_parent"], data["issuer"]])) or "—"),
-        (_("Number"), data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "—")),
-        (
-            _("Place, date"),
-            ", ".join(filter(None, [data["place"], format_date(_date(data["date"]))])),
-        ),
-        (_("Subject"), data["subject"] or "—"),
-        (
-            _("Urgency, secrecy"),
-            ", ".join(filter(None, [data["urgency"], data["secrecy"]])) or "—",
-        ),
-        (_("To"), "\n".join(data["recipients"]) or "—"),
-        (_("Recipient levels"), ", ".join(data["recipient_levels"]) or "—"),
-        (
-            _("References"),
-            "\n".join(
-                f"{r['kind']} {r['code']}"
-                + (_(" of {date}").format(date=format_date(_date(r["date"]))) if r["date"] else "")
-                for r in data["references"]
-            )
-            or "—",
-        ),
-        (_("Items"), ", ".join(i["number"] for i in data["items"]) or "—"),
-        (
-            _("Signed by"),
-            " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
-        ),
-        (_("Distribution"), "; ".join(data["distribution"]) or "—"),
-    )
-    for key, value in rows:
-        grid.add_row(key, value)
-    deadlines = listing_table(_("Deadlines ({n})").format(n=len(data["deadlines"])))
-    deadlines.add_column(_("Item"), no_wrap=True)
-    deadlines.add_column(_("Due"), overflow="fold")
-    deadlines.add_column(_("Sentence in the document"), overflow="fold")
-    for d in data["deadlines"]:
+        (_("Issuer"), _joined(" / ", data["issuer_parent"], data["issuer"])),
+        (_("Number"), number),
+        (_("Place, date"), _joined(", ", data["place"], format_date(_date(data["date"])))),
+        (_("Subject"), data["subject"]),
+        (_("Urgency, secrecy"), _joined(", ", data["urgency"], data["secrecy"])),
+        (_("To"), "\n".join(data["recipients"])),
+        (_("Recipient levels"), ", ".join(data["recipient_levels"])),
+        (_("References"), "\n".join(_reference(r) for r in data["references"])),
+        (_("Items"), ", ".join(i["number"] for i in data["items"])),
+        (_("Signed by"), _joined(" ", chain, signer.get("position"), signer.get("name"))),
+        (_("Distribution"), "; ".join(data["distribution"])),
+    ]
+
+
+def _reference(r: dict[str, Any]) -> str:
+    """ "Công văn 12/SGDĐT of 01/03/2024": a document the directive refers to."""
+    if not r["date"]:
+        return f"{r['kind']} {r['code']}"
+    return f"{r['kind']} {r['code']}" + _(" of {date}").format(date=format_date(_date(r["date"])))
+
+
+def _parsed_deadlines(deadlines: list[dict[str, Any]]) -> Table:
+    table = listing_table(_("Deadlines ({n})").format(n=len(deadlines)))
+    table.add_column(_("Item"), no_wrap=True)
+    table.add_column(_("Due"), overflow="fold")
+    table.add_column(_("Sentence in the document"), overflow="fold")
+    for d in deadlines:
         if d["due"]:
             when = format_moment(_moment(d["due"]))
         elif d["relative"]:
             when = relative_words(d["relative"])
         else:
             when = recurring_words(d["recurring"])
-        deadlines.add_row(d["item"] or "—", when, d["text"])
-    contacts = listing_table(_("Contacts ({n})").format(n=len(data["contacts"])))
-    for col in (_("Name"), _("Level"), _("Phone"), _("Role")):
-        contacts.add_column(col, overflow="fold")
-    for c in data["contacts"]:
-        contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
-    warnings = Text("\n".join(f"⚠ {w}" for w in data["warnings"]), style="bold yellow")
-    parts: list[RenderableType] = [grid, deadlines]
-    if data["contacts"]:
-        parts.append(contacts)
-    if data["warnings"]:
-        parts.append(warnings)
-    return Group(*parts)
+        table.add_row(d["item"] or "—", when, d["text"])
+    return table
 
 
 WEEKDAYS = (
