@@ -35,7 +35,7 @@ from chidao.errors import (
     UnreadableRecord,
 )
 from chidao.ladder import document_problem
-from chidao.model import Directive, Event, Org, TaskView, Unit
+from chidao.model import Deadline, Directive, Event, Org, TaskView, Unit
 from chidao.org import load_org
 from chidao.store import Store
 from chidao.store import chains as cstore
@@ -191,31 +191,13 @@ def _plan(
     plan = []
     for deadline in directive.deadlines or (None,):
         kind = deadline_of(deadline or {}, template.default_deadline)
-        row: dict[str, Any] = {
-            "item": deadline.item if deadline else None,
-            "text": deadline.text
-            if deadline
-            else f"Hạn mặc định của quy trình: {template.default_deadline}",
-            "relative": deadline.relative if deadline else None,
-            "recurring": deadline.recurring if deadline else None,
-            "until": None,
-        }
+        row = _deliverable(deadline, template)
         due = kind.first_due(issued, received, calendar)
         what = f"deadline {row['item'] or ''}".rstrip()
-        if due is None:  # counted from receipt or an event: no due yet
-            pass
-        elif isinstance(kind, Absolute) and directive.date and due.date() < directive.date:
-            raise InputError(
-                f"{what} due {due.format('DD/MM/YYYY')} is before the directive's date "
-                f"{directive.date:%d/%m/%Y}"
-            )
-        if isinstance(kind, Recurring) and due is not None:
-            row["until"] = until or directive.until or school_year_end(issued.date())
-            if due.date() > row["until"]:
-                raise InputError(
-                    f"{what}: recurring reports end on {row['until']:%d/%m/%Y}, before their "
-                    f"first period ({due.format('DD/MM/YYYY')}); give a later --until"
-                )
+        if due is not None:  # else counted from receipt or an event: no due yet
+            _check_due(kind, due, directive, what)
+            if isinstance(kind, Recurring):
+                row["until"] = _last_period(due, what, until or directive.until, issued)
         schedule = Schedule.of(due, template, calendar)
         row.update(
             due_at=due,
@@ -228,12 +210,54 @@ def _plan(
     return plan
 
 
+def _deliverable(deadline: Deadline | None, template: Template) -> dict[str, Any]:
+    """A deliverable as its deadline says it (none: the template's default deadline)."""
+    if deadline is None:
+        return {
+            "item": None,
+            "text": f"Hạn mặc định của quy trình: {template.default_deadline}",
+            "relative": None,
+            "recurring": None,
+            "until": None,
+        }
+    return {
+        "item": deadline.item,
+        "text": deadline.text,
+        "relative": deadline.relative,
+        "recurring": deadline.recurring,
+        "until": None,
+    }
+
+
+def _check_due(kind: Any, due: pendulum.DateTime, directive: Directive, what: str) -> None:
+    """A fixed due may not come before the directive's own date."""
+    if isinstance(kind, Absolute) and directive.date and due.date() < directive.date:
+        raise InputError(
+            f"{what} due {due.format('DD/MM/YYYY')} is before the directive's date "
+            f"{directive.date:%d/%m/%Y}"
+        )
+
+
+def _last_period(
+    due: pendulum.DateTime, what: str, given: dt.date | None, issued: pendulum.DateTime
+) -> dt.date:
+    """Until when a recurring report runs: as given, else the school year's end."""
+    until = given or school_year_end(issued.date())
+    if due.date() > until:
+        raise InputError(
+            f"{what}: recurring reports end on {until:%d/%m/%Y}, before their "
+            f"first period ({due.format('DD/MM/YYYY')}); give a later --until"
+        )
+    return until
+
+
 def issue(
     store: Store,
     directive: Directive,
     workflow: str,
     now: pendulum.DateTime,
     actor: str,
+    *,
     again: bool = False,
     office: str | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -249,26 +273,7 @@ def issue(
         identity.require_office(
             tstore.actor_of(conn, actor), office_code, f"issuing a directive of {office_code}"
         )
-        same = dstore.find_same(
-            conn, office_code, directive.number, directive.symbol, directive.date, directive.subject
-        )
-        if same is not None and not again:
-            raise DuplicateDirective(
-                f"directive {directive.code or directive.symbol or directive.subject[:40]!r} "
-                f"of {office_code} was already issued (id {same}); use --again to issue it again"
-            )
-        if directive.units:
-            missing = ostore.missing_units(conn, list(directive.units))
-            if missing:
-                raise NotFound(f"unknown unit {missing[0]!r} (not in any loaded org file)")
-        units = dstore.count_recipients(
-            conn, office_code, directive.recipient_levels, directive.units
-        )
-        if units == 0:
-            raise NotFound(
-                f"no unit of {office_code} is at level "
-                f"{', '.join(directive.recipient_levels) or '?'}: nobody would receive it"
-            )
+        units = _recipients(conn, directive, office_code, again)
         link = _upstream(conn, directive, office_code, parent)
         template_id = dstore.save_template(conn, template, source, now)
         calendar = office_calendar(conn, office_code)
@@ -319,6 +324,13 @@ def issue(
             progress=(lambda done: progress(done, units)) if progress else None,
         )
         info = dstore.template_info(conn, template_id)
+    parent_label = (
+        dstore.directive_label(
+            link["code"], link["directive_id"], link.get("subject"), link.get("date")
+        )
+        if link
+        else None
+    )
     return Issued(
         directive_id=directive_id,
         label=dstore.directive_label(
@@ -331,13 +343,33 @@ def issue(
         units=units,
         deliverables=len(plan),
         parent_task=link["id"] if link else None,
-        parent=dstore.directive_label(
-            link["code"], link["directive_id"], link.get("subject"), link.get("date")
-        )
-        if link
-        else None,
+        parent=parent_label,
         linked_by=link["by"] if link else None,
     )
+
+
+def _recipients(conn, directive: Directive, office_code: str, again: bool) -> int:
+    """How many units receive the directive; refused when it was issued already (unless
+    ``again``), names a unit nobody loaded, or reaches no unit at all."""
+    same = dstore.find_same(
+        conn, office_code, directive.number, directive.symbol, directive.date, directive.subject
+    )
+    if same is not None and not again:
+        raise DuplicateDirective(
+            f"directive {directive.code or directive.symbol or directive.subject[:40]!r} "
+            f"of {office_code} was already issued (id {same}); use --again to issue it again"
+        )
+    if directive.units:
+        missing = ostore.missing_units(conn, list(directive.units))
+        if missing:
+            raise NotFound(f"unknown unit {missing[0]!r} (not in any loaded org file)")
+    units = dstore.count_recipients(conn, office_code, directive.recipient_levels, directive.units)
+    if units == 0:
+        raise NotFound(
+            f"no unit of {office_code} is at level "
+            f"{', '.join(directive.recipient_levels) or '?'}: nobody would receive it"
+        )
+    return int(units)
 
 
 def _upstream(conn, directive: Directive, office: str, parent: int | None) -> dict[str, Any] | None:
