@@ -133,36 +133,36 @@ def read_recipients(lines: list[str], start: int) -> tuple[list[str], int]:
     the body has begun (in a form appended after the signature) is not the letter's."""
     for index in range(start, len(lines)):
         match = RECIPIENTS.match(lines[index])
-        if not match:
-            if BODY_OPENS.match(lines[index]) or BODY_END.match(lines[index]):
-                break
-            continue
-        entries = [_strip_entry(match["rest"])] if match["rest"].strip() else []
-        after = index + 1
-        cursor = index + 1
-        while cursor < len(lines):
-            line = lines[cursor]
-            if not line:
-                cursor += 1
-                continue
-            if BULLET.match(line) or (
-                not entries and "|" not in line and len(line) < 120 and not line.endswith(":")
-            ):
-                if "|" in line:
-                    entries += [_strip_entry(c) for c in line.split("|") if c.strip()]
-                else:
-                    entries.append(_strip_entry(line))
-                cursor += 1
-                after = cursor
-                continue
-            if "|" in line:  # a table of recipients
-                entries += [_strip_entry(c) for c in line.split("|") if c.strip(" -")]
-                cursor += 1
-                after = cursor
-                continue
+        if match:
+            first = [_strip_entry(match["rest"])] if match["rest"].strip() else []
+            entries, after = _recipient_lines(lines, index + 1, first)
+            return [e for e in entries if e and not PLACEHOLDER.match(e)], after
+        if BODY_OPENS.match(lines[index]) or BODY_END.match(lines[index]):
             break
-        return [e for e in entries if e and not PLACEHOLDER.match(e)], after
     return [], start
+
+
+def _recipient_lines(lines: list[str], cursor: int, entries: list[str]) -> tuple[list[str], int]:
+    """The entries under "Kính gửi" from ``cursor`` on (bullets, a first plain line, a
+    table's cells), and the index of the line after the last one."""
+    after = cursor
+    while cursor < len(lines):
+        line = lines[cursor]
+        cursor += 1
+        if not line:
+            continue
+        bullet = BULLET.match(line) or (
+            not entries and "|" not in line and len(line) < 120 and not line.endswith(":")
+        )
+        if "|" in line:  # a table of recipients (or a bullet's cells)
+            keep = None if bullet else " -"
+            entries += [_strip_entry(c) for c in line.split("|") if c.strip(keep)]
+        elif bullet:
+            entries.append(_strip_entry(line))
+        else:
+            break
+        after = cursor
+    return entries, after
 
 
 def _code_kind(code: str) -> str:
