@@ -358,27 +358,29 @@ def _contacts_in(text: str, known: dict[str, dict[str, Any]], limit: int | None 
     for match in CONTACT.finditer(text):
         if match.start() >= limit:
             break
-        rest = match["rest"]
-        name = read_name(rest)
-        if not name or name in known:
-            continue
-        sentence = re.split(r"(?<=[.;])\s|\)", rest)[0]
-        after = sentence[len(name) :]
-        role = after.strip(" ,").split(",")[0].strip() or None
-        phone = PHONE.search(after)
-        email = EMAIL.search(after)
-        levels = (
-            levels_in(re.sub(r"^.*?phụ trách", "", role or ""))
-            if role and "phụ trách" in role
-            else set()
-        )
-        known[name] = {
-            "name": name,
-            "level": sorted(levels)[0] if len(levels) == 1 else None,
-            "phone": digits(phone["phone"]) if phone else None,
-            "email": email.group(0) if email else None,
-            "role": role,
-        }
+        name = read_name(match["rest"])
+        if name and name not in known:
+            known[name] = _contact(name, match["rest"])
+
+
+def _contact(name: str, rest: str) -> dict[str, Any]:
+    """A person named in a contact sentence: the role, phone and e-mail written after the
+    name, and the level a role "phụ trách …" names."""
+    sentence = re.split(r"(?<=[.;])\s|\)", rest)[0]
+    after = sentence[len(name) :]
+    role = after.strip(" ,").split(",")[0].strip() or None
+    phone = PHONE.search(after)
+    email = EMAIL.search(after)
+    levels = (
+        levels_in(re.sub(r"^.*?phụ trách", "", role)) if role and "phụ trách" in role else set()
+    )
+    return {
+        "name": name,
+        "level": sorted(levels)[0] if len(levels) == 1 else None,
+        "phone": digits(phone["phone"]) if phone else None,
+        "email": email.group(0) if email else None,
+        "role": role,
+    }
 
 
 def _joined(lines: list[str], index: int) -> str:
