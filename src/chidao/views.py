@@ -368,8 +368,7 @@ def directive_panel(detail: dict[str, Any]) -> Group:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
-    signer = doc.get("signer") or {}
-    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
+    workflow = detail["workflow"]
     for key, value in (
         (
             _("Directive"),
@@ -378,35 +377,19 @@ def directive_panel(detail: dict[str, Any]) -> Group:
             ),
         ),
         (_("Date"), format_date(_date(doc.get("date")))),
-        (_("Subject"), doc.get("subject") or "—"),
-        (_("Urgency"), doc.get("urgency") or "—"),
-        (_("Sent to levels"), ", ".join(doc.get("recipient_levels") or []) or "—"),
-        (
-            _("Signed by"),
-            " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
-        ),
-        (
-            _("Workflow"),
-            f"{detail['workflow']['name']} v{detail['workflow']['version']} "
-            f"({detail['workflow']['hash']})",
-        ),
+        (_("Subject"), doc.get("subject")),
+        (_("Urgency"), doc.get("urgency")),
+        (_("Sent to levels"), ", ".join(doc.get("recipient_levels") or [])),
+        (_("Signed by"), _signed_by(doc.get("signer") or {})),
+        (_("Workflow"), f"{workflow['name']} v{workflow['version']} ({workflow['hash']})"),
     ):
-        grid.add_row(key, value)
+        grid.add_row(key, value or "—")
     deliverables = listing_table(_("Deliverables ({n})").format(n=len(detail["deliverables"])))
     deliverables.add_column(_("Item"))
     deliverables.add_column(_("Due"), no_wrap=True)
     deliverables.add_column(_("Text"), overflow="fold")
     for d in detail["deliverables"]:
-        due = (
-            format_moment(_moment(d["due"]))
-            if d["due"]
-            else relative_words(d["relative"])
-            if d["relative"]
-            else recurring_words(d["recurring"])
-            if d["recurring"]
-            else "—"
-        )
-        deliverables.add_row(d["item"] or "—", due, d["text"])
+        deliverables.add_row(d["item"] or "—", _when(d), d["text"])
     counts = listing_table(_("Progress ({n} tasks)").format(n=sum(detail["states"].values())))
     counts.add_column(_("State"))
     counts.add_column(_("Tasks"), justify="right")
@@ -414,6 +397,24 @@ def directive_panel(detail: dict[str, Any]) -> Group:
         label = detail["labels"][state][language()]
         counts.add_row(Text(labelled(label, state), style=state_style(state)), str(n))
     return Group(grid, deliverables, counts)
+
+
+def _when(d: dict[str, Any]) -> str:
+    """A deadline's due as a clerk reads it: a moment, a rule counted from something, or
+    a recurring period."""
+    if d["due"]:
+        return format_moment(_moment(d["due"]))
+    if d["relative"]:
+        return relative_words(d["relative"])
+    if d["recurring"]:
+        return recurring_words(d["recurring"])
+    return "—"
+
+
+def _signed_by(signer: dict[str, Any]) -> str:
+    """ "UBND TỈNH. CHỦ TỊCH / KT. GIÁM ĐỐC Phó Giám đốc Nguyễn Văn A": who signed."""
+    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
+    return _joined(" ", chain, signer.get("position"), signer.get("name"))
 
 
 def relative_words(rel: dict[str, Any]) -> str:
@@ -478,8 +479,6 @@ def _joined(sep: str, *values: str | None) -> str:
 
 def _parsed_fields(data: dict[str, Any], source: str) -> list[tuple[str, str]]:
     """The parsed document's fields as (label, value); an empty value is shown as "—"."""
-    signer = data.get("signer") or {}
-    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
     number = data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "")
     return [
         (_("File"), source),
@@ -492,7 +491,7 @@ def _parsed_fields(data: dict[str, Any], source: str) -> list[tuple[str, str]]:
         (_("Recipient levels"), ", ".join(data["recipient_levels"])),
         (_("References"), "\n".join(_reference(r) for r in data["references"])),
         (_("Items"), ", ".join(i["number"] for i in data["items"])),
-        (_("Signed by"), _joined(" ", chain, signer.get("position"), signer.get("name"))),
+        (_("Signed by"), _signed_by(data.get("signer") or {})),
         (_("Distribution"), "; ".join(data["distribution"])),
     ]
 
@@ -510,13 +509,7 @@ def _parsed_deadlines(deadlines: list[dict[str, Any]]) -> Table:
     table.add_column(_("Due"), overflow="fold")
     table.add_column(_("Sentence in the document"), overflow="fold")
     for d in deadlines:
-        if d["due"]:
-            when = format_moment(_moment(d["due"]))
-        elif d["relative"]:
-            when = relative_words(d["relative"])
-        else:
-            when = recurring_words(d["recurring"])
-        table.add_row(d["item"] or "—", when, d["text"])
+        table.add_row(d["item"] or "—", _when(d), d["text"])
     return table
 
 
