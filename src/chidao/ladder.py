@@ -44,19 +44,25 @@ def document_problem(document: Any) -> str | None:
     if not isinstance(document, Mapping):
         return f"the document is {type(document).__name__}, not a mapping"
     signer = document.get("signer")
-    if signer is not None:
-        if not isinstance(signer, Mapping):
-            return f"signer is {type(signer).__name__}, not a mapping"
-        chain = signer.get("chain") or []
-        if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
-            return "signer.chain is not a list of mappings"
-        if not isinstance(signer.get("name") or "", str):
-            return "signer.name is not text"
+    problem = _signer_problem(signer) if signer is not None else None
+    if problem:
+        return problem
     contacts = document.get("contacts") or []
     if not isinstance(contacts, list) or not all(
         isinstance(c, Mapping) and isinstance(c.get("name") or "", str) for c in contacts
     ):
         return "contacts is not a list of mappings with a name"
+    return None
+
+
+def _signer_problem(signer: Any) -> str | None:
+    if not isinstance(signer, Mapping):
+        return f"signer is {type(signer).__name__}, not a mapping"
+    chain = signer.get("chain") or []
+    if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
+        return "signer.chain is not a list of mappings"
+    if not isinstance(signer.get("name") or "", str):
+        return "signer.name is not text"
     return None
 
 

@@ -139,13 +139,7 @@ def org_from_yaml(doc: Any, source: str) -> Org:
     _check_unique(source, offices, "code", "office")
     _check_unique(source, people, "id", "person")
     _check_unique(source, units, "code", "unit")
-    ids = {p.id for p, _ in people}
-    for person, node in people:
-        if person.reports_to and person.reports_to not in ids:
-            raise InputError(
-                f"{source}:{yamlio.line_of(node, 'reports_to')}: person {person.id!r} reports "
-                f"to unknown person {person.reports_to!r}"
-            )
+    _check_reports_to(source, people)
     calendar_from_config(doc.get("calendar"), f"{source}:{yamlio.line_of(doc, 'calendar')}")
     return Org(
         offices=tuple(o for o, _ in offices),
@@ -153,6 +147,17 @@ def org_from_yaml(doc: Any, source: str) -> Org:
         units=tuple(u for u, _ in units),
         calendar=dict(doc["calendar"]) if doc.get("calendar") else None,
     )
+
+
+def _check_reports_to(source: str, people: list[tuple[Person, Any]]) -> None:
+    """Everyone a person reports to is a person of the file."""
+    ids = {p.id for p, _ in people}
+    for person, node in people:
+        if person.reports_to and person.reports_to not in ids:
+            raise InputError(
+                f"{source}:{yamlio.line_of(node, 'reports_to')}: person {person.id!r} reports "
+                f"to unknown person {person.reports_to!r}"
+            )
 
 
 def load_org(path: str | Path) -> Org:
