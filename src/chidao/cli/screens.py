@@ -164,23 +164,12 @@ def dashboard_command(
         directive=directive,
         level=level.upper() if level else None,
         person=lookup.person(store, person) if person else None,
-        limit=limit if limit or as_json else dashboard.SCREEN_ROWS,
+        limit=_rows(limit, as_json),
         soon_days=soon,
     )
 
     def screen():
-        now = settings.moment()
-        warnings: list[str] = []
-        if sweep:
-            now = settings.write_moment(store)
-            warnings = sweeper.sweep(store, now).warnings
-        if unit:
-            data = dashboard.build_unit(store, unit, now)
-            data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
-            return data, dashboard.render_unit(data, lang, out.width)
-        data = dashboard.build(store, now, options)
-        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
-        return data, dashboard.render(data, lang, out.width)
+        return _dashboard_screen(settings, store, unit, options, sweep, lang, out.width)
 
     data, shown = screen()
     if as_json:
@@ -202,6 +191,32 @@ def dashboard_command(
         from rich.text import Text
 
         out.print(Text("\n" + _("Stopped watching."), style="dim"))
+
+
+def _rows(limit: int | None, as_json: bool) -> int | None:
+    """Rows per list: as asked; else all of them in JSON, a screenful on screen."""
+    from chidao.dashboard import SCREEN_ROWS
+
+    return limit if limit or as_json else SCREEN_ROWS
+
+
+def _dashboard_screen(settings, store, unit, options, sweep: bool, lang: str, width: int):
+    """The dashboard's data and its rendering, now (after a sweep with ``--sweep``): a
+    school's view with ``unit``, else the office's."""
+    from chidao import dashboard
+
+    now = settings.moment()
+    warnings: list[str] = []
+    if sweep:
+        now = settings.write_moment(store)
+        warnings = sweeper.sweep(store, now).warnings
+    if unit:
+        data = dashboard.build_unit(store, unit, now)
+        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
+        return data, dashboard.render_unit(data, lang, width)
+    data = dashboard.build(store, now, options)
+    data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
+    return data, dashboard.render(data, lang, width)
 
 
 @command(cli, "report")
