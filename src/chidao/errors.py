@@ -14,6 +14,10 @@ from chidao.i18n import _
 class ChidaoError(Exception):
     """Something went wrong."""
 
+    # True when the message was built in the user's language already (from the error's
+    # fields); otherwise it is English, and the command line translates it (i18n.message)
+    translated = False
+
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or (self.__doc__ or "").strip())
 
@@ -86,9 +90,13 @@ class TransitionRefused(ChidaoError):
             state=state,
             why=why,
             role=role,
-            allowed=", ".join(allowed) or "none",
+            allowed=", ".join(allowed) or _("none"),
         )
-        return cls(text, task=task, state=state, trigger=trigger, role=role, allowed=tuple(allowed))
+        refused = cls(
+            text, task=task, state=state, trigger=trigger, role=role, allowed=tuple(allowed)
+        )
+        refused.translated = True
+        return refused
 
     @classmethod
     def unknown_trigger(
@@ -103,9 +111,11 @@ class TransitionRefused(ChidaoError):
     ) -> TransitionRefused:
         """``trigger`` is not a trigger of ``workflow`` at all."""
         text = _("{what}: workflow {name!r} has no trigger {trigger!r} (it has: {known})").format(
-            what=_what(task), name=workflow, trigger=trigger, known=", ".join(known) or "none"
+            what=_what(task), name=workflow, trigger=trigger, known=", ".join(known) or _("none")
         )
-        return cls(text, task=task, state=state, trigger=trigger, role=role)
+        refused = cls(text, task=task, state=state, trigger=trigger, role=role)
+        refused.translated = True
+        return refused
 
 
 def _what(task: int | None) -> str:
