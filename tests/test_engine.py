@@ -209,14 +209,14 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
             conn,
             [
                 tstore.Change(
-                    theirs,
-                    "implementing",
-                    now,
-                    theirs.due_at,
-                    None,
-                    theirs.late_at,
-                    theirs.due_seq,
-                    None,
+                    row=theirs,
+                    dest="implementing",
+                    received_at=now,
+                    due_at=theirs.due_at,
+                    reported_at=None,
+                    late_at=theirs.late_at,
+                    due_seq=theirs.due_seq,
+                    days_late=None,
                 )
             ],
             "start",
@@ -230,7 +230,14 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
                 conn,
                 [
                     tstore.Change(
-                        mine, "reported", now, mine.due_at, now, mine.late_at, mine.due_seq, 0
+                        row=mine,
+                        dest="reported",
+                        received_at=now,
+                        due_at=mine.due_at,
+                        reported_at=now,
+                        late_at=mine.late_at,
+                        due_seq=mine.due_seq,
+                        days_late=0,
                     )
                 ],
                 "report",

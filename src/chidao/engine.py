@@ -518,15 +518,15 @@ def _change(
     else:
         reported, days_late = None, None
     return tstore.Change(
-        row,
-        dest,
-        received,
-        schedule.due_at,
-        reported,
-        schedule.late_at,
-        schedule.due_seq,
-        days_late,
-        on_behalf_of,
+        row=row,
+        dest=dest,
+        received_at=received,
+        due_at=schedule.due_at,
+        reported_at=reported,
+        late_at=schedule.late_at,
+        due_seq=schedule.due_seq,
+        days_late=days_late,
+        on_behalf_of=on_behalf_of,
     )
 
 

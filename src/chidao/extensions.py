@@ -228,6 +228,7 @@ def request_extension(
 def decide_extension(
     store: Store,
     task_id: int,
+    *,
     grant: bool,
     actor: str,
     now: pendulum.DateTime,

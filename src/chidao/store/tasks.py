@@ -189,9 +189,9 @@ _INSERT_EVENT_SQL = DriverSQL(
 _BOUND_TIMES = ("b_now", "b_received", "b_due", "b_reported", "b_late")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
-    """One task's move, with the timestamps it sets."""
+    """One task's move, with the timestamps it sets (named: several are alike)."""
 
     row: TaskRow
     dest: str
