@@ -35,7 +35,9 @@ from sqlalchemy import (
 )
 
 from chidao.escalation import RungPlan
+from chidao.model import Office, Person
 from chidao.store.database import dialect_insert
+from chidao.store.org import office_of, person_of
 from chidao.store.schema import (
     deliverables,
     directives,
@@ -117,9 +119,10 @@ def directives_in(conn: Connection, template_id: int, ids: tuple[int, int]) -> l
     return [dict(r) for r in rows]
 
 
-def offices_and_people(conn: Connection) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    office_rows = {r["code"]: dict(r) for r in conn.execute(select(offices)).mappings()}
-    return office_rows, [dict(r) for r in conn.execute(select(people)).mappings()]
+def offices_and_people(conn: Connection) -> tuple[dict[str, Office], list[Person]]:
+    """Every office by code, and every person: whom the ladder's rungs may reach."""
+    found = {r["code"]: office_of(r) for r in conn.execute(select(offices)).mappings()}
+    return found, [person_of(r) for r in conn.execute(select(people)).mappings()]
 
 
 def load_targets(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, RowMapping, delete, select
 
 from chidao.model import Office, Org, Person, Unit
 from chidao.store.database import dialect_insert
@@ -98,8 +98,11 @@ def office_codes(conn: Connection) -> list[str]:
 
 def get_office(conn: Connection, code: str) -> Office | None:
     row = conn.execute(select(offices).where(offices.c.code == code)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else office_of(row)
+
+
+def office_of(row: RowMapping) -> Office:
+    """An ``offices`` row as the record the domain reads."""
     return Office(
         code=row["code"],
         name=row["name"],
@@ -116,8 +119,11 @@ def office_calendar(conn: Connection, code: str) -> dict[str, Any] | None:
 
 def get_person(conn: Connection, pid: str) -> Person | None:
     row = conn.execute(select(people).where(people.c.id == pid)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else person_of(row)
+
+
+def person_of(row: RowMapping) -> Person:
+    """A ``people`` row as the record the domain reads (its levels a tuple)."""
     return Person(
         id=row["id"],
         name=row["name"],
