@@ -92,7 +92,7 @@ def import_units(
                     name=u.name,
                     levels=u.levels,
                     **{
-                        f: getattr(u, f) if f in present else existing[u.code][f]
+                        f: getattr(u if f in present else existing[u.code], f)
                         for f in ("principal", "email", "phone")
                     },
                 )

@@ -139,8 +139,11 @@ def person_of(row: RowMapping) -> Person:
 
 def get_unit(conn: Connection, code: str) -> Unit | None:
     row = conn.execute(select(units).where(units.c.code == code)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else unit_of(row)
+
+
+def unit_of(row: RowMapping) -> Unit:
+    """A ``units`` row as the record the domain reads."""
     return Unit(
         code=row["code"],
         name=row["name"],
@@ -219,11 +222,12 @@ def office_row(conn: Connection, code: str) -> dict[str, Any]:
     return dict(row)
 
 
-def units_by_code(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def units_by_code(conn: Connection, codes: list[str]) -> dict[str, Unit]:
+    found: dict[str, Unit] = {}
     for start in range(0, len(codes), 500):
-        rows = conn.execute(select(units).where(units.c.code.in_(codes[start : start + 500])))
-        found.update({r.code: dict(r._mapping) for r in rows})
+        chunk = codes[start : start + 500]
+        rows = conn.execute(select(units).where(units.c.code.in_(chunk))).mappings()
+        found.update({r["code"]: unit_of(r) for r in rows})
     return found
 
 
