@@ -22,7 +22,7 @@ from typing import Any
 import pendulum
 
 from chidao.calendar import WorkCalendar, calendar_from_config
-from chidao.clock import aware, format_date, format_moment, from_iso
+from chidao.clock import aware, format_date, format_moment, from_iso, json_value
 from chidao.errors import InputError, UnreadableRecord
 from chidao.model import LEVEL_NAMES, LEVELS
 from chidao.store import Store
@@ -74,7 +74,7 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
     return {
         "directive": _directive(directive_id, row, office),
         "upstream": upstream,
-        "generated_at": now.isoformat(),
+        "generated_at": now,
         "rows": rows,
         "by_level": _by_level(rows),
         "summary": summary,
@@ -97,7 +97,7 @@ def _upstream(conn, directive_id: int, parent_task_id: int | None) -> dict[str, 
             parent["code"], parent["id"], parent["subject"], parent["date"]
         ),
         "code": parent["code"],
-        "date": _date(parent["date"]),
+        "date": parent["date"],
         "subject": parent["subject"],
         "office_name": ostore.office_row(conn, parent["office_code"])["name"],
         "task_id": parent_task_id,
@@ -111,7 +111,7 @@ def _directive(directive_id: int, row: dict[str, Any], office: dict[str, Any]) -
         "code": row["code"],
         "number": row["number"],
         "symbol": row["symbol"],
-        "date": _date(row["date"]),
+        "date": row["date"],
         "subject": row["subject"],
         "office": row["office_code"],
         "office_name": office["name"],
@@ -171,9 +171,9 @@ def _row(
         "levels": [lv for lv in t["levels"].split(",") if lv],
         "state": t["state"],
         "state_label": template.label(t["state"]),
-        "received": _iso(t["received_at"]),
-        "reported": _iso(t["reported_at"]),
-        "due": _iso(t["due_at"]),
+        "received": _moment(t["received_at"]),
+        "reported": _moment(t["reported_at"]),
+        "due": _moment(t["due_at"]),
         "days_late": days_late,
         "category": category,
         "category_label": CATEGORIES[category],
@@ -197,17 +197,14 @@ def _by_level(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return aware(value).isoformat() if value else None
-
-
-def _date(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
+def _moment(value: dt.datetime | None) -> pendulum.DateTime | None:
+    """A stored moment, timezone-aware; only the writers format it."""
+    return aware(value) if value else None
 
 
 def _shown(key: str, value: Any) -> Any:
     if key in DATE_KEYS:
-        return format_moment(from_iso(value)) if value else ""
+        return format_moment(value) if value else ""
     if isinstance(value, list):  # levels
         return ", ".join(value)
     return "" if value is None else value
@@ -217,7 +214,7 @@ def _shown(key: str, value: Any) -> Any:
 
 
 def to_json(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, indent=2, default=json_value).encode("utf-8")
 
 
 def to_csv(data: dict[str, Any], delimiter: str = ",") -> bytes:
@@ -240,7 +237,7 @@ def to_md(data: dict[str, Any]) -> bytes:
     lines = [
         f"# Kết quả thực hiện {_document_name(data)}",
         "",
-        f"{d['office_name']} — lập lúc {format_moment(from_iso(data['generated_at']))}",
+        f"{d['office_name']} — lập lúc {format_moment(data['generated_at'])}",
         "",
         "## Tổng hợp",
         "",
@@ -313,7 +310,7 @@ def _detail_sheet(sheet, data: dict[str, Any]) -> None:
         for key, _title in COLUMNS:
             value = r[key]
             if key in DATE_KEYS:  # real dates, shown in Vietnamese time
-                value = aware(from_iso(value)).naive() if value else None
+                value = aware(value).naive() if value else None
             elif isinstance(value, list):
                 value = ", ".join(value)
             values.append(value)
@@ -376,11 +373,11 @@ def _document_name(data: dict[str, Any]) -> str:
     """ "Công văn số 746/SGDDĐT-GDCN ngày 21/03/2024 của Sở …" (the upstream one, if any)."""
     up = data["upstream"]
     if up:
-        date = f" ngày {format_date(dt.date.fromisoformat(up['date']))}" if up["date"] else ""
+        date = f" ngày {format_date(up['date'])}" if up["date"] else ""
         name = f"Công văn số {up['code']}" if up["code"] else f"văn bản {up['label']}"
         return f"{name}{date} của {up['office_name']}"
     d = data["directive"]
-    date = f" ngày {format_date(dt.date.fromisoformat(d['date']))}" if d["date"] else ""
+    date = f" ngày {format_date(d['date'])}" if d["date"] else ""
     name = f"Công văn số {d['code']}" if d["code"] else "văn bản"  # the subject follows
     return f"{name}{date} về việc {d['subject']}"
 
@@ -436,7 +433,7 @@ def _docx_heading(doc, data: dict[str, Any]) -> None:
     _para(left, f"Số: …/BC-{d['abbreviation'] or '…'}", center=True)
     _para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=12)
     _para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, center=True)
-    year = from_iso(data["generated_at"]).year
+    year = data["generated_at"].year
     _para(right, f"{d['place'] or '…'}, ngày … tháng … năm {year}", italic=True, center=True)
 
 
@@ -456,7 +453,7 @@ def _docx_body(doc, data: dict[str, Any]) -> None:
         f"{d['office_name']} đã ban hành văn bản {d['code'] + ' ' if d['code'] else ''}"
         f"về việc {d['subject']} "
         f"gửi {s['total']} đơn vị/nhiệm vụ. Đến ngày "
-        f"{format_date(from_iso(data['generated_at']))}: {done} đã báo cáo "
+        f"{format_date(data['generated_at'])}: {done} đã báo cáo "
         f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
         f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).",
     )
