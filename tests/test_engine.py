@@ -224,7 +224,9 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
             "",
             now,
         )
-    with pytest.raises(ConcurrentChange, match="someone else changed this task since it was read"):
+    with pytest.raises(
+        ConcurrentChange, match="someone else changed this task since it was read"
+    ) as refused:
         with dien_bien.write() as conn:
             tstore.apply_change(
                 conn,
@@ -245,9 +247,13 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
                 "",
                 now,
             )
+    assert refused.value.task == task.id  # a caller can ask which task
     view = engine.task_views(dien_bien, ids=[task.id])[0]
     assert (view.state, view.version) == ("implementing", 2)
     assert len(engine.task_detail(dien_bien, task.id)[3]) == 1
+    with pytest.raises(NotFound) as missing:
+        engine.task_detail(dien_bien, 99_999)
+    assert (missing.value.kind, missing.value.key) == ("task", 99_999)
     other.close()
 
 

@@ -158,7 +158,9 @@ def choose_office(conn, office: str | None, purpose: str) -> str:
     codes = ostore.office_codes(conn)
     if office:
         if office not in codes:
-            raise NotFound(f"unknown office {office!r} (load its org file first)")
+            raise NotFound(
+                f"unknown office {office!r} (load its org file first)", kind="office", key=office
+            )
         return office
     if len(codes) == 1:
         return codes[0]
@@ -362,7 +364,11 @@ def _recipients(conn, directive: Directive, office_code: str, again: bool) -> in
     if directive.units:
         missing = ostore.missing_units(conn, list(directive.units))
         if missing:
-            raise NotFound(f"unknown unit {missing[0]!r} (not in any loaded org file)")
+            raise NotFound(
+                f"unknown unit {missing[0]!r} (not in any loaded org file)",
+                kind="unit",
+                key=missing[0],
+            )
     units = dstore.count_recipients(conn, office_code, directive.recipient_levels, directive.units)
     if units == 0:
         raise NotFound(
@@ -378,7 +384,7 @@ def _upstream(conn, directive: Directive, office: str, parent: int | None) -> di
     if parent is not None:
         found = cstore.task_link(conn, parent)
         if found is None:
-            raise NotFound(f"--parent: task {parent} does not exist")
+            raise NotFound(f"--parent: task {parent} does not exist", kind="task", key=parent)
         if found["unit_code"] != office:
             raise InputError(
                 f"--parent: task {parent} is the task of {found['unit_code']} in "
@@ -613,7 +619,7 @@ def task_detail(
     """A task, its directive, the triggers it allows now, and its events."""
     views = task_views(store, ids=[task_id])
     if not views:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(f"task {task_id} does not exist", kind="task", key=task_id)
     view = views[0]
     with store.read() as conn:
         directive = dstore.get_directive(conn, view.directive_id)

@@ -45,6 +45,12 @@ class TemplateError(InputError):
 class NotFound(ChidaoError):
     """Not found."""
 
+    def __init__(
+        self, message: str | None = None, *, kind: str | None = None, key: object = None
+    ) -> None:
+        super().__init__(message)
+        self.kind, self.key = kind, key  # what was looked for ("task", "unit" …) and by what
+
 
 class TransitionRefused(ChidaoError):
     """That transition is not allowed."""
@@ -124,6 +130,10 @@ def _what(task: int | None) -> str:
 
 class ConcurrentChange(ChidaoError):
     """Someone else changed this task in the meantime; reload and try again."""
+
+    def __init__(self, message: str | None = None, *, task: int | None = None) -> None:
+        super().__init__(message)
+        self.task = task
 
 
 class DuplicateDirective(ChidaoError):

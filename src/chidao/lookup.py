@@ -95,7 +95,9 @@ def unit(store: Any, text: str) -> str:
     if found is None:
         raise NotFound(
             f"unknown unit {text!r} (not in any loaded org file)"
-            + hint(text, [code for code, _name in named])
+            + hint(text, [code for code, _name in named]),
+            kind="unit",
+            key=text,
         )
     return found
 
@@ -110,7 +112,9 @@ def person(store: Any, text: str) -> str:
     if found is None:
         raise NotFound(
             f"unknown person {text!r} (not in any loaded org file)"
-            + hint(text, [pid for pid, _name in named])
+            + hint(text, [pid for pid, _name in named]),
+            kind="person",
+            key=text,
         )
     return found
 
@@ -153,6 +157,8 @@ def trigger(store: Any, task_ids: Sequence[int], text: str) -> str:
     found = find(text, keys | {t: t for t in known})
     if found is None:
         raise NotFound(
-            f"unknown trigger {text!r} (the workflow has: {', '.join(known)})" + hint(text, known)
+            f"unknown trigger {text!r} (the workflow has: {', '.join(known)})" + hint(text, known),
+            kind="trigger",
+            key=text,
         )
     return found

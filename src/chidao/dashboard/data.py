@@ -119,7 +119,11 @@ def _scope(conn, options: Options, now: pendulum.DateTime) -> _Scope:
     if options.person:
         person = q.person_row(conn, options.person)
         if person is None:
-            raise NotFound(f"unknown person {options.person!r} (not in any loaded org file)")
+            raise NotFound(
+                f"unknown person {options.person!r} (not in any loaded org file)",
+                kind="person",
+                key=options.person,
+            )
     where = q.scope(directive_id, options.level, person)
     grouped = q.directive_states(conn, where, now)
     info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
@@ -374,7 +378,9 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
     with store.read() as conn:
         found = ostore.get_unit(conn, unit)
         if found is None:
-            raise NotFound(f"unknown unit {unit!r} (not in any loaded org file)")
+            raise NotFound(
+                f"unknown unit {unit!r} (not in any loaded org file)", kind="unit", key=unit
+            )
         rows = q.unit_tasks(conn, unit)
         templates, notes = _templates(conn, {r["template_id"] for r in rows})
         rows = [r for r in rows if r["template_id"] in templates]

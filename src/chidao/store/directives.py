@@ -330,7 +330,7 @@ def resolve_directive(conn: Connection, ref: str) -> int:
             else conn.execute(select(directives.c.id).where(directives.c.id == int(text))).scalar()
         )
         if found is None:
-            raise NotFound(f"directive {ref[:40]!r} does not exist")
+            raise NotFound(f"directive {ref[:40]!r} does not exist", kind="directive", key=ref)
         return found
     ids = list(
         conn.scalars(
@@ -349,7 +349,9 @@ def resolve_directive(conn: Connection, ref: str) -> int:
         if not ids:
             raise NotFound(
                 f"directive {ref!r} does not exist (name it by its code or id)"
-                + lookup.hint(text, [code for _id, code in codes])
+                + lookup.hint(text, [code for _id, code in codes]),
+                kind="directive",
+                key=ref,
             )
     if len(ids) > 1:
         raise NotFound(
