@@ -35,7 +35,7 @@ from chidao.errors import (
     UnreadableRecord,
 )
 from chidao.ladder import document_problem
-from chidao.model import Deadline, Directive, Event, Org, TaskView, Unit
+from chidao.model import Deadline, Directive, DirectiveRow, Event, Org, TaskView, Unit
 from chidao.org import load_org
 from chidao.store import Store
 from chidao.store import chains as cstore
@@ -615,7 +615,7 @@ def task_page(store: Store, **filters: Any) -> tuple[list[TaskView], int]:
 
 def task_detail(
     store: Store, task_id: int
-) -> tuple[TaskView, dict[str, Any], list[str], list[Event]]:
+) -> tuple[TaskView, DirectiveRow, list[str], list[Event]]:
     """A task, its directive, the triggers it allows now, and its events."""
     views = task_views(store, ids=[task_id])
     if not views:
@@ -623,7 +623,7 @@ def task_detail(
     view = views[0]
     with store.read() as conn:
         directive = dstore.get_directive(conn, view.directive_id)
-        wf = dstore.workflow_of(conn, directive["template_id"])
+        wf = dstore.workflow_of(conn, directive.template_id)
         events = tstore.history(conn, task_id)
     allowed = [
         f"{trigger} ({'/'.join(wf.who_may(trigger, view.state))})"
@@ -650,12 +650,12 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
     with store.read() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
-        template = dstore.workflow_of(conn, row["template_id"]).template
-        info = dstore.template_info(conn, row["template_id"])
+        template = dstore.workflow_of(conn, row.template_id).template
+        info = dstore.template_info(conn, row.template_id)
         counts = tstore.count_by_state(conn, directive_id)
         deliverables = dstore.deliverables_of(conn, directive_id)
-    label = dstore.directive_label(row["code"], directive_id, row["subject"], row["date"])
-    problem = document_problem(row["document"])
+    label = row.label
+    problem = document_problem(row.document)
     if problem:
         raise UnreadableRecord(
             f"directive {label}: its stored document cannot be read ({problem}); it was "
@@ -665,15 +665,15 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
     return {
         "id": directive_id,
         "label": label,
-        "office": row["office_code"],
-        "document": row["document"],
+        "office": row.office,
+        "document": row.document,
         "workflow": {
             "name": info["name"],
             "version": info["version"],
             "hash": info["content_hash"][:12],
         },
-        "issued_at": row["issued_at"].isoformat(),
-        "issued_by": row["issued_by"],
+        "issued_at": row.issued_at.isoformat(),
+        "issued_by": row.issued_by,
         "deliverables": [
             {
                 "item": d["item"],

@@ -67,7 +67,7 @@ def _extend_rows(store, conn, rows, who: tstore.Actor, to, now, note) -> int:
     for (template_id, office, directive_id), group in groups.items():
         wf = engine.workflow_of(store, conn, template_id)
         directive = dstore.get_directive(conn, directive_id)
-        due = _new_due(to, now, directive["date"], f"task {group[0].id}")
+        due = _new_due(to, now, directive.date, f"task {group[0].id}")
         moves = _extend_moves(wf)
         for row in group:
             _check_extendable(wf, row.state, moves, f"task {row.id}")
@@ -141,19 +141,15 @@ def extend_directive(
     with store.write() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         directive = dstore.get_directive(conn, directive_id)
-        label = dstore.directive_label(
-            directive["code"], directive_id, directive["subject"], directive["date"]
-        )
+        label = directive.label
         identity.require_office(
             tstore.actor_of(conn, actor),
-            directive["office_code"],
+            directive.office,
             f"directive {label}: extending its due",
         )
-        wf = engine.workflow_of(store, conn, directive["template_id"])
-        due = _new_due(to, now, directive["date"], f"directive {label}")
-        schedule = Schedule.of(
-            due, wf.template, engine.office_calendar(conn, directive["office_code"])
-        )
+        wf = engine.workflow_of(store, conn, directive.template_id)
+        due = _new_due(to, now, directive.date, f"directive {label}")
+        schedule = Schedule.of(due, wf.template, engine.office_calendar(conn, directive.office))
         moves = _extend_moves(wf)
         stuck = [
             s for s in wf.template.states_in("overdue") if s not in moves

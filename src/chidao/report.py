@@ -24,7 +24,7 @@ import pendulum
 from chidao.calendar import WorkCalendar, calendar_from_config
 from chidao.clock import aware, format_date, format_moment, from_iso, json_value
 from chidao.errors import InputError, UnreadableRecord
-from chidao.model import LEVEL_NAMES, LEVELS
+from chidao.model import LEVEL_NAMES, LEVELS, DirectiveRow
 from chidao.store import Store
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
@@ -61,18 +61,18 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
     with store.read() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
-        template = dstore.workflow_of(conn, row["template_id"]).template
-        office = ostore.office_row(conn, row["office_code"])
-        calendar = calendar_from_config(office["calendar"], row["office_code"])
+        template = dstore.workflow_of(conn, row.template_id).template
+        office = ostore.office_row(conn, row.office)
+        calendar = calendar_from_config(office["calendar"], row.office)
         tasks = rstore.task_rows(conn, directive_id)
-        upstream = _upstream(conn, directive_id, row["parent_task_id"])
+        upstream = _upstream(conn, directive_id, row.parent_task_id)
     several = len({(t["seq"], t["period"]) for t in tasks}) > 1
     rows = [_row(n, t, template, calendar, now, several) for n, t in enumerate(tasks, start=1)]
     summary = {"total": len(rows), **dict.fromkeys(CATEGORIES, 0)}
     for r in rows:
         summary[r["category"]] += 1
     return {
-        "directive": _directive(directive_id, row, office),
+        "directive": _directive(row, office),
         "upstream": upstream,
         "generated_at": now,
         "rows": rows,
@@ -93,32 +93,30 @@ def _upstream(conn, directive_id: int, parent_task_id: int | None) -> dict[str, 
         )
     parent = dstore.get_directive(conn, link["directive_id"])
     return {
-        "label": dstore.directive_label(
-            parent["code"], parent["id"], parent["subject"], parent["date"]
-        ),
-        "code": parent["code"],
-        "date": parent["date"],
-        "subject": parent["subject"],
-        "office_name": ostore.office_row(conn, parent["office_code"])["name"],
+        "label": parent.label,
+        "code": parent.code,
+        "date": parent.date,
+        "subject": parent.subject,
+        "office_name": ostore.office_row(conn, parent.office)["name"],
         "task_id": parent_task_id,
     }
 
 
-def _directive(directive_id: int, row: dict[str, Any], office: dict[str, Any]) -> dict[str, Any]:
+def _directive(row: DirectiveRow, office: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": directive_id,
-        "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
-        "code": row["code"],
-        "number": row["number"],
-        "symbol": row["symbol"],
-        "date": row["date"],
-        "subject": row["subject"],
-        "office": row["office_code"],
+        "id": row.id,
+        "label": row.label,
+        "code": row.code,
+        "number": row.number,
+        "symbol": row.symbol,
+        "date": row.date,
+        "subject": row.subject,
+        "office": row.office,
         "office_name": office["name"],
         "abbreviation": office["abbreviation"],
         "parent_body": office["parent_body"],
-        "signer": row["signer"] if isinstance(row["signer"], dict) else None,
-        "place": (row["document"] or {}).get("place"),
+        "signer": row.signer if isinstance(row.signer, dict) else None,
+        "place": (row.document or {}).get("place"),
     }
 
 

@@ -18,7 +18,7 @@ from rich.tree import Tree
 from chidao.calendar import DAYS, HOURS, WORKING_DAYS, Duration
 from chidao.clock import format_date, format_moment, from_iso
 from chidao.i18n import N_, _, language, using
-from chidao.model import Event, TaskView
+from chidao.model import DirectiveRow, Event, TaskView
 from chidao.rendering import Column, Listing, Table, listing_table
 from chidao.workflow import Template
 
@@ -123,7 +123,7 @@ def tasks_table(views: Sequence[TaskView], total: int | None = None) -> Listing:
 
 def task_panel(
     view: TaskView,
-    directive: dict[str, Any],
+    directive: DirectiveRow,
     allowed: Sequence[str],
     escalations: Sequence[dict[str, Any]] = (),
     children: tuple[int, int] | None = None,
@@ -134,7 +134,7 @@ def task_panel(
     grid.add_column(overflow="fold")
     rows: list[tuple[str, RenderableType | None]] = [
         (_("Task"), _("#{id} (version {version})").format(id=view.id, version=view.version)),
-        (_("Directive"), f"{view.directive} — {directive['subject']}"),
+        (_("Directive"), f"{view.directive} — {directive.subject}"),
         (_("Unit"), f"{view.unit_name} ({view.unit}; {', '.join(view.levels)})"),
         (_("Deliverable"), view.deliverable),
         (_("Workflow"), view.workflow),
