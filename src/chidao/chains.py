@@ -11,6 +11,7 @@ from typing import Any
 import pendulum
 
 from chidao import engine
+from chidao.clock import aware
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import directives as dstore
@@ -53,8 +54,8 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             "office": row.office,
             "office_name": offices.get(row.office, ""),
             "subject": row.subject,
-            "date": row.date.isoformat() if row.date else None,
-            "due": count["due"].isoformat() if count.get("due") else None,
+            "date": row.date,
+            "due": aware(count["due"]) if count.get("due") else None,
             "total": count.get("total", 0),
             "reported": count.get("reported", 0),
             "late": int(count.get("late") or 0),

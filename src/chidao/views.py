@@ -616,7 +616,7 @@ def chain_tree(root: dict[str, Any]) -> Tree:
             )
         text.append(node["label"], style="bold" + (" underline" if node["selected"] else ""))
         text.append(f"  {node['office_name'] or node['office']}")
-        due = format_date(from_iso(node["due"])) if node["due"] else "—"
+        due = format_date(node["due"]) if node["due"] else "—"
         text.append(
             _("  · due {due}  · {reported}/{total} reported").format(
                 due=due, reported=node["reported"], total=node["total"]
