@@ -29,6 +29,18 @@ class ChidaoError(Exception):
 class InputError(ChidaoError):
     """The input is not valid."""
 
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        # where, when it is known: the file, its line (from 1) and the field ("deadlines[2]")
+        self.file, self.line, self.field = file, line, field
+
 
 class OutOfRange(InputError):
     """A number, date or id is outside what chidao accepts."""

@@ -116,14 +116,14 @@ def _check_unique(source: str, rows: list[tuple[Any, Any]], attr: str, what: str
 
 def org_from_yaml(doc: Any, source: str) -> Org:
     """Validate an org document: every reference resolves, every code is unique."""
-    from chidao.schemas import check, line_of_problem
+    from chidao.schemas import check, problem_error
     from chidao.schemas import org as spec
 
     if not isinstance(doc, dict):
         raise InputError(f"{source}:{yamlio.line_of(doc)}: the org file must be a mapping")
     found = check(spec.OrgFile, doc)
     if isinstance(found, list):
-        raise InputError(line_of_problem(source, found[0], _describe(doc)))
+        raise problem_error(source, found[0], _describe(doc))
     offices, people, units = [], [], []
     for office_spec, node, people_specs, unit_specs, holder in _blocks(found, doc):
         office = _office(office_spec)
