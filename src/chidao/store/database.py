@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,6 +86,10 @@ class Store:
         # live: writes take the clock; a simulation (demo, tests) takes --now on writes too
         self.simulation = False
         self.busy_seconds = float(os.environ.get("CHIDAO_BUSY_SECONDS") or BUSY_SECONDS)
+        # One connection kept checked out between write transactions: a sequence of fires
+        # from one program pays the pool's checkout and reset-on-return once, not per fire.
+        self._idle: Connection | None = None
+        self._idle_lock = threading.Lock()
 
     @staticmethod
     def missing_file(url: str) -> bool:
@@ -256,14 +261,16 @@ class Store:
         want it retried pass it to :meth:`transact` instead.
         """
         conn, trans = self._begin(self._deadline())
+        committed = False
         try:
             with self._errors():
                 yield conn
                 trans.commit()
+                committed = True
         finally:
             if trans.is_active:
                 trans.rollback()
-            conn.close()
+            self._release(conn, committed)
 
     def transact(self, work: Callable[[Connection], T]) -> T:
         """``work(conn)`` in one write transaction, run again from the start (with
@@ -285,7 +292,7 @@ class Store:
 
     def _begin(self, deadline: float) -> tuple[Connection, Any]:
         for pause in _backoff():
-            conn = self.engine.connect()
+            conn = self._checkout()
             try:
                 return conn, conn.begin()
             except (SQLAlchemyError, sqlite3.Error) as exc:
@@ -295,6 +302,21 @@ class Store:
                     raise error from exc
             time.sleep(pause)
         raise AssertionError("unreachable")
+
+    def _checkout(self) -> Connection:
+        with self._idle_lock:
+            conn, self._idle = self._idle, None
+        return conn if conn is not None else self.engine.connect()
+
+    def _release(self, conn: Connection, clean: bool) -> None:
+        """Keep a connection whose transaction committed for the next write (one at most,
+        and only as it was opened: no execution options left on it); close any other."""
+        if clean and not conn.invalidated and not conn.get_execution_options():
+            with self._idle_lock:
+                if self._idle is None:
+                    self._idle = conn
+                    return
+        conn.close()
 
     @contextlib.contextmanager
     def _transaction(self, conn: Connection) -> Iterator[Connection]:
@@ -331,4 +353,8 @@ class Store:
             raise DatabaseError(f"{self.label}: {getattr(exc, 'orig', exc)}") from exc
 
     def close(self) -> None:
+        with self._idle_lock:
+            conn, self._idle = self._idle, None
+        if conn is not None:
+            conn.close()
         self.engine.dispose()
