@@ -289,7 +289,9 @@ def package_table(first: int, last: int) -> str:
     ]
     for year, days in named.items():
         lines.append(f"    {year}: {{")
-        lines += [f"        {md!r}: {json.dumps(name, ensure_ascii=False)}," for md, name in days.items()]
+        lines += [
+            f"        {md!r}: {json.dumps(name, ensure_ascii=False)}," for md, name in days.items()
+        ]
         lines.append("    },")
     lines += ["}", "WEEKEND_WORKDAYS: dict[int, tuple[tuple[int, int], ...]] = {"]
     lines += [f"    {year}: {tuple(days)!r}," for year, days in swapped.items()]
