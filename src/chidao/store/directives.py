@@ -265,18 +265,22 @@ def fan_out(
     state: str,
     now: dt.datetime,
     progress: Callable[[int], None] | None = None,
+    total: int | None = None,
 ) -> int:
-    """Create every task with INSERT … SELECT, in chunks of units so progress can show.
+    """Create every task with INSERT … SELECT, in chunks of units so progress can show
+    (``total``, the recipients counted before, spares reading their codes when few).
 
     ``plan`` has one entry per deliverable: its id, due_at, late_at, due_seq, period and
     received_at. Set-based: no
     row is built in Python, whatever the number of units.
     """
     where = _recipients(office, levels, unit_codes)
-    codes = list(conn.scalars(select(units.c.code).where(where).order_by(units.c.code)))
+    if total is not None and total <= FAN_OUT_CHUNK:
+        chunks: list[tuple[int, Any]] = [(total, where)]  # one statement: no codes read back
+    else:
+        chunks = _chunks(conn, where)
     created = 0
-    for start in range(0, len(codes), FAN_OUT_CHUNK):
-        lo, hi = codes[start], codes[min(start + FAN_OUT_CHUNK, len(codes)) - 1]
+    for done, chunk in chunks:
         for entry in plan:
             chosen = select(
                 literal(directive_id),
@@ -291,7 +295,7 @@ def fan_out(
                 literal(entry["received_at"], type_=tasks.c.received_at.type),
                 literal(now, type_=tasks.c.created_at.type),
                 literal(now, type_=tasks.c.updated_at.type),
-            ).where(where, units.c.code.between(lo, hi))
+            ).where(chunk)
             result = conn.execute(
                 insert(tasks)
                 .from_select(
@@ -315,8 +319,26 @@ def fan_out(
             )
             created += result.rowcount
         if progress:
-            progress(min(start + FAN_OUT_CHUNK, len(codes)))
+            progress(done)
     return created
+
+
+def _chunks(conn: Connection, where: Any) -> list[tuple[int, Any]]:
+    """The recipients in runs of ``FAN_OUT_CHUNK`` codes: (how many are done after each
+    run, the condition choosing it)."""
+    codes = list(conn.scalars(select(units.c.code).where(where).order_by(units.c.code)))
+    return [
+        (
+            min(start + FAN_OUT_CHUNK, len(codes)),
+            and_(
+                where,
+                units.c.code.between(
+                    codes[start], codes[min(start + FAN_OUT_CHUNK, len(codes)) - 1]
+                ),
+            ),
+        )
+        for start in range(0, len(codes), FAN_OUT_CHUNK)
+    ]
 
 
 def resolve_directive(conn: Connection, ref: str) -> int:
