@@ -7,12 +7,14 @@ Uses the files of ``sweep.py`` (``--data`` shares them) after the engine's backl
 so that there are overdue tasks and escalations. Alternating, in fresh processes:
 
 - engine: ``dashboard.build`` + ``dashboard.render`` of the full dashboard to a string at
-  120 columns: what a plain ``chidao dashboard`` does (read-only; ``--sweep`` would run the
-  next-morning sweep of ``sweep.py`` first);
+  120 columns, with the rows a screen shows (``SCREEN_ROWS``): what a plain ``chidao
+  dashboard`` does (read-only; ``--sweep`` would run the next-morning sweep of ``sweep.py``
+  first);
 - floor: raw ``sqlite3``: counts per directive and state (reported late, past due, highest
-  rung, nearest due), the directives' rows, counts per level and state, the 20 most overdue
-  tasks with their school and last escalation, and the count and first 20 of those due in
-  the next two working days.
+  rung, nearest due), the directives' rows, counts per level and state, the 15 most overdue
+  tasks (overdue, or open and past due) with their school and last escalation and how many
+  there are in all, and the count and first 15 of those due in
+  the next two working days (15: the rows a screen's list shows, ``SCREEN_ROWS``).
 
 Peak memory is each child's own (the floor's imports neither chidao nor SQLAlchemy).
 The floor's numbers are not cross-checked against the rendered text (the engine returns a
@@ -39,7 +41,7 @@ def engine_dashboard(path: str) -> tuple[float, str]:
 
     store = Store.open(f"sqlite:///{path}")
     start = time.perf_counter()
-    built = dashboard.build(store, data.NOW)
+    built = dashboard.build(store, data.NOW, dashboard.Options(limit=dashboard.SCREEN_ROWS))
     out = io.StringIO()
     Console(file=out, width=120, color_system="truecolor").print(dashboard.render(built, "vi", 120))
     took = time.perf_counter() - start
@@ -57,13 +59,16 @@ FLOOR = (
     " (SELECT e.kind || ' ' || e.round || ' ' || e.target_name FROM escalations e"
     "  WHERE e.task_id = t.id ORDER BY e.rung DESC LIMIT 1)"
     " FROM tasks t JOIN units u ON u.code = t.unit_code JOIN directives d"
-    " ON d.id = t.directive_id WHERE t.state = 'overdue' ORDER BY t.due_seq, t.id LIMIT 20",
+    " ON d.id = t.directive_id WHERE (t.state = 'overdue' OR t.state IN ('received',"
+    " 'implementing') AND t.due_at < :at) ORDER BY t.due_seq, t.id LIMIT 15",
+    "SELECT count(*) FROM tasks WHERE state = 'overdue' OR state IN ('received', 'implementing')"
+    " AND due_at < :at",
     "SELECT count(*) FROM tasks WHERE state IN ('received', 'implementing')"
     " AND due_seq <= :soon AND due_at >= :at",
     "SELECT t.id, t.unit_code, u.name, t.state, d.code, t.due_at FROM tasks t"
     " JOIN units u ON u.code = t.unit_code JOIN directives d ON d.id = t.directive_id"
     " WHERE t.state IN ('received', 'implementing') AND t.due_seq <= :soon"
-    " AND t.due_at >= :at ORDER BY t.due_seq, t.due_at, t.id LIMIT 20",
+    " AND t.due_at >= :at ORDER BY t.due_seq, t.due_at, t.id LIMIT 15",
 )
 
 

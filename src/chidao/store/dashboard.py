@@ -147,6 +147,17 @@ def overdue_list(
     late: ColumnElement[bool] = tasks.c.state.in_(list(states))
     if open_states and now is not None:
         late = or_(late, and_(tasks.c.state.in_(list(open_states)), tasks.c.due_at < _at(now)))
+    chosen = [late, tasks.c.due_seq.is_not(None), *where]
+    total = conn.execute(select(func.count()).select_from(tasks).where(*chosen)).scalar_one()
+    # the first ``limit`` tasks by their keys alone; the joins and the escalation each has
+    # reached only for those (a window count over every late task cost them all)
+    first = (
+        select(tasks.c.id, tasks.c.due_seq)
+        .where(*chosen)
+        .order_by(tasks.c.due_seq, tasks.c.id)
+        .limit(limit)
+        .subquery()
+    )
     query = (
         select(
             tasks.c.id,
@@ -164,15 +175,15 @@ def overdue_list(
             reached(escalations.c.round).label("round"),
             reached(escalations.c.target_name).label("reached"),
             reached(escalations.c.person_id).label("person_id"),
-            func.count().over().label("total"),
+            literal(total).label("total"),
         )
+        .select_from(first)
+        .join(tasks, tasks.c.id == first.c.id)
         .join(units, units.c.code == tasks.c.unit_code)
         .join(directives, directives.c.id == tasks.c.directive_id)
-        .where(late, tasks.c.due_seq.is_not(None), *where)
-        .order_by(tasks.c.due_seq, tasks.c.id)
-        .limit(limit)
+        .order_by(first.c.due_seq, first.c.id)
     )
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return [dict(r) for r in conn.execute(query).mappings()] if total else []
 
 
 def due_soon(
