@@ -83,7 +83,7 @@ def test_the_holiday_table_is_the_installed_package_s() -> None:
 
 
 def test_the_table_answers_as_the_package_does_day_by_day() -> None:
-    table, day = cal._Table(), dt.date(2000, 1, 1)
+    table, day = cal._table(), dt.date(2000, 1, 1)
     while day.year < 2031:
         assert table.is_working_day(day) == PACKAGE.is_working_day(day), day
         assert table.get(day) == PACKAGE.get(day), day
@@ -116,4 +116,4 @@ def test_another_package_version_is_asked_itself(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(holidays_vn, "PACKAGE_VERSION", "0.0")
     assert cal._source(2024) is cal._package_holidays()
     monkeypatch.undo()
-    assert cal._source(2024) is cal._TABLE
+    assert cal._source(2024) is cal._table()

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import pendulum
 
-from chidao import holidays_vn
 from chidao.clock import TZ, aware
 from chidao.errors import InputError
 
@@ -202,13 +201,19 @@ _PACKAGE_BASE = tuple(sum(PACKAGE_WORKING_DAYS[:n]) for n in range(len(PACKAGE_W
 class _Table:
     """Vietnam's holidays for the years of ``chidao.holidays_vn``, read like the package."""
 
+    def __init__(self) -> None:
+        from chidao import holidays_vn  # ~1,100 lines: loaded when a day is first asked
+
+        self.holidays = holidays_vn.HOLIDAYS
+        self.swapped = holidays_vn.WEEKEND_WORKDAYS
+
     def get(self, day: dt.date) -> str | None:
-        return holidays_vn.HOLIDAYS.get(day.year, {}).get((day.month, day.day))
+        return self.holidays.get(day.year, {}).get((day.month, day.day))
 
     def is_working_day(self, day: dt.date) -> bool:
         if day.weekday() >= 5:
-            return (day.month, day.day) in holidays_vn.WEEKEND_WORKDAYS.get(day.year, ())
-        return (day.month, day.day) not in holidays_vn.HOLIDAYS.get(day.year, {})
+            return (day.month, day.day) in self.swapped.get(day.year, ())
+        return (day.month, day.day) not in self.holidays.get(day.year, {})
 
 
 @lru_cache(maxsize=1)
@@ -240,15 +245,19 @@ def installed_holidays_version() -> str | None:
 def _source(year: int) -> _Table | holidays.HolidayBase:
     """The table for the years it holds when it was made from the installed package's
     version (so a newer package's announcements are never hidden), else the package."""
+    from chidao import holidays_vn
+
     if (
         holidays_vn.FIRST_YEAR <= year <= holidays_vn.LAST_YEAR
         and installed_holidays_version() == holidays_vn.PACKAGE_VERSION
     ):
-        return _TABLE
+        return _table()
     return _package_holidays()
 
 
-_TABLE = _Table()
+@lru_cache(maxsize=1)
+def _table() -> _Table:
+    return _Table()
 
 
 @lru_cache(maxsize=64)
@@ -379,6 +388,8 @@ def calendar_from_config(config: object, source: str = "calendar") -> WorkCalend
 
 
 if __name__ == "__main__":  # python -m chidao.calendar: regenerate the holiday table
+    from chidao import holidays_vn
+
     target = Path(__file__).with_name("holidays_vn.py")
     target.write_text(package_table(holidays_vn.FIRST_YEAR, holidays_vn.LAST_YEAR), "utf-8")
     print(f"wrote {target}")
