@@ -45,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    common.compiled()
     common.load("before")
     py = sys.executable
     chidao = [py, "-m", "chidao"]

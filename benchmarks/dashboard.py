@@ -133,7 +133,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chidao-dashboard-") as temp:
         folder = args.data or Path(temp)
         folder.mkdir(parents=True, exist_ok=True)
-        common.load("before")
+        common.compiled()
+    common.load("before")
         for tasks in sizes:
             bench(folder, tasks, args.runs)
             common.load(f"after {tasks:,}")

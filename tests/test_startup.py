@@ -17,7 +17,7 @@ from chidao.cli import base, screens
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = ROOT / "tests" / "fixtures" / "directives" / "dev01-so-gddt-thuong-khan.txt"
-HEAVY = ("sqlalchemy", "chidao.engine", "chidao.store")
+HEAVY = ("sqlalchemy", "chidao.engine", "chidao.store", "holidays")
 PROBE = """
 import json, sys
 from chidao.cli import cli
@@ -36,6 +36,9 @@ print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}
     [
         ["--help"],
         ["calendar", "due", "24/01/2025", "5"],
+        ["calendar", "show", "2025"],
+        ["calendar", "--help"],
+        ["workflow", "list"],
         ["workflow", "validate", str(ROOT / "workflows" / "bao-cao.yaml")],
         ["workflow", "show", "bao-cao"],
         ["directive", "parse", str(TEXT)],
@@ -43,6 +46,9 @@ print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}
     ids=[
         "help",
         "calendar-due",
+        "calendar-show",
+        "calendar-help",
+        "workflow-list",
         "workflow-validate",
         "workflow-show",
         "directive-parse",
