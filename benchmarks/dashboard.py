@@ -134,7 +134,7 @@ def main() -> None:
         folder = args.data or Path(temp)
         folder.mkdir(parents=True, exist_ok=True)
         common.compiled()
-    common.load("before")
+        common.load("before")
         for tasks in sizes:
             bench(folder, tasks, args.runs)
             common.load(f"after {tasks:,}")
