@@ -205,6 +205,18 @@ class Store:
         with self.read() as conn:
             return conn.exec_driver_sql("SELECT now()").scalar()
 
+    def login_and_clock(self) -> tuple[str | None, dt.datetime | None]:
+        """PostgreSQL: the chidao login this connection acts as (None for the owner and the
+        app roles, see ``identity.login_actor``) and the server's clock, in one round trip;
+        (None, None) on an SQLite file."""
+        if self.engine.dialect.name != "postgresql":
+            return None, None
+        with self.read() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT (SELECT role FROM logins WHERE role = current_user), now()"
+            ).one()
+        return row[0], row[1]
+
     def grant(self, role: str) -> None:
         """Grant the PostgreSQL app role ``role`` what chidao needs (see ``store.roles``)."""
         with self.write() as conn:
