@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
@@ -72,8 +71,16 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 def dialect_insert(conn: Connection, table):
-    """An INSERT that knows ON CONFLICT, for the database at hand (SQLite or PostgreSQL)."""
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+    """An INSERT that knows ON CONFLICT, for the database at hand (SQLite or PostgreSQL).
+    The dialect's module is imported here: an SQLite command never loads PostgreSQL's
+    (with its psycopg and asyncpg modules, ~40 ms)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 class Store:
