@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from chidao.cli import base, screens
+from chidao.cli import base, deadlines, screens
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = ROOT / "tests" / "fixtures" / "directives" / "dev01-so-gddt-thuong-khan.txt"
-HEAVY = ("sqlalchemy", "chidao.engine", "chidao.store", "holidays")
+HEAVY = ("sqlalchemy", "chidao.engine", "chidao.store", "holidays", "smtplib")
 PROBE = """
 import json, sys
 from chidao.cli import cli
@@ -69,8 +69,9 @@ def test_commands_without_a_database_import_no_sqlalchemy(args: list[str], tmp_p
 
 
 def test_the_light_copies_agree_with_their_sources() -> None:
-    from chidao import report
+    from chidao import notify, report
     from chidao.store import database
 
     assert base.DEFAULT_URL == database.DEFAULT_URL
     assert screens.REPORT_FORMATS == report.FORMATS
+    assert deadlines.CHANNELS == notify.CHANNELS
