@@ -124,7 +124,7 @@ def _scope(conn, options: Options, now: pendulum.DateTime) -> _Scope:
                 kind="person",
                 key=options.person,
             )
-    where = q.scope(directive_id, options.level, person)
+    where = q.scope(directive_id, options.level, person, q.withdrawn_ids(conn))
     grouped = q.directive_states(conn, where, now)
     info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
     templates, notes = _templates(conn, {d["template_id"] for d in info.values()})
