@@ -574,7 +574,8 @@ def task_page(store: Store, **filters: Any) -> tuple[list[TaskView], int]:
 def task_detail(
     store: Store, task_id: int
 ) -> tuple[TaskView, dict[str, Any], list[str], list[Event]]:
-    """A task, its directive, the triggers it allows now, and its events."""
+    """A task, its directive (with its template under ``"template"``, for the words of
+    its states, triggers and rungs), the triggers it allows now, and its events."""
     views = task_views(store, ids=[task_id])
     if not views:
         raise NotFound(f"task {task_id} does not exist")
@@ -583,6 +584,7 @@ def task_detail(
         directive = dstore.get_directive(conn, view.directive_id)
         wf = dstore.workflow_of(conn, directive["template_id"])
         events = tstore.history(conn, task_id)
+    directive = {**directive, "template": wf.template}
     allowed = [
         f"{trigger} ({'/'.join(wf.who_may(trigger, view.state))})"
         for trigger in wf.allowed(view.state)

@@ -701,10 +701,10 @@ def task_history(task_id: str, as_json: bool, as_csv: bool) -> None:
 
         chidao task history 17
     """
-    view, _directive, _allowed, events = engine.task_detail(
+    view, directive, _allowed, events = engine.task_detail(
         run_settings().store(), task_id_arg(task_id)
     )
     if as_json:
         emit_json([e.to_json() for e in events])
         return
-    show(views.history_table(view.id, events, view), as_csv)
+    show(views.history_table(view.id, events, view, directive["template"]), as_csv)
