@@ -17,7 +17,7 @@ from rich.tree import Tree
 
 from chidao.calendar import DAYS, HOURS, WORKING_DAYS, Duration
 from chidao.clock import format_date, format_moment, from_iso
-from chidao.i18n import N_, _, language, using
+from chidao.i18n import N_, _, language, message, using
 from chidao.model import Event, TaskView
 from chidao.rendering import Column, Listing, Table, listing_table
 from chidao.workflow import Template, kind_words
@@ -534,7 +534,8 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
         contacts.add_column(col, overflow="fold")
     for c in data["contacts"]:
         contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
-    warnings = Text("\n".join(f"⚠ {w}" for w in data["warnings"]), style="bold yellow")
+    # written in English by the parser (as in --json), shown in the current language
+    warnings = Text("\n".join(f"⚠ {message(w)}" for w in data["warnings"]), style="bold yellow")
     parts: list[RenderableType] = [grid, deadlines]
     if data["contacts"]:
         parts.append(contacts)
