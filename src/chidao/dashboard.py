@@ -433,8 +433,9 @@ def _render(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         parts.append(Text(w["nothing_open"]))
     else:
         parts.append(_directives(data, lang, width))
-    side = [_levels(data, lang), _quality(data, lang)]
-    if width >= 100:
+    # compact (a short --watch screen, see chidao.watch): the header's counts stand for them
+    side = [] if data.get("compact") else [_levels(data, lang), _quality(data, lang)]
+    if width >= 100 and side:
         grid = Table.grid(padding=(0, 2), expand=False)
         grid.add_row(*side)
         parts.append(grid)

@@ -215,13 +215,15 @@ def history_table(
     )
     lang = language()
 
-    def state(name: str) -> str:
+    def state(name: str | None) -> str:
+        if name is None:
+            return "—"
         return template.label(name, lang) if template else name
 
     def action(trigger: str) -> str:
         return labelled(template.trigger_label(trigger, lang), trigger) if template else trigger
 
-    first = created.state if not events else events[0].from_state
+    first = (events[0].from_state if events else None) or created.state
     listing.add_row(
         format_moment(created.received_at), "issue", f"→ {state(first)}", "—", _("issued")
     )
