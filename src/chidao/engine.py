@@ -27,6 +27,7 @@ from chidao.deadlines import (
     school_year_end,
 )
 from chidao.errors import (
+    BadFile,
     BadRows,
     DuplicateDirective,
     InputError,
@@ -54,14 +55,19 @@ SYSTEM = "system"
 
 def load_org_file(store: Store, path: str | Path, actor: str) -> tuple[Org, dict[str, int]]:
     """Load or update offices, people and units (an office action, see ``identity``)."""
-    org = load_org(path)
+    return save_org(store, load_org(path), path, actor)
+
+
+def save_org(store: Store, org: Org, path: str | Path, actor: str) -> tuple[Org, dict[str, int]]:
+    """Save an org read from ``path`` by ``load_org`` (every problem of the file is found
+    before: ``chidao org load`` makes no database for a file it refuses)."""
     with store.write() as conn:
         identity.check_org_load(
             tstore.actor_of(conn, actor), org, ostore.office_parents(conn), str(path)
         )
         clashes = ostore.clashes(conn, org)
         if clashes:
-            raise InputError(f"{path}: {clashes[0]}: ids and unit codes must differ")
+            raise BadFile([f"{path}: {c}: ids and unit codes must differ" for c in clashes])
         counts = ostore.save_org(conn, org)
     return org, counts
 

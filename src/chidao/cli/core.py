@@ -67,8 +67,12 @@ def org_load(file: str, as_json: bool) -> None:
 
         chidao org load examples/org-dien-bien.yaml --as tung-nt
     """
+    from chidao.org import load_org
+
     settings = run_settings()
-    org, counts = engine.load_org_file(settings.store(create=True), file, settings.who())
+    who = settings.who()
+    read = load_org(file)  # every problem of the file, before a database is made for it
+    org, counts = engine.save_org(settings.store(create=True), read, file, who)
     if as_json:
         emit_json(
             {
