@@ -157,3 +157,15 @@ def test_an_older_stored_template_shows_its_vietnamese(dien_bien, tmp_path, run,
     assert "phê bình round 1 →" in _render(dashboard.build(dien_bien, NOW), "en")
     shown = run("workflow", "show", str(plain), "--lang", "en").output
     assert "Gửi báo cáo (report)" in shown and "(phê bình)" in shown
+
+
+def test_fire_help_and_fire_by_english_label(dien_bien, issued, run, wide):
+    en = run("task", "fire", "--help", "--lang", "en").output
+    assert "send the report (" in en and "Gửi báo cáo" not in en
+    vi = run("task", "fire", "--help", "--lang", "vi").output
+    assert "Gửi báo cáo (" in vi
+    fired = run(
+        "task", "fire", "Send the report", "1", "--as", "mn-hoa-ban", "--now", "27/03/2024 09:00"
+    )
+    assert fired.exit_code == 0, fired.output
+    assert "received → reported" in fired.output

@@ -31,7 +31,7 @@ from chidao.cli.base import (
 )
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import InputError
-from chidao.i18n import _
+from chidao.i18n import _, language
 from chidao.model import LEVELS, Directive
 
 if TYPE_CHECKING:
@@ -212,11 +212,13 @@ class FireCommand(Command):
 def trigger_rows(templates: list[tuple[Template, Path]]) -> list[tuple[str, str]]:
     """Each trigger a person may fire: its label and the workflows that have it."""
     found: dict[str, tuple[str, list[str]]] = {}
+    lang = language()
     for template, _path in templates:
         for t in template.transitions:
             if set(t.by) <= {"system"}:
                 continue
-            label, names = found.setdefault(t.trigger, (t.label, []))
+            label = template.trigger_label(t.trigger, lang) if t.label != t.trigger else ""
+            label, names = found.setdefault(t.trigger, (label, []))
             if template.name not in names:
                 names.append(template.name)
     return [
