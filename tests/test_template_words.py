@@ -105,6 +105,9 @@ def test_escalations_and_task_screens_in_both_languages(late, run, wide):
     assert len(both) == 1 and '"kind": "phê bình"' in both.pop()
     shown = run("task", "show", "1", "--lang", "en").output
     assert "reprimand round 1 →" in shown and "reminder round 1 →" in shown
+    assert "send the report (report; recipient/office)" in shown
+    shown = run("task", "show", "1", "--lang", "vi").output
+    assert "phê bình lần 1 →" in shown and "Gửi báo cáo (report; recipient/office)" in shown
 
 
 def test_task_history_in_both_languages(dien_bien, issued, run, wide):

@@ -156,7 +156,11 @@ def task_panel(
             if children
             else None,
         ),
-        (_("May do next"), ", ".join(allowed) or _("nothing more to do")),
+        (
+            _("May do next"),
+            ", ".join(_next_step(a, directive.get("template")) for a in allowed)
+            or _("nothing more to do"),
+        ),
         (
             _("Extension awaiting decision"),
             Text(
@@ -198,6 +202,13 @@ def task_panel(
     for key, value in rows:
         grid.add_row(key, value)
     return grid
+
+
+def _next_step(allowed: str, template: Template | None) -> str:
+    """ "start (recipient)" as a person reads it: "Bắt đầu thực hiện (start; recipient)"."""
+    trigger, _sep, roles = allowed.partition(" (")
+    label = template.trigger_label(trigger, language()) if template else trigger
+    return f"{label} ({trigger}; {roles}" if label != trigger and roles else allowed
 
 
 def history_table(
