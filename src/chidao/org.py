@@ -127,7 +127,10 @@ def _key(node: dict[str, Any], attr: str) -> str | None:
     return None
 
 
-def _twice(source: str, nodes: list[dict[str, Any]], attr: str, message: str) -> list[str]:
+Found = list[tuple[int, str]]  # (line, "file:line: message"): sorted into file order
+
+
+def _twice(source: str, nodes: list[dict[str, Any]], attr: str, message: str) -> Found:
     seen: set[str] = set()
     problems = []
     for node in nodes:
@@ -136,38 +139,31 @@ def _twice(source: str, nodes: list[dict[str, Any]], attr: str, message: str) ->
             continue
         if key in seen:
             line = yamlio.line_of(node, attr)
-            problems.append(f"{source}:{line}: " + message.format(key=key))
+            problems.append((line, f"{source}:{line}: " + message.format(key=key)))
         seen.add(key)
     return problems
 
 
-def _cross_problems(doc: dict[str, Any], source: str) -> list[str]:
+def _cross_problems(doc: dict[str, Any], source: str) -> Found:
     """What spans records: unique codes and ids, ``reports_to`` naming a person here."""
     nodes = _nodes(doc)
     problems = _twice(source, nodes["office"], "code", N_("office {key!r} appears twice"))
     problems += _twice(source, nodes["person"], "id", N_("person {key!r} appears twice"))
     problems += _twice(source, nodes["unit"], "code", N_("unit {key!r} appears twice"))
     ids = {_key(n, "id") for n in nodes["person"]}
+    unknown = N_("person {id!r} reports to unknown person {reports_to!r}")
     for node in nodes["person"]:
         boss = _key(node, "reports_to")
         if boss and boss not in ids:
-            problems.append(
-                f"{source}:{yamlio.line_of(node, 'reports_to')}: "
-                + N_("person {id!r} reports to unknown person {reports_to!r}").format(
-                    id=_key(node, "id"), reports_to=boss
-                )
-            )
+            line = yamlio.line_of(node, "reports_to")
+            said = unknown.format(id=_key(node, "id"), reports_to=boss)
+            problems.append((line, f"{source}:{line}: {said}"))
+    line = yamlio.line_of(doc, "calendar")
     try:
-        calendar_from_config(doc.get("calendar"), f"{source}:{yamlio.line_of(doc, 'calendar')}")
+        calendar_from_config(doc.get("calendar"), f"{source}:{line}")
     except InputError as exc:
-        problems.append(exc.message)
+        problems.append((line, exc.message))
     return problems
-
-
-def _line(problem: str) -> int:
-    """The line a "file:12: …" message names (0: none), to list problems in file order."""
-    parts = problem.split(":", 2)
-    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
 
 
 def org_from_yaml(doc: Any, source: str) -> Org:
@@ -180,14 +176,12 @@ def org_from_yaml(doc: Any, source: str) -> Org:
     if not isinstance(doc, dict):
         raise InputError(f"{source}:{yamlio.line_of(doc)}: the org file must be a mapping")
     found = check(spec.OrgFile, doc)
-    problems = (
-        []
-        if not isinstance(found, list)
-        else [line_of_problem(source, p, _describe(doc)) for p in found]
-    )
+    problems: Found = []
+    if isinstance(found, list):
+        problems = [(p.line, line_of_problem(source, p, _describe(doc))) for p in found]
     problems += _cross_problems(doc, source)
     if problems or isinstance(found, list):
-        raise BadFile(sorted(problems, key=_line))
+        raise BadFile([text for _line, text in sorted(problems, key=lambda p: p[0])])
     offices, people, units = [], [], []
     for office_spec, people_specs, unit_specs in _blocks(found):
         office = _office(office_spec)
