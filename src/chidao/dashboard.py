@@ -8,6 +8,7 @@ width from 80 columns up, in Vietnamese or English.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,6 +175,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
         entry["children"] = {"tasks": total, "reported": reported} if total else None
     data.update(
         notes=notes,
+        kinds=_kinds(templates.values()),
         now=now.isoformat(),
         date=format_date(now),
         office=offices.get(office) if office else None,
@@ -239,6 +241,15 @@ def _templates(conn, ids: set[int]) -> tuple[dict[int, Template], list[str]]:
             labels = dstore.labels_of_template(conn, tid)
             notes.append(f"skipped directive {', '.join(labels[:5])}: {exc.message}")
     return found, notes
+
+
+def _kinds(used: Iterable[Template]) -> dict[str, dict[str, str]]:
+    """Each escalation kind in both languages, as ``labels`` gives each state."""
+    return {r.kind: {"vi": r.kind, "en": r.kind_en or r.kind} for t in used for r in t.escalation}
+
+
+def _kind_words(data: dict[str, Any], kind: str, lang: str) -> str:
+    return (data.get("kinds", {}).get(kind) or {}).get(lang) or kind
 
 
 def _about(task: int, r: dict[str, Any], info: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -422,8 +433,9 @@ def _render(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         parts.append(Text(w["nothing_open"]))
     else:
         parts.append(_directives(data, lang, width))
-    side = [_levels(data, lang), _quality(data, lang)]
-    if width >= 100:
+    # compact (a short --watch screen, see chidao.watch): the header's counts stand for them
+    side = [] if data.get("compact") else [_levels(data, lang), _quality(data, lang)]
+    if width >= 100 and side:
         grid = Table.grid(padding=(0, 2), expand=False)
         grid.add_row(*side)
         parts.append(grid)
@@ -522,7 +534,10 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     bar = 12 if wide else 8
     # per-state columns only while the subject keeps at least 30 columns
     digits = max([1] + [len(str(d["total"])) for d in shown])
-    rung = max([len(w["rung"])] + [len(str(d["rung_kind"])) + 8 for d in shown if d["rung"]])
+    rung = max(
+        [len(w["rung"])]
+        + [len(_kind_words(data, d["rung_kind"], lang)) + 8 for d in shown if d["rung"]]
+    )
     budget = (
         width
         - 30
@@ -573,7 +588,9 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
         )
         if width >= 100:
             cells.append(
-                _("{kind} (rung {rung})").format(kind=d["rung_kind"], rung=d["rung"])
+                _("{kind} (rung {rung})").format(
+                    kind=_kind_words(data, d["rung_kind"], lang), rung=d["rung"]
+                )
                 if d["rung"]
                 else "—"
             )
@@ -641,8 +658,11 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         caption=more("units", len(shown), total),
     )
     for r in shown:
+        esc = r["escalation"]
         reached = (
-            f"{_rung_words(r['escalation'], width)} → {r['reached']}" if r["escalation"] else "—"
+            f"{_rung_words(esc, _kind_words(data, esc['kind'], lang), width)} → {r['reached']}"
+            if esc
+            else "—"
         )
         cells = [r["unit_name"], r["directive"], Text(str(r["days_late"]), style="red"), reached]
         if width >= 120:
@@ -651,11 +671,11 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     return listing
 
 
-def _rung_words(escalation: dict[str, Any], width: int) -> str:
+def _rung_words(escalation: dict[str, Any], kind: str, width: int) -> str:
     """ "phê bình lần 2"; below 100 columns the first round goes unsaid."""
     if width < 100 and escalation["round"] == 1:
-        return escalation["kind"]
-    return _("{kind} round {round}").format(kind=escalation["kind"], round=escalation["round"])
+        return kind
+    return _("{kind} round {round}").format(kind=kind, round=escalation["round"])
 
 
 def _state_words(data: dict[str, Any], state: str, lang: str) -> str:
@@ -735,7 +755,11 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
                 "due": _iso(due),
                 "working_days_left": left,
                 "next": [
-                    {"trigger": t, "label": wf.template.trigger_label(t)}
+                    {
+                        "trigger": t,
+                        "label": wf.template.trigger_label(t),
+                        "label_en": wf.template.trigger_label(t, "en"),
+                    }
                     for t in wf.allowed(r["state"], "recipient")
                 ],
                 "escalation": {"kind": r["kind"], "reached": r["reached"]} if r["kind"] else None,
@@ -752,6 +776,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         "now": now.isoformat(),
         "tasks": tasks,
         "labels": labels,
+        "kinds": _kinds(wf.template for wf in workflows.values()),
         "done": sum(
             1
             for r in rows
@@ -814,12 +839,17 @@ def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
             what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
         if t["escalation"]:
             esc = t["escalation"]
-            what.append(f"\n{w['rung']}: {esc['kind']} → {esc['reached']}", style="red")
+            kind = _kind_words(data, esc["kind"], lang)
+            what.append(f"\n{w['rung']}: {kind} → {esc['reached']}", style="red")
         table.add_row(
             str(t["id"]),
             what,
             when,
             Text(_state_words(data, t["state"], lang), style="red" if late else ""),
-            ", ".join(f"{n['label']} ({n['trigger']})" for n in t["next"]) or "—",
+            ", ".join(
+                f"{n['label_en'] if lang == 'en' else n['label']} ({n['trigger']})"
+                for n in t["next"]
+            )
+            or "—",
         )
     return Group(head, table)

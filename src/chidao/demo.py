@@ -300,8 +300,10 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         sweeper.sweep(store, END)
         climbed = sweeper.escalation_listing(store)
         kinds: dict[str, int] = {}
+        english = language() == "en"
         for row in climbed:
-            kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
+            kind = row["kind_en"] if english else row["kind"]
+            kinds[kind] = kinds.get(kind, 0) + 1
         console.print(
             Text(
                 _("Escalations made: {kinds}; {n} notifications waiting").format(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,6 +29,8 @@ from chidao.errors import InputError
 from chidao.i18n import _
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from chidao import chains, report, sweeper, views
 else:
     chains, report, sweeper, views = (
@@ -168,7 +171,7 @@ def dashboard_command(
         soon_days=soon,
     )
 
-    def screen():
+    def screen(height: int | None = None):
         now = settings.moment()
         warnings: list[str] = []
         if sweep:
@@ -180,24 +183,35 @@ def dashboard_command(
             return data, dashboard.render_unit(data, lang, out.width)
         data = dashboard.build(store, now, options)
         data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
+        if height is not None:  # a watched screen: the lists cut to fit its height
+            from chidao import watch as fitted
+
+            return data, fitted.fit(data, lang, out.width, height)
         return data, dashboard.render(data, lang, out.width)
 
+    if watch is not None and not as_json:
+        _watch(out, screen, watch)
+        return
     data, shown = screen()
     if as_json:
         emit_json(data)
         return
-    if watch is None:
-        out.print(shown)
-        return
+    out.print(shown)
+
+
+def _watch(out: Console, screen: Callable[[int], tuple[Any, Any]], every: int) -> None:
+    """Redraw the board every ``every`` seconds on the alternate screen (the shell comes
+    back as it was), cut to the terminal's height; one line is left for the cursor. Not
+    on a terminal (a pipe, a log): the last board is printed when watching stops."""
     import time
 
     from rich.live import Live
 
     try:
-        with Live(shown, console=out, auto_refresh=False, screen=False) as live:
+        with Live(console=out, auto_refresh=False, screen=out.is_terminal) as live:
             while True:
-                time.sleep(watch)
-                live.update(screen()[1], refresh=True)
+                live.update(screen(max(out.height - 1, 1))[1], refresh=True)
+                time.sleep(every)
     except KeyboardInterrupt:
         from rich.text import Text
 
