@@ -327,8 +327,10 @@ def _issue_story(
 
 def _tell_escalations(console: Console, store: Store) -> None:
     kinds: dict[str, int] = {}
+    english = language() == "en"
     for row in sweeper.escalation_listing(store):
-        kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
+        kind = row["kind_en"] if english else row["kind"]
+        kinds[kind] = kinds.get(kind, 0) + 1
     console.print(
         Text(
             _("Escalations made: {kinds}; {n} notifications waiting").format(

@@ -7,6 +7,7 @@ template's machine (``workflow.Workflow.apply``); the store only persists it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from chidao.deadlines import (
     school_year_end,
 )
 from chidao.errors import (
+    BadFile,
     BadRows,
     DuplicateDirective,
     InputError,
@@ -54,14 +56,19 @@ SYSTEM = "system"
 
 def load_org_file(store: Store, path: str | Path, actor: str) -> tuple[Org, dict[str, int]]:
     """Load or update offices, people and units (an office action, see ``identity``)."""
-    org = load_org(path)
+    return save_org(store, load_org(path), path, actor)
+
+
+def save_org(store: Store, org: Org, path: str | Path, actor: str) -> tuple[Org, dict[str, int]]:
+    """Save an org read from ``path`` by ``load_org`` (every problem of the file is found
+    before: ``chidao org load`` makes no database for a file it refuses)."""
     with store.write() as conn:
         identity.check_org_load(
             tstore.actor_of(conn, actor), org, ostore.office_parents(conn), str(path)
         )
         clashes = ostore.clashes(conn, org)
         if clashes:
-            raise InputError(f"{path}: {clashes[0]}: ids and unit codes must differ")
+            raise BadFile([f"{path}: {c}: ids and unit codes must differ" for c in clashes])
         counts = ostore.save_org(conn, org)
     return org, counts
 
@@ -617,7 +624,8 @@ def task_page(store: Store, **filters: Any) -> tuple[list[TaskView], int]:
 def task_detail(
     store: Store, task_id: int
 ) -> tuple[TaskView, DirectiveRow, list[str], list[Event]]:
-    """A task, its directive, the triggers it allows now, and its events."""
+    """A task, its directive (with the template it was issued under, for the words of its
+    states, triggers and rungs), the triggers it allows now, and its events."""
     views = task_views(store, ids=[task_id])
     if not views:
         raise NotFound(f"task {task_id} does not exist", kind="task", key=task_id)
@@ -626,6 +634,7 @@ def task_detail(
         directive = dstore.get_directive(conn, view.directive_id)
         wf = dstore.workflow_of(conn, directive.template_id)
         events = tstore.history(conn, task_id)
+    directive = dataclasses.replace(directive, template=wf.template)
     allowed = [
         f"{trigger} ({'/'.join(wf.who_may(trigger, view.state))})"
         for trigger in wf.allowed(view.state)

@@ -176,5 +176,13 @@ class BadRows(InputError):
         self.problems = problems
 
 
+class BadFile(InputError):
+    """A file has problems; nothing was loaded."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0])
+        self.problems = problems
+
+
 class ChainBroken(ChidaoError):
     """The audit chain does not hold: an event was changed, removed or inserted."""

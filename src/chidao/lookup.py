@@ -154,6 +154,7 @@ def trigger(store: Any, task_ids: Sequence[int], text: str) -> str:
     if not known:
         return text
     keys = {t.label: t.trigger for tp in templates for t in tp.transitions if t.label}
+    keys |= {t.label_en: t.trigger for tp in templates for t in tp.transitions if t.label_en}
     found = find(text, keys | {t: t for t in known})
     if found is None:
         raise NotFound(

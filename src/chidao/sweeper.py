@@ -29,7 +29,7 @@ from chidao.store import directives as dstore
 from chidao.store import escalations as estore
 from chidao.store import org as ostore
 from chidao.store import tasks as tstore
-from chidao.workflow import Template
+from chidao.workflow import Template, kind_words
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Swept:
     overdue: int = 0
     generated: int = 0
     escalations: dict[str, int] = field(default_factory=dict)  # kind → how many
+    kinds_en: dict[str, str] = field(default_factory=dict)  # kind → its English, if given
     notifications: int = 0
     # directives whose stored document or template cannot be read: named, skipped
     warnings: list[str] = field(default_factory=list)
@@ -47,6 +48,7 @@ class Swept:
         self.overdue += other.overdue
         for kind, made in other.escalations.items():
             self.escalations[kind] = self.escalations.get(kind, 0) + made
+        self.kinds_en.update(other.kinds_en)
         for line in other.warnings:
             self.warn(line)
 
@@ -265,6 +267,8 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
         if made:
             kind = plan.rung.kind
             result.escalations[kind] = result.escalations.get(kind, 0) + made
+            if plan.rung.kind_en:
+                result.kinds_en[kind] = plan.rung.kind_en
 
 
 def _queue_notifications(store: Store) -> int:
@@ -348,7 +352,22 @@ def escalation_listing(
         directive_id = dstore.resolve_directive(conn, directive) if directive else None
         if person and not ostore.get_person(conn, person):
             raise NotFound(f"unknown person {person!r} (not in any loaded org file)")
-        return estore.listing(conn, open_only, person, directive_id, limit)
+        rows = estore.listing(conn, open_only, person, directive_id, limit)
+        english = _english_kinds(conn, {r["template_id"] for r in rows})
+    for row in rows:
+        row["kind_en"] = english.get(row["template_id"], {}).get(row["kind"], row["kind"])
+    return rows
+
+
+def _english_kinds(conn: Any, template_ids: set[int]) -> dict[int, dict[str, str]]:
+    """Each template's escalation kinds in English (the kind itself where it gives none)."""
+    found = {}
+    for tid in template_ids:
+        try:
+            found[tid] = kind_words(dstore.workflow_of(conn, tid).template.escalation, "en")
+        except UnreadableRecord:  # named by the sweep and the dashboard; here: Vietnamese
+            continue
+    return found
 
 
 def task_escalations(store: Store, task_id: int) -> list[dict[str, Any]]:

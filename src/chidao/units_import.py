@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -17,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chidao import fields
 from chidao.errors import InputError
-from chidao.model import LEVEL_NAMES, LEVELS, Unit
+from chidao.model import Unit
 
 FIELDS = ("code", "name", "levels", "principal", "email", "phone")
 REQUIRED = ("code", "name", "levels")
@@ -30,14 +30,11 @@ HEADERS = {
     "email": ("email", "e-mail", "thư điện tử", "địa chỉ email"),
     "phone": ("phone", "điện thoại", "số điện thoại", "sđt", "đt"),
 }
-_LEVEL_WORDS = {v.casefold(): k for k, v in LEVEL_NAMES.items()} | {k.casefold(): k for k in LEVELS}
 # An .xlsx is a zip: its inflated size is read from the zip's directory before openpyxl
 # opens it (zipfile never inflates a member past its declared size), so a bomb costs nothing.
 MAX_XLSX_BYTES = 100 * 1024 * 1024
 MAX_CSV_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000  # every school of the largest province, several times over
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CODE = re.compile(r"^[\w.-]+$")
 
 
 def _key(text: Any) -> str:
@@ -132,11 +129,8 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 def _levels(text: str) -> tuple[str, ...]:
     found = []
-    for token in re.split(r"[,;&/+]| - ", text):
-        token = token.strip()
-        if not token:
-            continue
-        level = _LEVEL_WORDS.get(token.casefold())
+    for token in fields.split_levels(text):
+        level = fields.level_of(token)
         if level is None:
             raise ValueError(token)
         if level not in found:
@@ -180,8 +174,9 @@ def _check(
     """A row's levels and its problems as (field, message); records its code in ``seen``."""
     problems = [(name, "is empty") for name in REQUIRED if not values[name]]
     code = values["code"]
-    if code and not _CODE.match(code):
-        problems.append(("code", f"{code!r} is not a unit code (letters, digits, '-', '_', '.')"))
+    bad_code = fields.code_problem(code) if code else None
+    if bad_code:
+        problems.append(("code", bad_code))
     elif code in seen:
         problems.append(("code", f"{code} is already on row {seen[code]}"))
     elif code:
@@ -190,15 +185,10 @@ def _check(
     try:
         levels = _levels(values["levels"]) if values["levels"] else ()
     except ValueError as exc:
-        problems.append(
-            (
-                "levels",
-                f"unknown level {exc.args[0]!r} (expected "
-                f"{', '.join(LEVELS)} or their names, e.g. 'Tiểu học, THCS')",
-            )
-        )
-    if values.get("email") and not _EMAIL.match(values["email"]):
-        problems.append(("email", f"{values['email']!r} is not an e-mail address"))
+        problems.append(("levels", fields.level_problem(exc.args[0])))
+    bad_email = fields.email_problem(values.get("email", ""))
+    if bad_email:
+        problems.append(("email", bad_email))
     return levels, problems
 
 

@@ -17,10 +17,10 @@ from rich.tree import Tree
 
 from chidao.calendar import DAYS, HOURS, WORKING_DAYS, Duration
 from chidao.clock import format_date, format_moment, from_iso
-from chidao.i18n import N_, _, language, using
+from chidao.i18n import N_, _, language, message, using
 from chidao.model import DirectiveRow, Event, TaskView
 from chidao.rendering import Column, Listing, Table, listing_table
-from chidao.workflow import Template
+from chidao.workflow import Template, kind_words
 
 
 def state_style(state: str, template: Template | None = None) -> str:
@@ -156,7 +156,11 @@ def task_panel(
             if children
             else None,
         ),
-        (_("May do next"), ", ".join(allowed) or _("nothing more to do")),
+        (
+            _("May do next"),
+            ", ".join(_next_step(a, directive.template) for a in allowed)
+            or _("nothing more to do"),
+        ),
         (
             _("Extension awaiting decision"),
             Text(
@@ -172,12 +176,14 @@ def task_panel(
             else None,
         ),
     ]
+    template = directive.template
+    kinds = kind_words(template.escalation, language()) if template else {}
     rows += [
         (
             _("Escalation"),
             Text(
                 _("{kind} round {round} → {target} ({at})").format(
-                    kind=e["kind"],
+                    kind=kinds.get(e["kind"], e["kind"]),
                     round=e["round"],
                     target=e["target_name"],
                     at=format_moment(e["created_at"]),
@@ -198,7 +204,16 @@ def task_panel(
     return grid
 
 
-def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> Listing:
+def _next_step(allowed: str, template: Template | None) -> str:
+    """ "start (recipient)" as a person reads it: "Bắt đầu thực hiện (start; recipient)"."""
+    trigger, _sep, roles = allowed.partition(" (")
+    label = template.trigger_label(trigger, language()) if template else trigger
+    return f"{label} ({trigger}; {roles}" if label != trigger and roles else allowed
+
+
+def history_table(
+    task_id: int, events: Sequence[Event], created: TaskView, template: Template | None = None
+) -> Listing:
     listing = Listing(
         _("History of task {id} ({n} events)").format(id=task_id, n=len(events) + 1),
         [
@@ -209,10 +224,27 @@ def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> L
             Column(_("Note"), flex=3),
         ],
     )
-    listing.add_row(format_moment(created.received_at), "issue", "→ received", "—", _("issued"))
+    lang = language()
+
+    def state(name: str | None) -> str:
+        if name is None:
+            return "—"
+        return template.label(name, lang) if template else name
+
+    def action(trigger: str) -> str:
+        return labelled(template.trigger_label(trigger, lang), trigger) if template else trigger
+
+    first = (events[0].from_state if events else None) or created.state
+    listing.add_row(
+        format_moment(created.received_at), "issue", f"→ {state(first)}", "—", _("issued")
+    )
     for e in events:
         listing.add_row(
-            format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}", e.who, e.note
+            format_moment(e.at),
+            action(e.trigger),
+            f"{state(e.from_state)} → {state(e.to_state)}",
+            e.who,
+            e.note,
         )
     return listing
 
@@ -273,14 +305,21 @@ def template_view(template: Template) -> list[Listing | Text]:
             Column(_("Who"), flex=1),
         ],
     )
+    lang = language()
     for t in template.transitions:
         moves.add_row(
-            labelled(t.label or t.trigger, t.trigger), ", ".join(t.sources), t.dest, "/".join(t.by)
+            labelled(template.trigger_label(t.trigger, lang), t.trigger),
+            ", ".join(t.sources),
+            t.dest,
+            "/".join(t.by),
         )
+    kinds = kind_words(template.escalation, lang)
     ladder = Text(
         _("Escalation ladder: ")
         + "; ".join(
-            _("{after:+d} working days → {to} ({kind})").format(after=r.after, to=r.to, kind=r.kind)
+            _("{after:+d} working days → {to} ({kind})").format(
+                after=r.after, to=r.to, kind=kinds[r.kind]
+            )
             for r in template.escalation
         )
         + "\n"
@@ -468,7 +507,8 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
             contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
         parts.append(contacts)
     if data["warnings"]:
-        warnings = "\n".join(f"⚠ {w}" for w in data["warnings"])
+        # written in English by the parser (as in --json), shown in the current language
+        warnings = "\n".join(f"⚠ {message(w)}" for w in data["warnings"])
         parts.append(Text(warnings, style="bold yellow"))
     return Group(*parts)
 
@@ -594,7 +634,10 @@ def escalations_table(rows: Sequence[dict[str, Any]]) -> Listing:
             str(r["task_id"]),
             directive_label(r),
             r["unit_name"],
-            _("{kind} round {round}").format(kind=r["kind"], round=r["round"]),
+            _("{kind} round {round}").format(
+                kind=r.get("kind_en", r["kind"]) if language() == "en" else r["kind"],
+                round=r["round"],
+            ),
             reached,
             format_date(r["resolved_at"]) if r["resolved_at"] else Text(_("not yet"), style="red"),
         )

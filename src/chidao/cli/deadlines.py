@@ -32,7 +32,7 @@ from chidao.cli.base import (
 )
 from chidao.cli.core import directive_group, task_group
 from chidao.errors import ChidaoError
-from chidao.i18n import _
+from chidao.i18n import _, language
 
 if TYPE_CHECKING:
     from chidao import engine, extensions, lookup, notify, occurrences, sweeper, views
@@ -79,7 +79,14 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
     if as_json:
         emit_json(swept.to_json())
         return
-    climbed = ", ".join(f"{n} {kind}" for kind, n in swept.escalations.items()) or "0"
+    english = language() == "en"
+    climbed = (
+        ", ".join(
+            f"{n} {swept.kinds_en.get(kind, kind) if english else kind}"
+            for kind, n in swept.escalations.items()
+        )
+        or "0"
+    )
     click.echo(
         _(
             "{overdue} task(s) marked overdue; escalations: {escalations}; "

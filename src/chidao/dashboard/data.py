@@ -4,6 +4,7 @@ into plain data, the same that ``--json`` prints."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
     templates = scope.templates.values()
     data.update(
         notes=scope.notes,
+        kinds=_kinds(templates),
         now=now,
         office=scope.offices.get(scope.office) if scope.office else None,
         offices=len(scope.offices),
@@ -227,6 +229,11 @@ def _templates(conn, ids: set[int]) -> tuple[dict[int, Template], list[str]]:
             labels = dstore.labels_of_template(conn, tid)
             notes.append(f"skipped directive {', '.join(labels[:5])}: {exc.message}")
     return found, notes
+
+
+def _kinds(used: Iterable[Template]) -> dict[str, dict[str, str]]:
+    """Each escalation kind in both languages, as ``labels`` gives each state."""
+    return {r.kind: {"vi": r.kind, "en": r.kind_en or r.kind} for t in used for r in t.escalation}
 
 
 def _about(task: int, r: dict[str, Any], info: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -411,6 +418,7 @@ def build_unit(store: Store, unit: str, now: pendulum.DateTime) -> dict[str, Any
         "now": now,
         "tasks": tasks,
         "labels": labels,
+        "kinds": _kinds(wf.template for wf in workflows.values()),
         "done": done,
     }
 
@@ -442,7 +450,11 @@ def _unit_task(r: dict[str, Any], wf: Workflow, left: int | None) -> dict[str, A
         "due": _moment(due),
         "working_days_left": left,
         "next": [
-            {"trigger": t, "label": wf.template.trigger_label(t)}
+            {
+                "trigger": t,
+                "label": wf.template.trigger_label(t),
+                "label_en": wf.template.trigger_label(t, "en"),
+            }
             for t in wf.allowed(r["state"], "recipient")
         ],
         "escalation": {"kind": r["kind"], "reached": r["reached"]} if r["kind"] else None,

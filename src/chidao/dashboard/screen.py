@@ -62,8 +62,9 @@ def _render(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         parts.append(Text(w["nothing_open"]))
     else:
         parts.append(_directives(data, lang, width))
-    side = [_levels(data, lang), _quality(data, lang)]
-    if width >= 100:
+    # compact (a short --watch screen, see chidao.watch): the header's counts stand for them
+    side = [] if data.get("compact") else [_levels(data, lang), _quality(data, lang)]
+    if width >= 100 and side:
         grid = Table.grid(padding=(0, 2), expand=False)
         grid.add_row(*side)
         parts.append(grid)
@@ -168,7 +169,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     if width >= 100:
         table.add_column(w["rung"], no_wrap=True)
     for d in shown:
-        cells = _directive_cells(d, w, width, bar)
+        cells = _directive_cells(d, data, lang, width, bar)
         cells[4:4] = [str(d["states"].get(s, 0)) for s in state_columns]
         table.add_row(*cells)
     table.caption = more("directives", len(shown), data["directives_total"])
@@ -183,7 +184,10 @@ def _state_columns(
     the subject keeps at least 30 columns."""
     w = words(lang)
     digits = max([1] + [len(str(d["total"])) for d in shown])
-    rung = max([len(w["rung"])] + [len(str(d["rung_kind"])) + 8 for d in shown if d["rung"]])
+    rung = max(
+        [len(w["rung"])]
+        + [len(_kind_words(data, d["rung_kind"], lang)) + 8 for d in shown if d["rung"]]
+    )
     budget = (
         width
         - 30
@@ -209,10 +213,11 @@ def _state_columns(
 
 
 def _directive_cells(
-    d: dict[str, Any], w: dict[str, str], width: int, bar: int
+    d: dict[str, Any], data: dict[str, Any], lang: str, width: int, bar: int
 ) -> list[RenderableType]:
     """A directive's row: code, subject, due, progress, overdue and (100 columns up) rung;
     the per-state counts go after the progress."""
+    w = words(lang)
     below = d["children"]
     subject = (f"{w['below']} {below['reported']}/{below['tasks']} · " if below else "") + d[
         "subject"
@@ -229,7 +234,8 @@ def _directive_cells(
         Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim"),
     ]
     if width >= 100:
-        rung = _("{kind} (rung {rung})").format(kind=d["rung_kind"], rung=d["rung"])
+        kind = _kind_words(data, d["rung_kind"], lang)
+        rung = _("{kind} (rung {rung})").format(kind=kind, rung=d["rung"])
         cells.append(rung if d["rung"] else "—")
     return cells
 
@@ -292,8 +298,11 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         caption=more("units", len(shown), total),
     )
     for r in shown:
+        esc = r["escalation"]
         reached = (
-            f"{_rung_words(r['escalation'], width)} → {r['reached']}" if r["escalation"] else "—"
+            f"{_rung_words(esc, _kind_words(data, esc['kind'], lang), width)} → {r['reached']}"
+            if esc
+            else "—"
         )
         cells = [r["unit_name"], r["directive"], Text(str(r["days_late"]), style="red"), reached]
         if width >= 120:
@@ -302,11 +311,15 @@ def _overdue(data: dict[str, Any], lang: str, width: int) -> RenderableType:
     return listing
 
 
-def _rung_words(escalation: dict[str, Any], width: int) -> str:
+def _rung_words(escalation: dict[str, Any], kind: str, width: int) -> str:
     """ "phê bình lần 2"; below 100 columns the first round goes unsaid."""
     if width < 100 and escalation["round"] == 1:
-        return escalation["kind"]
-    return _("{kind} round {round}").format(kind=escalation["kind"], round=escalation["round"])
+        return kind
+    return _("{kind} round {round}").format(kind=kind, round=escalation["round"])
+
+
+def _kind_words(data: dict[str, Any], kind: str, lang: str) -> str:
+    return (data.get("kinds", {}).get(kind) or {}).get(lang) or kind
 
 
 def _state_words(data: dict[str, Any], state: str, lang: str) -> str:
@@ -368,10 +381,14 @@ def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         late = (t["working_days_left"] or 0) < 0
         table.add_row(
             str(t["id"]),
-            _unit_task_what(t, w, width),
+            _unit_task_what(t, data, lang, width),
             _unit_task_when(t, w),
             Text(_state_words(data, t["state"], lang), style="red" if late else ""),
-            ", ".join(f"{n['label']} ({n['trigger']})" for n in t["next"]) or "—",
+            ", ".join(
+                f"{n['label_en'] if lang == 'en' else n['label']} ({n['trigger']})"
+                for n in t["next"]
+            )
+            or "—",
         )
     return Group(head, table)
 
@@ -394,13 +411,15 @@ def _unit_task_when(t: dict[str, Any], w: dict[str, str]) -> Text:
     return when
 
 
-def _unit_task_what(t: dict[str, Any], w: dict[str, str], width: int) -> Text:
+def _unit_task_what(t: dict[str, Any], data: dict[str, Any], lang: str, width: int) -> Text:
     """A school's task: its directive's code (else the subject alone), period, escalation."""
+    w = words(lang)
     what = Text(f"{t['code']}  " if t["code"] else "", style="bold")
     what.append(_shorten(t["subject"], 2 * max(20, width - 50)))
     if t["period"]:
         what.append(f" — {w['period'].format(p=t['period'])}", style="dim")
     if t["escalation"]:
         esc = t["escalation"]
-        what.append(f"\n{w['rung']}: {esc['kind']} → {esc['reached']}", style="red")
+        kind = _kind_words(data, esc["kind"], lang)
+        what.append(f"\n{w['rung']}: {kind} → {esc['reached']}", style="red")
     return what

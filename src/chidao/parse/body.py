@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chidao.i18n import N_
 from chidao.parse.words import CODE, DATE, HONORIFIC, digits, levels_in, make_date, read_name
 
 RECIPIENTS = re.compile(r"^Kính gửi\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
@@ -252,8 +253,14 @@ class _Found:
         said = WEEKDAY.match(self.text[match.end() : match.end() + 20])
         if said and " ".join(said["day"].lower().split()) != WEEKDAYS[day.weekday()]:
             self.warnings.append(
-                f"hạn «{match.group(0).strip()}»: ngày {day:%d/%m/%Y} là "
-                f"{WEEKDAYS[day.weekday()]}, văn bản ghi {said['day']}: cần kiểm tra lại"
+                N_(
+                    "deadline «{text}»: {date} is a {weekday}, the document says {said}: check it"
+                ).format(
+                    text=match.group(0).strip(),
+                    date=f"{day:%d/%m/%Y}",
+                    weekday=WEEKDAYS[day.weekday()],
+                    said=said["day"],
+                )
             )
 
 

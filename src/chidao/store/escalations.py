@@ -440,6 +440,7 @@ def listing(
             directives.c.code.label("code"),
             directives.c.subject,
             directives.c.date,
+            directives.c.template_id,
             tasks.c.state,
             func.count().over().label("total"),  # how many in all, before the limit
         )

@@ -25,6 +25,7 @@ from chidao.workflow.model import (
     State,
     Template,
     Transition,
+    kind_words,
 )
 from chidao.workflow.reader import find_template, load_template, validate_files
 from chidao.workflow.validate import template_from_yaml
@@ -40,6 +41,7 @@ __all__ = [
     "Transition",
     "Workflow",
     "find_template",
+    "kind_words",
     "from_snapshot",
     "load_template",
     "template_from_yaml",

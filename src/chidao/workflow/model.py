@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ class Transition:
     dest: str
     by: tuple[str, ...]
     label: str
+    label_en: str = ""  # empty: the template gives no English, the label is shown
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Rung:
     to: str
     kind: str
     waiting: str = "due"
+    kind_en: str = ""  # empty: the template gives no English, the kind is shown
 
     @property
     def before_due(self) -> bool:
@@ -87,11 +89,17 @@ class Template:
             return name
         return state.label_en if lang == "en" else state.label
 
-    def trigger_label(self, trigger: str) -> str:
-        """What a person reads for a trigger ("Gửi báo cáo"), or the trigger itself."""
-        return next(
-            (t.label for t in self.transitions if t.trigger == trigger and t.label), trigger
-        )
+    def trigger_label(self, trigger: str, lang: str = "vi") -> str:
+        """What a person reads for a trigger ("Gửi báo cáo", in English "Send the report"),
+        or the trigger itself; English falls back to the Vietnamese label."""
+        found = next((t for t in self.transitions if t.trigger == trigger and t.label), None)
+        if found is None:
+            return trigger
+        return found.label_en if lang == "en" and found.label_en else found.label
+
+    def kind_label(self, kind: str, lang: str = "vi") -> str:
+        """An escalation kind as a person reads it ("nhắc nhở", in English "reminder")."""
+        return kind_words(self.escalation, lang).get(kind, kind)
 
     def category(self, name: str) -> str:
         """What a state means to every count in chidao: ``reported`` (the school's report is
@@ -149,12 +157,14 @@ class Template:
             "initial": self.initial,
             "receipt": self.receipt,
             "transitions": [
-                {**t.__dict__, "sources": list(t.sources), "by": list(t.by)}
+                _without_empty(
+                    {**t.__dict__, "sources": list(t.sources), "by": list(t.by)}, "label_en"
+                )
                 for t in self.transitions
             ],
             "default_deadline": self.default_deadline.__dict__,
             "grace": self.grace.__dict__,
-            "escalation": [r.__dict__ for r in self.escalation],
+            "escalation": [_without_empty(r.__dict__, "kind_en") for r in self.escalation],
             "on_children_reported": self.on_children_reported,
             "ahead": self.ahead.__dict__,
         }
@@ -175,6 +185,7 @@ class Template:
                     dest=t["dest"],
                     by=tuple(t["by"]),
                     label=t["label"],
+                    label_en=t.get("label_en", ""),  # older snapshots have none
                 )
                 for t in data["transitions"]
             ),
@@ -189,3 +200,14 @@ class Template:
     def content_hash(self) -> str:
         canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _without_empty(fields: dict[str, Any], key: str) -> dict[str, Any]:
+    """A snapshot leaves out an English word the template does not give, so that a
+    template without one keeps the snapshot (and content hash) it always had."""
+    return {k: v for k, v in fields.items() if k != key or v}
+
+
+def kind_words(rungs: Iterable[Rung], lang: str) -> dict[str, str]:
+    """Each escalation kind of ``rungs`` as read in ``lang`` (Vietnamese: as written)."""
+    return {r.kind: (r.kind_en if lang == "en" and r.kind_en else r.kind) for r in rungs}

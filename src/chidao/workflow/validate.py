@@ -115,18 +115,25 @@ def _read_transition(
     for state in [*sources, *([] if dest == PREVIOUS else [dest])]:
         if state not in names:
             problems.add(line, f"transition {trigger!r} names unknown state {state!r}")
-    by = [str(b) for b in _as_list(spec.get("by"))]
-    if not by or any(b not in ROLES for b in by):
-        problems.add(
-            line, f"transition {trigger!r}: 'by' must be among {', '.join(ROLES)}, not {by}"
-        )
+    by = _read_roles(spec, trigger, line, problems)
     return Transition(
         trigger=trigger,
         sources=tuple(sources),
         dest=str(dest),
         by=tuple(by),
         label=str(spec.get("label") or trigger),
+        label_en=str(spec.get("label_en") or ""),
     )
+
+
+def _read_roles(spec: Any, trigger: str, line: int, problems: _Problems) -> list[str]:
+    """Who may fire a transition (``by``): among ROLES, at least one."""
+    by = [str(b) for b in _as_list(spec.get("by"))]
+    if not by or any(b not in ROLES for b in by):
+        problems.add(
+            line, f"transition {trigger!r}: 'by' must be among {', '.join(ROLES)}, not {by}"
+        )
+    return by
 
 
 def _edges(names: set[str], transitions: list[Transition]) -> dict[str, set[str]]:
@@ -201,7 +208,13 @@ def _read_rung(spec: Any, number: int, line: int, problems: _Problems) -> Rung |
             f"(expected one of: {', '.join(TARGETS)})",
         )
         return None
-    return Rung(after=after, to=target, kind=str(spec.get("kind") or "nhắc nhở"), waiting=waiting)
+    return Rung(
+        after=after,
+        to=target,
+        kind=str(spec.get("kind") or "nhắc nhở"),
+        waiting=waiting,
+        kind_en=str(spec.get("kind_en") or ("reminder" if not spec.get("kind") else "")),
+    )
 
 
 def _read_ladder(doc: Any, problems: _Problems) -> list[Rung]:
