@@ -221,8 +221,13 @@ def read_units(path: Path, office: str) -> tuple[list[Unit], list[str], list[str
     return units, problems, ignored, set(columns)
 
 
+def _shown(unit: Unit, name: str) -> str:
+    """A field of a unit as the import compares and shows it (levels: "TH,THCS")."""
+    return ",".join(unit.levels) if name == "levels" else str(getattr(unit, name))
+
+
 def plan(
-    units: list[Unit], existing: dict[str, dict[str, Any]], office: str, present: set[str]
+    units: list[Unit], existing: dict[str, Unit], office: str, present: set[str]
 ) -> tuple[Plan, list[str]]:
     """Compare with the database: new, changed (field by field), unchanged; and refuse a
     code that belongs to another office."""
@@ -232,17 +237,15 @@ def plan(
         if old is None:
             result.new.append(unit)
             continue
-        if old["office_code"] != office:
-            problems.append(
-                f"unit {unit.code} belongs to office {old['office_code']}, not {office}"
-            )
+        if old.office != office:
+            office_code = old.office
+            problems.append(f"unit {unit.code} belongs to office {office_code}, not {office}")
             continue
         diff = {}
         for name in FIELDS[1:]:
             if name not in present:
                 continue
-            before = old[name]
-            after = ",".join(unit.levels) if name == "levels" else getattr(unit, name)
+            before, after = _shown(old, name), _shown(unit, name)
             if before != after:
                 diff[name] = (before, after)
         if diff:

@@ -459,11 +459,11 @@ def task_grant(task_id: str, to: str | None, note: str, as_json: bool) -> None:
     due = extensions.decide_extension(
         store,
         task_id_arg(task_id),
-        True,
-        settings.who(),
-        settings.write_moment(store),
-        note,
-        due_arg(to) if to else None,
+        grant=True,
+        actor=settings.who(),
+        now=settings.write_moment(store),
+        note=note,
+        to=due_arg(to) if to else None,
     )
     if due is None:  # granting always sets a due; None only when refusing
         raise ChidaoError(_("task {task}: the extension gave no due").format(task=task_id))
@@ -491,7 +491,12 @@ def task_refuse(task_id: str, note: str, as_json: bool) -> None:
     settings = run_settings()
     store = settings.store()
     extensions.decide_extension(
-        store, task_id_arg(task_id), False, settings.who(), settings.write_moment(store), note
+        store,
+        task_id_arg(task_id),
+        grant=False,
+        actor=settings.who(),
+        now=settings.write_moment(store),
+        note=note,
     )
     if as_json:
         emit_json({"task_id": task_id_arg(task_id), "status": "refused"})

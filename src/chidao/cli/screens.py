@@ -167,27 +167,12 @@ def dashboard_command(
         directive=directive,
         level=level.upper() if level else None,
         person=lookup.person(store, person) if person else None,
-        limit=limit if limit or as_json else dashboard.SCREEN_ROWS,
+        limit=_rows(limit, as_json),
         soon_days=soon,
     )
 
     def screen(height: int | None = None):
-        now = settings.moment()
-        warnings: list[str] = []
-        if sweep:
-            now = settings.write_moment(store)
-            warnings = sweeper.sweep(store, now).warnings
-        if unit:
-            data = dashboard.build_unit(store, unit, now)
-            data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
-            return data, dashboard.render_unit(data, lang, out.width)
-        data = dashboard.build(store, now, options)
-        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
-        if height is not None:  # a watched screen: the lists cut to fit its height
-            from chidao import watch as fitted
-
-            return data, fitted.fit(data, lang, out.width, height)
-        return data, dashboard.render(data, lang, out.width)
+        return _dashboard_screen(settings, store, unit, options, sweep, lang, out.width, height)
 
     if watch is not None and not as_json:
         _watch(out, screen, watch)
@@ -216,6 +201,39 @@ def _watch(out: Console, screen: Callable[[int], tuple[Any, Any]], every: int) -
         from rich.text import Text
 
         out.print(Text("\n" + _("Stopped watching."), style="dim"))
+
+
+def _rows(limit: int | None, as_json: bool) -> int | None:
+    """Rows per list: as asked; else all of them in JSON, a screenful on screen."""
+    from chidao.dashboard import SCREEN_ROWS
+
+    return limit if limit or as_json else SCREEN_ROWS
+
+
+def _dashboard_screen(
+    settings, store, unit, options, sweep: bool, lang: str, width: int, height: int | None
+):
+    """The dashboard's data and its rendering, now (after a sweep with ``--sweep``): a
+    school's view with ``unit``, else the office's; with ``height`` (a watched screen) the
+    office's lists are cut to fit it."""
+    from chidao import dashboard
+
+    now = settings.moment()
+    warnings: list[str] = []
+    if sweep:
+        now = settings.write_moment(store)
+        warnings = sweeper.sweep(store, now).warnings
+    if unit:
+        data = dashboard.build_unit(store, unit, now)
+        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
+        return data, dashboard.render_unit(data, lang, width)
+    data = dashboard.build(store, now, options)
+    data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
+    if height is not None:
+        from chidao import watch as fitted
+
+        return data, fitted.fit(data, lang, width, height)
+    return data, dashboard.render(data, lang, width)
 
 
 @command(cli, "report")
