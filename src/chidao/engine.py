@@ -7,12 +7,11 @@ template's machine (``workflow.Workflow.apply``); the store only persists it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pendulum
 
@@ -621,11 +620,9 @@ def task_page(store: Store, **filters: Any) -> tuple[list[TaskView], int]:
     return views, rows[0]["total"] if counted and rows else len(rows)
 
 
-def task_detail(
-    store: Store, task_id: int
-) -> tuple[TaskView, DirectiveRow, list[str], list[Event]]:
-    """A task, its directive (with the template it was issued under, for the words of its
-    states, triggers and rungs), the triggers it allows now, and its events."""
+def task_detail(store: Store, task_id: int) -> TaskDetail:
+    """A task, its directive, the triggers it allows now, its events, and the template it
+    runs under (for the words of its states, triggers and rungs)."""
     views = task_views(store, ids=[task_id])
     if not views:
         raise NotFound(f"task {task_id} does not exist", kind="task", key=task_id)
@@ -634,12 +631,21 @@ def task_detail(
         directive = dstore.get_directive(conn, view.directive_id)
         wf = dstore.workflow_of(conn, directive.template_id)
         events = tstore.history(conn, task_id)
-    directive = dataclasses.replace(directive, template=wf.template)
     allowed = [
         f"{trigger} ({'/'.join(wf.who_may(trigger, view.state))})"
         for trigger in wf.allowed(view.state)
     ]
-    return view, directive, allowed, events
+    return TaskDetail(view, directive, allowed, events, wf.template)
+
+
+class TaskDetail(NamedTuple):
+    """What ``task show`` and ``task history`` need of one task."""
+
+    view: TaskView
+    directive: DirectiveRow
+    allowed: list[str]
+    events: list[Event]
+    template: Template
 
 
 def org_listing(store: Store) -> list[dict[str, Any]]:

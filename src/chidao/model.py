@@ -205,7 +205,6 @@ class DirectiveRow:
     issued_by: str
     withdrawn_at: dt.datetime | None = None
     withdrawn_by: str | None = None
-    template: Any = None  # the workflow.Template it was issued under, where a caller loaded it
 
     @property
     def label(self) -> str:

@@ -128,6 +128,8 @@ def task_panel(
     escalations: Sequence[dict[str, Any]] = (),
     children: tuple[int, int] | None = None,
     request: dict[str, Any] | None = None,
+    *,
+    template: Template | None = None,
 ) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -158,8 +160,7 @@ def task_panel(
         ),
         (
             _("May do next"),
-            ", ".join(_next_step(a, directive.template) for a in allowed)
-            or _("nothing more to do"),
+            ", ".join(_next_step(a, template) for a in allowed) or _("nothing more to do"),
         ),
         (
             _("Extension awaiting decision"),
@@ -176,7 +177,6 @@ def task_panel(
             else None,
         ),
     ]
-    template = directive.template
     kinds = kind_words(template.escalation, language()) if template else {}
     rows += [
         (

@@ -623,7 +623,7 @@ def task_show(task_id: str, as_json: bool) -> None:
         chidao task show 17
     """
     store = run_settings().store()
-    view, directive, allowed, events = engine.task_detail(store, task_id_arg(task_id))
+    view, directive, allowed, events, template = engine.task_detail(store, task_id_arg(task_id))
     climbed = sweeper.task_escalations(store, view.id)
     below = chains.task_children(store, view.id)
     request = extensions.pending(store, view.id)
@@ -649,7 +649,9 @@ def task_show(task_id: str, as_json: bool) -> None:
             }
         )
         return
-    console().print(views.task_panel(view, directive, allowed, climbed, below, request))
+    console().print(
+        views.task_panel(view, directive, allowed, climbed, below, request, template=template)
+    )
 
 
 @command(task_group, "fire", cls=FireCommand)
@@ -707,10 +709,10 @@ def task_history(task_id: str, as_json: bool, as_csv: bool) -> None:
 
         chidao task history 17
     """
-    view, directive, _allowed, events = engine.task_detail(
+    view, _directive, _allowed, events, template = engine.task_detail(
         run_settings().store(), task_id_arg(task_id)
     )
     if as_json:
         emit_json([e.to_json() for e in events])
         return
-    show(views.history_table(view.id, events, view, directive.template), as_csv)
+    show(views.history_table(view.id, events, view, template), as_csv)

@@ -214,7 +214,8 @@ def _dashboard_screen(
     settings, store, unit, options, sweep: bool, lang: str, width: int, height: int | None
 ):
     """The dashboard's data and its rendering, now (after a sweep with ``--sweep``): a
-    school's view with ``unit``, else the office's, cut to ``height`` lines when watched."""
+    school's view with ``unit``, else the office's; with ``height`` (a watched screen) the
+    office's lists are cut to fit it."""
     from chidao import dashboard
 
     now = settings.moment()
@@ -228,7 +229,7 @@ def _dashboard_screen(
         return data, dashboard.render_unit(data, lang, width)
     data = dashboard.build(store, now, options)
     data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
-    if height is not None:  # a watched screen: the lists cut to fit its height
+    if height is not None:
         from chidao import watch as fitted
 
         return data, fitted.fit(data, lang, width, height)

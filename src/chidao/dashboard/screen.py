@@ -169,7 +169,7 @@ def _directives(data: dict[str, Any], lang: str, width: int) -> Table:
     if width >= 100:
         table.add_column(w["rung"], no_wrap=True)
     for d in shown:
-        cells = _directive_cells(d, data, lang, width, bar)
+        cells = _directive_cells(d, w, width, bar, _kind_words(data, d["rung_kind"], lang))
         cells[4:4] = [str(d["states"].get(s, 0)) for s in state_columns]
         table.add_row(*cells)
     table.caption = more("directives", len(shown), data["directives_total"])
@@ -213,11 +213,10 @@ def _state_columns(
 
 
 def _directive_cells(
-    d: dict[str, Any], data: dict[str, Any], lang: str, width: int, bar: int
+    d: dict[str, Any], w: dict[str, str], width: int, bar: int, kind: str
 ) -> list[RenderableType]:
     """A directive's row: code, subject, due, progress, overdue and (100 columns up) rung;
     the per-state counts go after the progress."""
-    w = words(lang)
     below = d["children"]
     subject = (f"{w['below']} {below['reported']}/{below['tasks']} · " if below else "") + d[
         "subject"
@@ -234,7 +233,6 @@ def _directive_cells(
         Text(str(d["overdue"]), style="bold red") if d["overdue"] else Text("0", style="dim"),
     ]
     if width >= 100:
-        kind = _kind_words(data, d["rung_kind"], lang)
         rung = _("{kind} (rung {rung})").format(kind=kind, rung=d["rung"])
         cells.append(rung if d["rung"] else "—")
     return cells
@@ -318,8 +316,9 @@ def _rung_words(escalation: dict[str, Any], kind: str, width: int) -> str:
     return _("{kind} round {round}").format(kind=kind, round=escalation["round"])
 
 
-def _kind_words(data: dict[str, Any], kind: str, lang: str) -> str:
-    return (data.get("kinds", {}).get(kind) or {}).get(lang) or kind
+def _kind_words(data: dict[str, Any], kind: str | None, lang: str) -> str:
+    """An escalation kind in ``lang``, from the board's ``kinds`` (as it was written else)."""
+    return (data.get("kinds", {}).get(kind) or {}).get(lang) or str(kind)
 
 
 def _state_words(data: dict[str, Any], state: str, lang: str) -> str:
@@ -381,7 +380,7 @@ def _render_unit(data: dict[str, Any], lang: str, width: int) -> RenderableType:
         late = (t["working_days_left"] or 0) < 0
         table.add_row(
             str(t["id"]),
-            _unit_task_what(t, data, lang, width),
+            _unit_task_what(t, w, width, data, lang),
             _unit_task_when(t, w),
             Text(_state_words(data, t["state"], lang), style="red" if late else ""),
             ", ".join(
@@ -411,9 +410,10 @@ def _unit_task_when(t: dict[str, Any], w: dict[str, str]) -> Text:
     return when
 
 
-def _unit_task_what(t: dict[str, Any], data: dict[str, Any], lang: str, width: int) -> Text:
+def _unit_task_what(
+    t: dict[str, Any], w: dict[str, str], width: int, data: dict[str, Any], lang: str
+) -> Text:
     """A school's task: its directive's code (else the subject alone), period, escalation."""
-    w = words(lang)
     what = Text(f"{t['code']}  " if t["code"] else "", style="bold")
     what.append(_shorten(t["subject"], 2 * max(20, width - 50)))
     if t["period"]:

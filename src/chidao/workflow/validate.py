@@ -115,25 +115,24 @@ def _read_transition(
     for state in [*sources, *([] if dest == PREVIOUS else [dest])]:
         if state not in names:
             problems.add(line, f"transition {trigger!r} names unknown state {state!r}")
-    by = _read_roles(spec, trigger, line, problems)
     return Transition(
         trigger=trigger,
         sources=tuple(sources),
         dest=str(dest),
-        by=tuple(by),
+        by=_read_roles(spec, trigger, line, problems),
         label=str(spec.get("label") or trigger),
         label_en=str(spec.get("label_en") or ""),
     )
 
 
-def _read_roles(spec: Any, trigger: str, line: int, problems: _Problems) -> list[str]:
-    """Who may fire a transition (``by``): among ROLES, at least one."""
+def _read_roles(spec: Any, trigger: str, line: int, problems: _Problems) -> tuple[str, ...]:
+    """Who may fire a transition: one or more of ``ROLES``."""
     by = [str(b) for b in _as_list(spec.get("by"))]
     if not by or any(b not in ROLES for b in by):
         problems.add(
             line, f"transition {trigger!r}: 'by' must be among {', '.join(ROLES)}, not {by}"
         )
-    return by
+    return tuple(by)
 
 
 def _edges(names: set[str], transitions: list[Transition]) -> dict[str, set[str]]:
