@@ -48,6 +48,7 @@ from chidao.store.schema import (
     units,
     unnotified,
 )
+from chidao.store.tasks import by_id
 
 # Resolved targets of this sweep: a temporary table, private to the connection.
 _scratch = MetaData()
@@ -197,10 +198,10 @@ def escalate(
     rung = plan.number
     now_value = literal(now, type_=escalations.c.created_at.type)
     chased = func.coalesce(tasks.c.due_at, tasks.c.created_at)  # unreceived: no due yet
-    conditions = [
+    conditions = [  # the batch is read by its id range (see tasks.by_id)
         tasks.c.id.between(*ids),
-        tasks.c.state.in_(list(plan.states)),
-        tasks.c.rung < rung,  # a task that reached this rung for its due is done with it
+        by_id(tasks.c.state).in_(list(plan.states)),
+        by_id(tasks.c.rung) < rung,  # a task that reached this rung for its due is done with it
         directives.c.template_id == template_id,
         directives.c.office_code == office,
         ~exists().where(
@@ -208,7 +209,7 @@ def escalate(
             escalations.c.rung == rung,
             escalations.c.due_at == chased,
         ),
-        *_reached(plan, now),
+        *_reached(plan, now, by_id),
     ]
     earlier = (
         select(func.count())
@@ -222,7 +223,7 @@ def escalate(
             tasks.c.id, tasks.c.directive_id, literal(rung), literal(plan.rung.kind), earlier + 1
         )
         .select_from(tasks)
-        .join(directives, directives.c.id == tasks.c.directive_id),
+        .join(directives, directives.c.id == by_id(tasks.c.directive_id)),
     ).add_columns(chased, now_value)
     statement = (
         dialect_insert(conn, escalations)
@@ -247,8 +248,10 @@ def escalate(
     )
     made = conn.execute(statement).rowcount
     if made:  # the task remembers the highest rung it reached (the dashboard reads it)
-        reached = select(escalations.c.task_id).where(
-            escalations.c.created_at == now_value, escalations.c.rung == rung
+        reached = select(escalations.c.task_id).where(  # this batch's, not all of today's
+            escalations.c.created_at == now_value,
+            escalations.c.rung == rung,
+            escalations.c.task_id.between(*ids),
         )
         conn.execute(
             update(tasks)
@@ -258,21 +261,24 @@ def escalate(
     return made
 
 
-def _reached(plan: RungPlan, now: dt.datetime) -> list:
-    """The conditions on the task's due, overdue moment and receipt that the rung needs."""
+def _reached(plan: RungPlan, now: dt.datetime, column=lambda c: c) -> list:
+    """The conditions on the task's due, overdue moment and receipt that the rung needs
+    (each task column passed through ``column``: ``tasks.by_id`` in a batch)."""
     at = literal(now, type_=tasks.c.late_at.type)
+    late_at, due_seq = column(tasks.c.late_at), column(tasks.c.due_seq)
     out = []
     if plan.rung.waiting == "receipt":
         out += [
-            tasks.c.received_at.is_(None),
-            tasks.c.created_at < literal(plan.issued_before, type_=tasks.c.created_at.type),
+            column(tasks.c.received_at).is_(None),
+            column(tasks.c.created_at)
+            < literal(plan.issued_before, type_=tasks.c.created_at.type),
         ]
     if plan.late is True:
-        out += [tasks.c.late_at.is_not(None), tasks.c.late_at < at]
+        out += [late_at.is_not(None), late_at < at]
     elif plan.late is False:
-        out += [tasks.c.late_at.is_not(None), tasks.c.late_at >= at]
+        out += [late_at.is_not(None), late_at >= at]
     if plan.seq_limit is not None:
-        out += [tasks.c.due_seq.is_not(None), tasks.c.due_seq <= plan.seq_limit]
+        out += [due_seq.is_not(None), due_seq <= plan.seq_limit]
     return out
 
 
