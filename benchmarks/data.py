@@ -57,7 +57,7 @@ def write_org(path: Path, units: int, levels: tuple[str, ...] = LEVELS) -> Path:
 def org_database(folder: Path, units: int, levels: tuple[str, ...] = LEVELS) -> Path:
     """A database holding only the office and its ``units`` schools."""
     path = folder / f"org-{units}.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.open(f"sqlite:///{path}", simulation=True)  # its writes take --now
     engine.load_org_file(store, write_org(folder / f"org-{units}.yaml", units, levels), "head")
     store.close()
     return path

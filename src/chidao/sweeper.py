@@ -10,6 +10,7 @@ the queued notifications; ``escalation_listing`` reads what the ladders did.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -64,8 +65,39 @@ class Swept:
             self.warnings.append(line)
 
 
-SWEEP_BATCH = 5_000  # tasks per write transaction: keeps the write lock short
 NOTIFY_BATCH = 1_000  # notifications per write transaction
+BATCH_SECONDS = 0.2  # what one batch aims to hold the write lock for (the goal: < ~0.5 s)
+FIRST_BATCH = 1_000  # tasks in the first batch; the next ones are sized by its pace
+LARGEST_BATCH = 20_000
+# On SQLite a writer waiting for the lock (a school's report) polls it every 25–100 ms:
+# once someone else has written between two batches, the sweep leaves a gap that long
+# after each batch, so the waiting writer gets in instead of waiting behind the next one.
+GAP_SECONDS = 0.06
+
+
+@dataclass
+class _Pace:
+    """How many tasks the next batch takes (about ``BATCH_SECONDS`` of work at the pace
+    the last one went, at most double or half of it), and whether to leave a gap."""
+
+    size: int
+    fixed: bool  # the caller chose the batch size
+    sqlite: bool
+    last_event: int | None = None  # the newest event after our last batch
+    others: bool = False  # someone else wrote between two of our batches
+
+    def after(self, tasks: int, seconds: float) -> None:
+        if not self.fixed:
+            aim = int(tasks * BATCH_SECONDS / max(seconds, 1e-3))
+            self.size = max(50, self.size // 2, min(aim, self.size * 2, LARGEST_BATCH))
+        if self.sqlite and self.others:
+            time.sleep(GAP_SECONDS)
+
+    def saw(self, before: int | None, after: int | None) -> None:
+        """The newest event id when a batch began and when it ended."""
+        if self.last_event is not None and before != self.last_event:
+            self.others = True
+        self.last_event = after
 
 
 @dataclass(frozen=True)
@@ -84,14 +116,15 @@ def sweep(
     store: Store,
     now: pendulum.DateTime,
     ahead: Duration | None = None,
-    batch: int = SWEEP_BATCH,
+    batch: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Swept:
     """Everything time does to tasks, as of ``now``.
 
     Generate the recurring periods that are coming up; then, in short write transactions
     of at most ``batch`` tasks each, fire the template's system trigger into the overdue
-    state on every open task past its due (plus grace) and climb the escalation ladders;
+    state on every open task past its due (plus grace) and climb the escalation ladders
+    (``batch`` tasks each when given, else as many as take about ``BATCH_SECONDS``);
     last, queue one notification per directive, rung and person reached. Every move is the
     template's own transition (``Workflow.moves``), set-based; running it again at the
     same ``now`` (or from a second process) creates nothing twice, so a sweep cut short is
@@ -118,15 +151,23 @@ def sweep(
     with store.read() as conn:
         work = _plan_work(store, conn, now, engine.OfficeCalendars(conn), result)
     total, done = sum(len(item.ids) for item in work), 0
+    pace = _Pace(batch or FIRST_BATCH, batch is not None, store.engine.dialect.name == "sqlite")
     for item in work:
-        for start in range(0, len(item.ids), batch):
-            ids = (item.ids[start], item.ids[min(start + batch, len(item.ids)) - 1])
+        start = 0
+        while start < len(item.ids):
+            chunk = item.ids[start : start + pace.size]
+            ids = (chunk[0], chunk[-1])
+            began = time.perf_counter()
             # a batch another writer deadlocked with is run again from its start
-            made = store.transact(partial(_sweep_batch, store, item=item, ids=ids, now=now))
+            made = store.transact(
+                partial(_sweep_batch, store, item=item, ids=ids, now=now, pace=pace)
+            )
             result.add(made)
-            done += min(batch, len(item.ids) - start)
+            start += len(chunk)
+            done += len(chunk)
             if progress:
                 progress(done, total)
+            pace.after(len(chunk), time.perf_counter() - began)
     result.notifications = _queue_notifications(store)
     return result
 
@@ -168,9 +209,12 @@ def _plan_work(
     return work
 
 
-def _sweep_batch(store: Store, conn, *, item: _Work, ids: tuple[int, int], now) -> Swept:
+def _sweep_batch(
+    store: Store, conn, *, item: _Work, ids: tuple[int, int], now, pace: _Pace
+) -> Swept:
     """One batch in one write transaction; what it did is counted only once it commits."""
     result = Swept()
+    before = tstore.last_event(conn) if pace.sqlite else None
     template = engine.workflow_of(store, conn, item.template_id).template
     late = tstore.late_in(ids, item.template_id, item.office, now)
     for trigger, moves in item.moves.items():
@@ -188,6 +232,8 @@ def _sweep_batch(store: Store, conn, *, item: _Work, ids: tuple[int, int], now) 
         _climb(conn, template, item, ids, now, result)
     if result.escalations:  # owed their notifications until the last step queues them
         estore.owe_notifications(conn, now)
+    if pace.sqlite:
+        pace.saw(before, tstore.last_event(conn) if result.overdue else before)
     return result
 
 
@@ -265,6 +311,8 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
         if made:
             kind = plan.rung.kind
             result.escalations[kind] = result.escalations.get(kind, 0) + made
+    if result.escalations:
+        estore.mark_reached(conn, ids, now)
 
 
 def _queue_notifications(store: Store) -> int:

@@ -48,7 +48,7 @@ from chidao.store.schema import (
     units,
     unnotified,
 )
-from chidao.store.tasks import by_id
+from chidao.store.tasks import unindexed
 
 # Resolved targets of this sweep: a temporary table, private to the connection.
 _scratch = MetaData()
@@ -109,10 +109,10 @@ def reached(column, open_only: bool = True):
 
 def directives_in(conn: Connection, template_id: int, ids: tuple[int, int]) -> list[dict[str, Any]]:
     """Directives of this template with a task in the batch ``ids``."""
-    having = exists().where(tasks.c.directive_id == directives.c.id, tasks.c.id.between(*ids))
+    in_batch = select(tasks.c.directive_id).where(tasks.c.id.between(*ids))  # not a scan
     rows = conn.execute(
         select(directives.c.id, directives.c.office_code, directives.c.document).where(
-            directives.c.template_id == template_id, having
+            directives.c.template_id == template_id, directives.c.id.in_(in_batch)
         )
     ).mappings()
     return [dict(r) for r in rows]
@@ -198,10 +198,10 @@ def escalate(
     rung = plan.number
     now_value = literal(now, type_=escalations.c.created_at.type)
     chased = func.coalesce(tasks.c.due_at, tasks.c.created_at)  # unreceived: no due yet
-    conditions = [  # the batch is read by its id range (see tasks.by_id)
+    conditions = [  # the batch is read by its id range (see tasks.unindexed)
         tasks.c.id.between(*ids),
-        by_id(tasks.c.state).in_(list(plan.states)),
-        by_id(tasks.c.rung) < rung,  # a task that reached this rung for its due is done with it
+        unindexed(tasks.c.state).in_(list(plan.states)),
+        unindexed(tasks.c.rung) < rung,  # a task that reached this rung for its due is done with it
         directives.c.template_id == template_id,
         directives.c.office_code == office,
         ~exists().where(
@@ -209,7 +209,7 @@ def escalate(
             escalations.c.rung == rung,
             escalations.c.due_at == chased,
         ),
-        *_reached(plan, now, by_id),
+        *_reached(plan, now, unindexed),
     ]
     earlier = (
         select(func.count())
@@ -223,7 +223,7 @@ def escalate(
             tasks.c.id, tasks.c.directive_id, literal(rung), literal(plan.rung.kind), earlier + 1
         )
         .select_from(tasks)
-        .join(directives, directives.c.id == by_id(tasks.c.directive_id)),
+        .join(directives, directives.c.id == unindexed(tasks.c.directive_id)),
     ).add_columns(chased, now_value)
     statement = (
         dialect_insert(conn, escalations)
@@ -246,24 +246,29 @@ def escalate(
         .on_conflict_do_nothing()
         .execution_options(preserve_rowcount=True)
     )
-    made = conn.execute(statement).rowcount
-    if made:  # the task remembers the highest rung it reached (the dashboard reads it)
-        reached = select(escalations.c.task_id).where(  # this batch's, not all of today's
-            escalations.c.created_at == now_value,
-            escalations.c.rung == rung,
-            escalations.c.task_id.between(*ids),
+    return conn.execute(statement).rowcount
+
+
+def mark_reached(conn: Connection, ids: tuple[int, int], now: dt.datetime) -> None:
+    """Each task of the batch ``ids`` remembers the highest rung it reached at ``now`` (the
+    dashboard reads it): one UPDATE after all the rungs of a batch, not one per rung."""
+    top = (
+        select(func.max(escalations.c.rung))
+        .where(  # through the task's own escalations, not all of today's
+            escalations.c.task_id == tasks.c.id,
+            unindexed(escalations.c.created_at)
+            == literal(now, type_=escalations.c.created_at.type),
         )
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id.between(*ids), tasks.c.id.in_(reached), tasks.c.rung < rung)
-            .values(rung=rung)
-        )
-    return made
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(tasks).where(tasks.c.id.between(*ids), unindexed(tasks.c.rung) < top).values(rung=top)
+    )
 
 
 def _reached(plan: RungPlan, now: dt.datetime, column=lambda c: c) -> list:
     """The conditions on the task's due, overdue moment and receipt that the rung needs
-    (each task column passed through ``column``: ``tasks.by_id`` in a batch)."""
+    (each task column passed through ``column``: ``tasks.unindexed`` in a batch)."""
     at = literal(now, type_=tasks.c.late_at.type)
     late_at, due_seq = column(tasks.c.late_at), column(tasks.c.due_seq)
     out = []
@@ -293,14 +298,12 @@ def _with_targets(plan: RungPlan, source):
             literal(""),
         )
     level: ColumnElement[Any] = literal("")
-    if plan.per_level:
-        first_level = (
-            select(unit_levels.c.unit_code, func.min(unit_levels.c.level).label("level"))
-            .group_by(unit_levels.c.unit_code)
-            .subquery()
+    if plan.per_level:  # the unit's first level, looked up per task (never all units)
+        level = (
+            select(func.min(unit_levels.c.level))
+            .where(unit_levels.c.unit_code == tasks.c.unit_code)
+            .scalar_subquery()
         )
-        source = source.join(first_level, first_level.c.unit_code == tasks.c.unit_code)
-        level = first_level.c.level
     return source.join(
         targets,
         and_(

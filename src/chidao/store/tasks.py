@@ -506,7 +506,7 @@ def move_where(
     dest = _dest(moving, initial)
     # the tasks are found by ``where`` (ids, a sweep batch's id range, a directive), never
     # by scanning every task in a state
-    pred = and_(where, by_id(tasks.c.state).in_(list(moving)), dest != tasks.c.state)
+    pred = and_(where, unindexed(tasks.c.state).in_(list(moving)), dest != tasks.c.state)
     return _write(
         conn,
         pred,
@@ -736,27 +736,28 @@ def decide_request(
     )
 
 
-class by_id(FunctionElement):
-    """A task column that SQLite's planner must not reach through an index (``+column``):
-    a sweep batch is read by its id range, five thousand rows, not through a state index
-    scanned over the whole table once per batch (which made a 1M backlog quadratic).
-    PostgreSQL, whose planner has statistics, gets the plain column."""
+class unindexed(FunctionElement):
+    """A column that SQLite's planner must not reach through an index (``+column``): a
+    sweep batch is read by its id range (a few thousand rows), not through a state index
+    scanned over the whole table once per batch, which made a 1M backlog quadratic; the
+    same for a batch's escalations, read per task. PostgreSQL, whose planner has
+    statistics, gets the plain column."""
 
     inherit_cache = True
-    name = "by_id"
+    name = "unindexed"
 
     def __init__(self, column) -> None:
         super().__init__(column)
         self.type = column.type
 
 
-@compiles(by_id)
-def _by_id_plain(element, compiler, **kw):
+@compiles(unindexed)
+def _unindexed_plain(element, compiler, **kw):
     return compiler.process(element.clauses.clauses[0], **kw)
 
 
-@compiles(by_id, "sqlite")
-def _by_id_sqlite(element, compiler, **kw):
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.clauses.clauses[0], **kw)
 
 
@@ -765,9 +766,9 @@ def late_in(ids: tuple[int, int], template_id: int, office: str, now: dt.datetim
     moment (due plus grace): which of them move is the template's compiled moves' say."""
     return and_(
         tasks.c.id.between(*ids),
-        by_id(tasks.c.late_at).is_not(None),
-        by_id(tasks.c.late_at) < literal(now, type_=tasks.c.late_at.type),
-        by_id(tasks.c.directive_id).in_(
+        unindexed(tasks.c.late_at).is_not(None),
+        unindexed(tasks.c.late_at) < literal(now, type_=tasks.c.late_at.type),
+        unindexed(tasks.c.directive_id).in_(
             select(directives.c.id).where(
                 directives.c.template_id == template_id,
                 directives.c.office_code == office,
@@ -775,6 +776,11 @@ def late_in(ids: tuple[int, int], template_id: int, office: str, now: dt.datetim
             )
         ),
     )
+
+
+def last_event(conn: Connection) -> int | None:
+    """The id of the newest event (one step down the primary key)."""
+    return conn.execute(select(func.max(events.c.id))).scalar()
 
 
 def all_of(*clauses):
