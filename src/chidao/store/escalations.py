@@ -261,9 +261,8 @@ def mark_reached(conn: Connection, ids: tuple[int, int], now: dt.datetime) -> No
         )
         .scalar_subquery()
     )
-    conn.execute(
-        update(tasks).where(tasks.c.id.between(*ids), unindexed(tasks.c.rung) < top).values(rung=top)
-    )
+    batch = and_(tasks.c.id.between(*ids), unindexed(tasks.c.rung) < top)
+    conn.execute(update(tasks).where(batch).values(rung=top))
 
 
 def _reached(plan: RungPlan, now: dt.datetime, column=lambda c: c) -> list:
@@ -275,8 +274,7 @@ def _reached(plan: RungPlan, now: dt.datetime, column=lambda c: c) -> list:
     if plan.rung.waiting == "receipt":
         out += [
             column(tasks.c.received_at).is_(None),
-            column(tasks.c.created_at)
-            < literal(plan.issued_before, type_=tasks.c.created_at.type),
+            column(tasks.c.created_at) < literal(plan.issued_before, type_=tasks.c.created_at.type),
         ]
     if plan.late is True:
         out += [late_at.is_not(None), late_at < at]
