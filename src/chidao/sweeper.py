@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -156,11 +156,10 @@ def sweep(
         start = 0
         while start < len(item.ids):
             chunk = item.ids[start : start + pace.size]
-            ids = (chunk[0], chunk[-1])
             began = time.perf_counter()
             # a batch another writer deadlocked with is run again from its start
             made = store.transact(
-                partial(_sweep_batch, store, item=item, ids=ids, now=now, pace=pace)
+                partial(_sweep_batch, store, item=item, ids=chunk, now=now, pace=pace)
             )
             result.add(made)
             start += len(chunk)
@@ -209,9 +208,7 @@ def _plan_work(
     return work
 
 
-def _sweep_batch(
-    store: Store, conn, *, item: _Work, ids: tuple[int, int], now, pace: _Pace
-) -> Swept:
+def _sweep_batch(store: Store, conn, *, item: _Work, ids: Sequence[int], now, pace: _Pace) -> Swept:
     """One batch in one write transaction; what it did is counted only once it commits."""
     result = Swept()
     before = tstore.last_event(conn) if pace.sqlite else None
@@ -268,7 +265,7 @@ def _generate_periods(
     return created
 
 
-def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, result) -> None:
+def _climb(conn, template: Template, item: _Work, ids: Sequence[int], now, result) -> None:
     """Resolve each rung's target per directive (and level), then one INSERT per rung."""
     found = estore.directives_in(conn, item.template_id, ids)
     if not found:

@@ -107,9 +107,9 @@ def reached(column, open_only: bool = True):
     )
 
 
-def directives_in(conn: Connection, template_id: int, ids: tuple[int, int]) -> list[dict[str, Any]]:
+def directives_in(conn: Connection, template_id: int, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Directives of this template with a task in the batch ``ids``."""
-    in_batch = select(tasks.c.directive_id).where(tasks.c.id.between(*ids))  # not a scan
+    in_batch = select(tasks.c.directive_id).where(tasks.c.id.in_(ids))  # not a scan
     rows = conn.execute(
         select(directives.c.id, directives.c.office_code, directives.c.document).where(
             directives.c.template_id == template_id, directives.c.id.in_(in_batch)
@@ -185,7 +185,7 @@ def escalate(
     template_id: int,
     office: str,
     plan: RungPlan,
-    ids: tuple[int, int],
+    ids: Sequence[int],
     now: dt.datetime,
 ) -> int:
     """Create rung ``plan.number`` for every task of the template and office (with an id in
@@ -198,8 +198,8 @@ def escalate(
     rung = plan.number
     now_value = literal(now, type_=escalations.c.created_at.type)
     chased = func.coalesce(tasks.c.due_at, tasks.c.created_at)  # unreceived: no due yet
-    conditions = [  # the batch is read by its id range (see tasks.unindexed)
-        tasks.c.id.between(*ids),
+    conditions = [  # the batch is read by its ids (see tasks.unindexed)
+        tasks.c.id.in_(ids),
         unindexed(tasks.c.state).in_(list(plan.states)),
         unindexed(tasks.c.rung) < rung,  # a task that reached this rung for its due is done with it
         directives.c.template_id == template_id,
@@ -249,7 +249,7 @@ def escalate(
     return conn.execute(statement).rowcount
 
 
-def mark_reached(conn: Connection, ids: tuple[int, int], now: dt.datetime) -> None:
+def mark_reached(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:
     """Each task of the batch ``ids`` remembers the highest rung it reached at ``now`` (the
     dashboard reads it): one UPDATE after all the rungs of a batch, not one per rung."""
     top = (
@@ -261,7 +261,7 @@ def mark_reached(conn: Connection, ids: tuple[int, int], now: dt.datetime) -> No
         )
         .scalar_subquery()
     )
-    batch = and_(tasks.c.id.between(*ids), unindexed(tasks.c.rung) < top)
+    batch = and_(tasks.c.id.in_(ids), unindexed(tasks.c.rung) < top)
     conn.execute(update(tasks).where(batch).values(rung=top))
 
 

@@ -504,7 +504,7 @@ def move_where(
     if not moving:
         return 0
     dest = _dest(moving, initial)
-    # the tasks are found by ``where`` (ids, a sweep batch's id range, a directive), never
+    # the tasks are found by ``where`` (ids, a sweep batch, a directive), never
     # by scanning every task in a state
     pred = and_(where, unindexed(tasks.c.state).in_(list(moving)), dest != tasks.c.state)
     return _write(
@@ -738,7 +738,7 @@ def decide_request(
 
 class unindexed(FunctionElement):
     """A column that SQLite's planner must not reach through an index (``+column``): a
-    sweep batch is read by its id range (a few thousand rows), not through a state index
+    sweep batch is read by its ids (a few thousand rows), not through a state index
     scanned over the whole table once per batch, which made a 1M backlog quadratic; the
     same for a batch's escalations, read per task. PostgreSQL, whose planner has
     statistics, gets the plain column."""
@@ -761,11 +761,11 @@ def _unindexed_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.clauses.clauses[0], **kw)
 
 
-def late_in(ids: tuple[int, int], template_id: int, office: str, now: dt.datetime):
-    """Tasks of a batch (ids between), of this template and office, past their overdue
+def late_in(ids: Sequence[int], template_id: int, office: str, now: dt.datetime):
+    """Tasks of a batch (its ids), of this template and office, past their overdue
     moment (due plus grace): which of them move is the template's compiled moves' say."""
     return and_(
-        tasks.c.id.between(*ids),
+        tasks.c.id.in_(ids),
         unindexed(tasks.c.late_at).is_not(None),
         unindexed(tasks.c.late_at) < literal(now, type_=tasks.c.late_at.type),
         unindexed(tasks.c.directive_id).in_(
