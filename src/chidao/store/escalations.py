@@ -48,7 +48,7 @@ from chidao.store.schema import (
     units,
     unnotified,
 )
-from chidao.store.tasks import unindexed
+from chidao.store.tasks import in_batch, unindexed
 
 # Resolved targets of this sweep: a temporary table, private to the connection.
 _scratch = MetaData()
@@ -109,10 +109,10 @@ def reached(column, open_only: bool = True):
 
 def directives_in(conn: Connection, template_id: int, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Directives of this template with a task in the batch ``ids``."""
-    in_batch = select(tasks.c.directive_id).where(tasks.c.id.in_(ids))  # not a scan
+    batch = select(tasks.c.directive_id).where(in_batch(ids))  # not a scan of directives
     rows = conn.execute(
         select(directives.c.id, directives.c.office_code, directives.c.document).where(
-            directives.c.template_id == template_id, directives.c.id.in_(in_batch)
+            directives.c.template_id == template_id, directives.c.id.in_(batch)
         )
     ).mappings()
     return [dict(r) for r in rows]
@@ -170,8 +170,8 @@ def candidates(
                 mine,
                 tasks.c.updated_at <= at,
                 tasks.c.state.in_(sorted(states)),
-                tasks.c.rung < plan.number,
-                *_reached(plan, now),
+                tasks.c.rung < plan.number,  # through ix_tasks_state_rung: the few still below
+                *_reached(plan, now, unindexed),
             )
         )
     if not selects:
@@ -199,7 +199,7 @@ def escalate(
     now_value = literal(now, type_=escalations.c.created_at.type)
     chased = func.coalesce(tasks.c.due_at, tasks.c.created_at)  # unreceived: no due yet
     conditions = [  # the batch is read by its ids (see tasks.unindexed)
-        tasks.c.id.in_(ids),
+        in_batch(ids),
         unindexed(tasks.c.state).in_(list(plan.states)),
         unindexed(tasks.c.rung) < rung,  # a task that reached this rung for its due is done with it
         directives.c.template_id == template_id,
@@ -251,18 +251,23 @@ def escalate(
 
 def mark_reached(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:
     """Each task of the batch ``ids`` remembers the highest rung it reached at ``now`` (the
-    dashboard reads it): one UPDATE after all the rungs of a batch, not one per rung."""
+    dashboard reads it): one UPDATE … FROM after all the rungs of a batch, not one per
+    rung; the batch's escalations are read through their task ids, never all of today's."""
     top = (
-        select(func.max(escalations.c.rung))
-        .where(  # through the task's own escalations, not all of today's
-            escalations.c.task_id == tasks.c.id,
+        select(escalations.c.task_id, func.max(escalations.c.rung).label("rung"))
+        .where(
+            in_batch(ids, escalations.c.task_id),
             unindexed(escalations.c.created_at)
             == literal(now, type_=escalations.c.created_at.type),
         )
-        .scalar_subquery()
+        .group_by(escalations.c.task_id)
+        .subquery()
     )
-    batch = and_(tasks.c.id.in_(ids), unindexed(tasks.c.rung) < top)
-    conn.execute(update(tasks).where(batch).values(rung=top))
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.id == top.c.task_id, unindexed(tasks.c.rung) < top.c.rung)
+        .values(rung=top.c.rung)
+    )
 
 
 def _reached(plan: RungPlan, now: dt.datetime, column=lambda c: c) -> list:

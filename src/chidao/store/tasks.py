@@ -761,11 +761,20 @@ def _unindexed_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.clauses.clauses[0], **kw)
 
 
+def in_batch(ids: Sequence[int], column=tasks.c.id):
+    """The tasks of a sweep batch (``ids`` sorted; ``column`` holds a task id): its id
+    range when they lie close together (a backlog: one range scan), else the ids
+    themselves (a next morning's few, spread over the table); the statements' own
+    conditions choose among them."""
+    first, last = ids[0], ids[-1]
+    return column.between(first, last) if last - first < 2 * len(ids) else column.in_(ids)
+
+
 def late_in(ids: Sequence[int], template_id: int, office: str, now: dt.datetime):
     """Tasks of a batch (its ids), of this template and office, past their overdue
     moment (due plus grace): which of them move is the template's compiled moves' say."""
     return and_(
-        tasks.c.id.in_(ids),
+        in_batch(ids),
         unindexed(tasks.c.late_at).is_not(None),
         unindexed(tasks.c.late_at) < literal(now, type_=tasks.c.late_at.type),
         unindexed(tasks.c.directive_id).in_(
