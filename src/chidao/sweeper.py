@@ -122,11 +122,11 @@ def sweep(
     """Everything time does to tasks, as of ``now``.
 
     Generate the recurring periods that are coming up; then, in short write transactions
-    of at most ``batch`` tasks each, fire the template's system trigger into the overdue
-    state on every open task past its due (plus grace) and climb the escalation ladders
-    (``batch`` tasks each when given, else as many as take about ``BATCH_SECONDS``);
-    last, queue one notification per directive, rung and person reached. Every move is the
-    template's own transition (``Workflow.moves``), set-based; running it again at the
+    (``batch`` tasks each when given, else as many as take about ``BATCH_SECONDS``), fire
+    the template's system trigger into the overdue state on every open task past its due
+    (plus grace) and climb the escalation ladders; last, queue one notification per
+    directive, rung and person reached. Every move is the template's own transition
+    (``Workflow.moves``), set-based; running it again at the
     same ``now`` (or from a second process) creates nothing twice, so a sweep cut short is
     finished by the next one, notifications included. It also makes the roll-ups that
     reports made by PostgreSQL person or unit logins left to it (``engine.roll_up``); it
