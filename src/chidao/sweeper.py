@@ -69,7 +69,7 @@ NOTIFY_BATCH = 1_000  # notifications per write transaction
 # what one batch aims to hold the write lock for: batches vary about 2.5× around it (the
 # next ids may be denser in work than the last), and the goal is under about 0.5 s
 BATCH_SECONDS = 0.15
-FIRST_BATCH = 1_000  # tasks in the first batch; the next ones are sized by its pace
+FIRST_BATCH = 2_000  # tasks in the first batch; the next ones are sized by its pace
 LARGEST_BATCH = 20_000
 # On SQLite a writer waiting for the lock (a school's report) polls it every 25–100 ms:
 # once someone else has written between two batches, the sweep leaves a gap that long
@@ -331,11 +331,19 @@ def _queue_notifications(store: Store) -> int:
         messages = [
             notify.compose(batch, at) for at, _ in owed for batch in estore.new_batches(conn, at)
         ]
-    for start in range(0, len(messages), NOTIFY_BATCH):
-        store.transact(partial(estore.queue, messages=messages[start : start + NOTIFY_BATCH]))
-    if owed:
-        store.transact(partial(estore.settled, notes=owed))
+    chunks = [
+        messages[start : start + NOTIFY_BATCH] for start in range(0, len(messages), NOTIFY_BATCH)
+    ]
+    for chunk in chunks[:-1]:
+        store.transact(partial(estore.queue, messages=chunk))
+    if owed or chunks:  # the last messages and the notes they settle commit together
+        store.transact(partial(_queue_last, messages=chunks[-1] if chunks else [], notes=owed))
     return len(messages)
+
+
+def _queue_last(conn, *, messages: list[dict[str, Any]], notes) -> None:
+    estore.queue(conn, messages)
+    estore.settled(conn, notes)
 
 
 # ----------------------------------------------------------------------------- delivery and listing
