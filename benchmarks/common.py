@@ -162,3 +162,12 @@ def raw(path: Path | str) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA cache_size = -65536")  # 64 MiB, as the store's connections
     return db
+
+
+def compiled() -> None:
+    """Write chidao's bytecode, as installing the package does: a process then loads it
+    instead of compiling every module from source (this machine sets
+    PYTHONDONTWRITEBYTECODE=1, so an editable checkout would otherwise never have it)."""
+    import compileall
+
+    compileall.compile_dir(str(SRC / "chidao"), quiet=1)

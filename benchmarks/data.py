@@ -54,13 +54,75 @@ def write_org(path: Path, units: int, levels: tuple[str, ...] = LEVELS) -> Path:
     return path
 
 
+FILE_UNITS = 100_000  # an org file lists at most this many units (schemas.types.MAX_LIST)
+
+
 def org_database(folder: Path, units: int, levels: tuple[str, ...] = LEVELS) -> Path:
-    """A database holding only the office and its ``units`` schools."""
+    """A database holding only the office and its ``units`` schools.
+
+    An org file holds at most ``FILE_UNITS`` units (a user limit, kept): beyond them the
+    rest are written straight into the store as the rows a load writes (``units`` and
+    ``unit_levels``; ``python benchmarks/data.py`` compares the two ways by digest)."""
     path = folder / f"org-{units}.db"
     store = Store.open(f"sqlite:///{path}", simulation=True)  # its writes take --now
-    engine.load_org_file(store, write_org(folder / f"org-{units}.yaml", units, levels), "head")
+    in_file = min(units, FILE_UNITS)
+    engine.load_org_file(store, write_org(folder / f"org-{units}.yaml", in_file, levels), "head")
     store.close()
+    if units > in_file:
+        _add_units(path, range(in_file, units), levels)
     return path
+
+
+def _add_units(path: Path, numbers: range, levels: tuple[str, ...]) -> None:
+    """Schools ``numbers`` as ``write_org`` names them, written as ``org load`` writes them."""
+    rows = []
+    for i in numbers:
+        these = [x.strip() for x in levels[i % len(levels)].strip("[]").split(",")]
+        rows.append((unit_code(i), f"Trường số {i}", ",".join(these), these))
+    db = common.raw(path)
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany(
+        "INSERT INTO units (code, office_code, name, levels, principal, email, phone)"
+        " VALUES (?, ?, ?, ?, '', '', '')",
+        ((code, OFFICE, name, joined) for code, name, joined, _ in rows),
+    )
+    db.executemany(
+        "INSERT INTO unit_levels (unit_code, level) VALUES (?, ?)",
+        ((code, level) for code, _, _, these in rows for level in these),
+    )
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def _check_added_units(folder: Path, units: int = 2_000) -> None:
+    """The rows ``_add_units`` writes are those an org load writes (compared by digest)."""
+    loaded = org_database(folder, units)
+    added = folder / "added.db"
+    store = Store.open(f"sqlite:///{added}")
+    engine.load_org_file(store, write_org(folder / "small.yaml", 10), "head")
+    store.close()
+    _add_units(added, range(10, units), LEVELS)
+    query = (
+        "SELECT u.code, u.office_code, u.name, u.levels, u.principal, u.email, u.phone,"
+        " (SELECT group_concat(level) FROM (SELECT level FROM unit_levels l"
+        "  WHERE l.unit_code = u.code ORDER BY level)) FROM units u ORDER BY u.code"
+    )
+    digests = set()
+    for db_path in (loaded, added):
+        db = common.raw(db_path)
+        digests.add(common.digest_rows(db, query))
+        db.close()
+    if len(digests) != 1:
+        raise SystemExit(f"units written directly differ from an org load's: {digests}")
+    print(f"units written directly = an org load's ({units:,} units, rows compared by digest)")
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as temp:
+        _check_added_units(Path(temp))
 
 
 def directive(n: int, units: list[str] | None, due: pendulum.DateTime, levels=None) -> object:

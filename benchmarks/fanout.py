@@ -165,6 +165,7 @@ def main() -> None:
     naive_units = 50_000
     if args.quick:
         sizes, args.runs, naive_units = [2_000], 3, 2_000
+    common.compiled()
     common.load("before")
     with tempfile.TemporaryDirectory(prefix="chidao-fanout-") as folder:
         for units in sizes:

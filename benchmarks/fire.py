@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    common.compiled()
     common.load("before")
     with tempfile.TemporaryDirectory(prefix="chidao-fire-") as temp:
         folder = Path(temp)

@@ -69,3 +69,51 @@ def test_a_recent_ordinal_builds_only_its_year() -> None:
         cached.cache_clear()
     WorkCalendar().ordinal(dt.date(2024, 9, 9))
     assert cal._package_year.cache_info().currsize == 1
+
+
+def test_the_holiday_table_is_the_installed_package_s() -> None:
+    """chidao/holidays_vn.py is what ``python -m chidao.calendar`` writes from this package."""
+    from pathlib import Path
+
+    from chidao import holidays_vn
+
+    assert cal.installed_holidays_version() == holidays_vn.PACKAGE_VERSION
+    written = Path(holidays_vn.__file__).read_text("utf-8")
+    assert cal.package_table(holidays_vn.FIRST_YEAR, holidays_vn.LAST_YEAR) == written
+
+
+def test_the_table_answers_as_the_package_does_day_by_day() -> None:
+    table, day = cal._table(), dt.date(2000, 1, 1)
+    while day.year < 2031:
+        assert table.is_working_day(day) == PACKAGE.is_working_day(day), day
+        assert table.get(day) == PACKAGE.get(day), day
+        day += dt.timedelta(days=1)
+
+
+def test_counting_working_days_imports_no_holidays_package() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, datetime as dt; from chidao.calendar import WorkCalendar; "
+        "c = WorkCalendar(); c.ordinal(dt.date(2024, 9, 9)); c.holiday_name(dt.date(2025, 9, 2)); "
+        "print('holidays' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_a_year_outside_the_table_asks_the_package() -> None:
+    day = dt.date(2075, 9, 2)
+    assert WorkCalendar().holiday_name(day) == PACKAGE.get(day)
+    assert WorkCalendar().is_working_day(day) is PACKAGE.is_working_day(day)
+
+
+def test_another_package_version_is_asked_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newer package may know days the table does not: then the table is not used."""
+    from chidao import holidays_vn
+
+    monkeypatch.setattr(holidays_vn, "PACKAGE_VERSION", "0.0")
+    assert cal._source(2024) is cal._package_holidays()
+    monkeypatch.undo()
+    assert cal._source(2024) is cal._table()

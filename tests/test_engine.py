@@ -43,6 +43,40 @@ def test_fan_out_counts_per_level(dien_bien, issued):
     assert due == {pendulum.datetime(2024, 4, 1, tz=TZ)}
 
 
+def test_fan_out_in_runs_for_progress_makes_each_task_once(dien_bien, monkeypatch):
+    """With progress to show, the recipients go in runs (here of 7 units): every school
+    gets its tasks once, and progress climbs to the number of schools."""
+    from chidao.store import directives as dstore
+
+    monkeypatch.setattr(dstore, "FAN_OUT_CHUNK", 7)
+    doc = {
+        "subject": "Theo từng đợt",
+        "recipient_levels": ["MN", "TH", "THCS"],
+        "deadlines": [
+            {"item": "1", "due": "2024-04-05T17:00:00+07:00"},
+            {"item": "2", "due": "2024-04-20T17:00:00+07:00"},
+        ],
+    }
+    shown: list[tuple[int, int]] = []
+    issued = engine.issue(
+        dien_bien,
+        directive_from_mapping(doc, "x.yaml"),
+        "bao-cao",
+        ISSUED,
+        "tung-nt",
+        progress=lambda done, total: shown.append((done, total)),
+    )
+    org, _ = _levels_in_org(EXAMPLES / "org-dien-bien.yaml")
+    assert issued.tasks == 2 * len(org.units) and issued.units == len(org.units)
+    assert len(shown) == -(-len(org.units) // 7)
+    assert [done for done, _ in shown] == sorted(done for done, _ in shown)
+    assert shown[-1] == (len(org.units), len(org.units))
+    per_unit: dict[str, int] = {}
+    for view in engine.task_views(dien_bien):
+        per_unit[view.unit] = per_unit.get(view.unit, 0) + 1
+    assert per_unit == {u.code: 2 for u in org.units}
+
+
 def test_one_task_per_unit_per_deadline(dien_bien):
     doc = {
         "subject": "Hai lần báo cáo",

@@ -662,3 +662,37 @@ def test_readme_tells_who_may_do_what():
     section = readme.split("## Who may do what", 1)[1].split("\n## ", 1)[0]
     for needed in ("chidao user add", "chidao whoami", "chidao db grant", "row-level security"):
         assert needed in section, needed
+
+
+def test_a_login_s_fire_is_one_connection_and_one_question_before_its_write(server):
+    """The login (and the clock) are asked on the command's own connection, in one
+    statement before the write, not on a connection of their own."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
+
+    _issue_both(server)
+    server.add("mn-a1")
+    task = _tasks(server, "mn-a1")["mn-a1"]
+    connects: list[object] = []
+    statements: list[str] = []
+
+    def connected(*_args: object) -> None:
+        connects.append(1)
+
+    def executed(_conn, _cursor, statement, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(Pool, "connect", connected)
+    event.listen(Engine, "before_cursor_execute", executed)
+    try:
+        fired = server.run(
+            "task", "fire", "start", str(task), "--now", "22/03/2024 09:00", role="mn-a1"
+        )
+    finally:
+        event.remove(Pool, "connect", connected)
+        event.remove(Engine, "before_cursor_execute", executed)
+    assert fired.exit_code == 0, fired.output
+    assert len(connects) == 1
+    asked = [s for s in statements if "current_user" in s]
+    assert asked == ["SELECT (SELECT role FROM logins WHERE role = current_user), now()"]

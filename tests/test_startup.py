@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from chidao.cli import base, screens
+from chidao.cli import base, deadlines, screens
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = ROOT / "tests" / "fixtures" / "directives" / "dev01-so-gddt-thuong-khan.txt"
-HEAVY = ("sqlalchemy", "chidao.engine", "chidao.store")
+HEAVY = ("sqlalchemy", "chidao.engine", "chidao.store", "holidays", "smtplib")
 PROBE = """
 import json, sys
 from chidao.cli import cli
@@ -36,6 +36,9 @@ print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}
     [
         ["--help"],
         ["calendar", "due", "24/01/2025", "5"],
+        ["calendar", "show", "2025"],
+        ["calendar", "--help"],
+        ["workflow", "list"],
         ["workflow", "validate", str(ROOT / "workflows" / "bao-cao.yaml")],
         ["workflow", "show", "bao-cao"],
         ["directive", "parse", str(TEXT)],
@@ -43,6 +46,9 @@ print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}
     ids=[
         "help",
         "calendar-due",
+        "calendar-show",
+        "calendar-help",
+        "workflow-list",
         "workflow-validate",
         "workflow-show",
         "directive-parse",
@@ -63,8 +69,9 @@ def test_commands_without_a_database_import_no_sqlalchemy(args: list[str], tmp_p
 
 
 def test_the_light_copies_agree_with_their_sources() -> None:
-    from chidao import report
+    from chidao import notify, report
     from chidao.store import database
 
     assert base.DEFAULT_URL == database.DEFAULT_URL
     assert screens.REPORT_FORMATS == report.FORMATS
+    assert deadlines.CHANNELS == notify.CHANNELS

@@ -125,7 +125,7 @@ def build(store: Store, now: pendulum.DateTime, options: Options = Options()) ->
             person = q.person_row(conn, options.person)
             if person is None:
                 raise NotFound(f"unknown person {options.person!r} (not in any loaded org file)")
-        where = q.scope(directive_id, options.level, person)
+        where = q.scope(directive_id, options.level, person, q.withdrawn_ids(conn))
         grouped = q.directive_states(conn, where, now)
         info = q.directive_rows(conn, sorted({r["directive_id"] for r in grouped}))
         templates, notes = _templates(conn, {d["template_id"] for d in info.values()})

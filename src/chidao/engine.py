@@ -317,6 +317,7 @@ def issue(
             template.initial,
             now,
             progress=(lambda done: progress(done, units)) if progress else None,
+            total=units,
         )
         info = dstore.template_info(conn, template_id)
     return Issued(

@@ -43,19 +43,24 @@ class Settings:
     db: str | None = None
     now: str | None = None
     actor: str | None = None
+    _store: Store | None = None
+    _clock: list[Any] | None = None  # the server's clock read with the login, used once
 
     @property
     def url(self) -> str:
         return self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
 
     def store(self, create: bool = False) -> Store:
-        """The database --db names. A SQLite file that does not exist is refused (a typo
+        """The database --db names, opened once per command (the login, the clock and the
+        command's own work share it). A SQLite file that does not exist is refused (a typo
         would otherwise start an empty database), unless the command makes one."""
-        from chidao.store import Store
+        if self._store is None:
+            from chidao.store import Store
 
-        if not create and missing_database_file(self.url):
-            refuse_missing(self.url)
-        return Store.open(self.url)
+            if not create and missing_database_file(self.url):
+                refuse_missing(self.url)
+            self._store = Store.open(self.url)
+        return self._store
 
     def moment(self):
         """The moment a read looks at (``--now`` may peek anywhere)."""
@@ -73,7 +78,7 @@ class Settings:
                 "simulated time is for a simulation database (made with CHIDAO_SIMULATION=1 "
                 "or 'chidao db init --simulation')"
             )
-        server = store.server_now()
+        server = self._clock.pop() if self._clock and store is self._store else store.server_now()
         return clock.aware(server) if server is not None else clock.now()
 
     def who(self, default: str | None = None) -> str:
@@ -101,17 +106,14 @@ class Settings:
     @cached_property
     def login(self) -> str | None:
         """The person or unit whose PostgreSQL login --db connects as, else None (SQLite,
-        and roles that are not a login: the owner, the app role)."""
+        and roles that are not a login: the owner, the app role). Asked together with the
+        server's clock, in one round trip; the next write of the command is dated by it."""
         url = self.db or os.environ.get("CHIDAO_DB") or DEFAULT_URL
         if not url.startswith("postgres"):
             return None
-        from chidao.store import identity
-
-        store = self.store()
-        try:
-            return identity.login_of(store)
-        finally:
-            store.close()
+        login, server = self.store().login_and_clock()
+        self._clock = [server]
+        return login
 
 
 def run_settings() -> Settings:

@@ -163,17 +163,26 @@ def children_by_directive(
     if not directive_ids:
         return {}
     parent = tasks.alias("parent")
-    answering = (
-        select(directives.c.id, directives.c.template_id, parent.c.directive_id.label("up"))
+    # the answering directives first (few, often none): counting their tasks in the same
+    # statement made SQLite scan every task's index entry to find them
+    answering = conn.execute(
+        select(directives.c.id, directives.c.template_id, parent.c.directive_id)
         .join(parent, parent.c.id == directives.c.parent_task_id)
         .where(parent.c.directive_id.in_(list(directive_ids)))
-        .subquery()
-    )
-    rows = conn.execute(
-        select(answering.c.up, answering.c.template_id, tasks.c.state, func.count())
-        .join(tasks, tasks.c.directive_id == answering.c.id)
-        .group_by(answering.c.up, answering.c.template_id, tasks.c.state)
     ).all()
+    if not answering:
+        return {}
+    upstream = {child: (template, up) for child, template, up in answering}
+    counted = conn.execute(
+        select(tasks.c.directive_id, tasks.c.state, func.count())
+        .where(tasks.c.directive_id.in_(list(upstream)))
+        .group_by(tasks.c.directive_id, tasks.c.state)
+    ).all()
+    totals: dict[tuple[int, int, str], int] = {}
+    for child, state, n in counted:
+        template, up = upstream[child]
+        totals[(up, template, state)] = totals.get((up, template, state), 0) + n
+    rows = [(up, template, state, n) for (up, template, state), n in totals.items()]
     return _rolled_up(rows, reported)
 
 

@@ -30,21 +30,33 @@ def without(where: list, directive_ids: Sequence[int]) -> list:
     return [*where, tasks.c.directive_id.not_in(list(directive_ids))] if directive_ids else where
 
 
+def withdrawn_ids(conn: Connection) -> list[int]:
+    """The withdrawn directives (thu hồi): few, usually none."""
+    return list(conn.scalars(select(directives.c.id).where(directives.c.withdrawn_at.is_not(None))))
+
+
 def scope(
     directive_id: int | None = None,
     level: str | None = None,
     person: Mapping[str, Any] | None = None,
+    withdrawn: Sequence[int] | None = None,
 ) -> list:
-    """WHERE clauses on ``tasks`` for the chosen directive, level and person's desk.
+    """WHERE clauses on ``tasks`` for the chosen directive, level and person's desk, leaving
+    out withdrawn directives (``withdrawn``, read before: no clause at all when there are
+    none, instead of a lookup of every task's directive; None: a subquery).
 
     A person's desk: the tasks of their office's directives at the levels they follow (all
     levels for a lead), plus any task whose open escalation has reached them.
     """
-    clauses: list[ColumnElement[bool]] = [
-        tasks.c.directive_id.not_in(
-            select(directives.c.id).where(directives.c.withdrawn_at.is_not(None))
+    clauses: list[ColumnElement[bool]] = []
+    if withdrawn is None:
+        clauses.append(
+            tasks.c.directive_id.not_in(
+                select(directives.c.id).where(directives.c.withdrawn_at.is_not(None))
+            )
         )
-    ]
+    elif withdrawn:
+        clauses.append(tasks.c.directive_id.not_in(list(withdrawn)))
     if directive_id is not None:
         clauses.append(tasks.c.directive_id == directive_id)
     if level:
@@ -144,9 +156,25 @@ def overdue_list(
     """The most overdue tasks first (smallest working-day ordinal of due), with whom their
     escalation has reached, the school's contact, and how many there are in all: tasks in
     an overdue state, and open ones already past their due (not swept yet)."""
-    late: ColumnElement[bool] = tasks.c.state.in_(list(states))
+    # each branch with its own "due_seq IS NOT NULL": SQLite then reads both from the
+    # (state, due_seq) index instead of every late task's row
+    dated = tasks.c.due_seq.is_not(None)
+    late: ColumnElement[bool] = and_(tasks.c.state.in_(list(states)), dated)
     if open_states and now is not None:
-        late = or_(late, and_(tasks.c.state.in_(list(open_states)), tasks.c.due_at < _at(now)))
+        late = or_(
+            late, and_(tasks.c.state.in_(list(open_states)), tasks.c.due_at < _at(now), dated)
+        )
+    chosen = [late, *where]
+    total = conn.execute(select(func.count()).select_from(tasks).where(*chosen)).scalar_one()
+    # the first ``limit`` tasks by their keys alone; the joins and the escalation each has
+    # reached only for those (a window count over every late task cost them all)
+    first = (
+        select(tasks.c.id, tasks.c.due_seq)
+        .where(*chosen)
+        .order_by(tasks.c.due_seq, tasks.c.id)
+        .limit(limit)
+        .subquery()
+    )
     query = (
         select(
             tasks.c.id,
@@ -164,15 +192,15 @@ def overdue_list(
             reached(escalations.c.round).label("round"),
             reached(escalations.c.target_name).label("reached"),
             reached(escalations.c.person_id).label("person_id"),
-            func.count().over().label("total"),
+            literal(total).label("total"),
         )
+        .select_from(first)
+        .join(tasks, tasks.c.id == first.c.id)
         .join(units, units.c.code == tasks.c.unit_code)
         .join(directives, directives.c.id == tasks.c.directive_id)
-        .where(late, tasks.c.due_seq.is_not(None), *where)
-        .order_by(tasks.c.due_seq, tasks.c.id)
-        .limit(limit)
+        .order_by(first.c.due_seq, first.c.id)
     )
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return [dict(r) for r in conn.execute(query).mappings()] if total else []
 
 
 def due_soon(

@@ -13,13 +13,13 @@ import datetime as dt
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
@@ -74,8 +74,16 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 def dialect_insert(conn: Connection, table):
-    """An INSERT that knows ON CONFLICT, for the database at hand (SQLite or PostgreSQL)."""
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+    """An INSERT that knows ON CONFLICT, for the database at hand (SQLite or PostgreSQL).
+    The dialect's module is imported here: an SQLite command never loads PostgreSQL's
+    (with its psycopg and asyncpg modules, ~40 ms)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 class Store:
@@ -88,6 +96,10 @@ class Store:
         # live: writes take the clock; a simulation (demo, tests) takes --now on writes too
         self.simulation = False
         self.busy_seconds = float(os.environ.get("CHIDAO_BUSY_SECONDS") or BUSY_SECONDS)
+        # One connection kept checked out between write transactions: a sequence of fires
+        # from one program pays the pool's checkout and reset-on-return once, not per fire.
+        self._idle: Connection | None = None
+        self._idle_lock = threading.Lock()
 
     @staticmethod
     def missing_file(url: str) -> bool:
@@ -203,6 +215,18 @@ class Store:
         with self.read() as conn:
             return conn.exec_driver_sql("SELECT now()").scalar()
 
+    def login_and_clock(self) -> tuple[str | None, dt.datetime | None]:
+        """PostgreSQL: the chidao login this connection acts as (None for the owner and the
+        app roles, see ``identity.login_actor``) and the server's clock, in one round trip;
+        (None, None) on an SQLite file."""
+        if self.engine.dialect.name != "postgresql":
+            return None, None
+        with self.read() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT (SELECT role FROM logins WHERE role = current_user), now()"
+            ).one()
+        return row[0], row[1]
+
     def grant(self, role: str) -> None:
         """Grant the PostgreSQL app role ``role`` what chidao needs (see ``store.roles``)."""
         with self.write() as conn:
@@ -259,14 +283,16 @@ class Store:
         want it retried pass it to :meth:`transact` instead.
         """
         conn, trans = self._begin(self._deadline())
+        committed = False
         try:
             with self._errors():
                 yield conn
                 trans.commit()
+                committed = True
         finally:
             if trans.is_active:
                 trans.rollback()
-            conn.close()
+            self._release(conn, committed)
 
     def transact(self, work: Callable[[Connection], T]) -> T:
         """``work(conn)`` in one write transaction, run again from the start (with
@@ -288,7 +314,7 @@ class Store:
 
     def _begin(self, deadline: float) -> tuple[Connection, Any]:
         for pause in _backoff():
-            conn = self.engine.connect()
+            conn = self._checkout()
             try:
                 return conn, conn.begin()
             except (SQLAlchemyError, sqlite3.Error) as exc:
@@ -298,6 +324,21 @@ class Store:
                     raise error from exc
             time.sleep(pause)
         raise AssertionError("unreachable")
+
+    def _checkout(self) -> Connection:
+        with self._idle_lock:
+            conn, self._idle = self._idle, None
+        return conn if conn is not None else self.engine.connect()
+
+    def _release(self, conn: Connection, clean: bool) -> None:
+        """Keep a connection whose transaction committed for the next write (one at most,
+        and only as it was opened: no execution options left on it); close any other."""
+        if clean and not conn.invalidated and not conn.get_execution_options():
+            with self._idle_lock:
+                if self._idle is None:
+                    self._idle = conn
+                    return
+        conn.close()
 
     @contextlib.contextmanager
     def _transaction(self, conn: Connection) -> Iterator[Connection]:
@@ -334,4 +375,8 @@ class Store:
             raise DatabaseError(f"{self.label}: {getattr(exc, 'orig', exc)}") from exc
 
     def close(self) -> None:
+        with self._idle_lock:
+            conn, self._idle = self._idle, None
+        if conn is not None:
+            conn.close()
         self.engine.dispose()

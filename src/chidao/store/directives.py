@@ -265,18 +265,22 @@ def fan_out(
     state: str,
     now: dt.datetime,
     progress: Callable[[int], None] | None = None,
+    total: int | None = None,
 ) -> int:
-    """Create every task with INSERT … SELECT, in chunks of units so progress can show.
+    """Create every task with INSERT … SELECT: one statement, or runs of units so that
+    ``progress`` can show (``total``, the recipients counted before, spares counting again).
 
     ``plan`` has one entry per deliverable: its id, due_at, late_at, due_seq, period and
     received_at. Set-based: no
     row is built in Python, whatever the number of units.
     """
     where = _recipients(office, levels, unit_codes)
-    codes = list(conn.scalars(select(units.c.code).where(where).order_by(units.c.code)))
+    if total is not None and (progress is None or total <= FAN_OUT_CHUNK):
+        chunks: list[tuple[int, Any]] = [(total, where)]  # one statement: nothing to show
+    else:
+        chunks = _chunks(conn, where)
     created = 0
-    for start in range(0, len(codes), FAN_OUT_CHUNK):
-        lo, hi = codes[start], codes[min(start + FAN_OUT_CHUNK, len(codes)) - 1]
+    for done, chunk in chunks:
         for entry in plan:
             chosen = select(
                 literal(directive_id),
@@ -291,7 +295,7 @@ def fan_out(
                 literal(entry["received_at"], type_=tasks.c.received_at.type),
                 literal(now, type_=tasks.c.created_at.type),
                 literal(now, type_=tasks.c.updated_at.type),
-            ).where(where, units.c.code.between(lo, hi))
+            ).where(chunk)
             result = conn.execute(
                 insert(tasks)
                 .from_select(
@@ -315,8 +319,38 @@ def fan_out(
             )
             created += result.rowcount
         if progress:
-            progress(min(start + FAN_OUT_CHUNK, len(codes)))
+            progress(done)
     return created
+
+
+def _chunks(conn: Connection, where: Any) -> list[tuple[int, Any]]:
+    """The recipients in runs of ``FAN_OUT_CHUNK`` codes: (how many are done after each
+    run, the condition choosing it). Only each run's first code comes back from the
+    database, and the count."""
+    numbered = (
+        select(units.c.code, func.row_number().over(order_by=units.c.code).label("n"))
+        .where(where)
+        .subquery()
+    )
+    firsts = list(
+        conn.scalars(
+            select(numbered.c.code)
+            .where((numbered.c.n - 1) % FAN_OUT_CHUNK == 0)
+            .order_by(numbered.c.code)
+        )
+    )
+    count = conn.execute(select(func.count()).select_from(units).where(where)).scalar_one()
+    return [
+        (
+            min((n + 1) * FAN_OUT_CHUNK, count),
+            and_(
+                where,
+                units.c.code >= first,
+                *([units.c.code < firsts[n + 1]] if n + 1 < len(firsts) else []),
+            ),
+        )
+        for n, first in enumerate(firsts)
+    ]
 
 
 def resolve_directive(conn: Connection, ref: str) -> int:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -25,6 +27,7 @@ from chidao.store.schema import AwareDateTime
 
 _NAME = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _TIME = AwareDateTime()
+_SQLITE = SQLiteDialect_pysqlite()
 
 
 class DriverSQL:
@@ -81,7 +84,19 @@ class DriverSQL:
 
 def bind_time(value: Any, dialect: Dialect) -> Any:
     """A datetime as the column stores it (ISO text on SQLite), as ``AwareDateTime`` does."""
+    if value is None:
+        return None
+    if dialect.name == "sqlite":
+        return _sqlite_text(value)
     return _TIME.process_bind_param(value, dialect)
+
+
+@lru_cache(maxsize=256)
+def _sqlite_text(value: Any) -> Any:
+    """The ISO text of a moment: equal moments give the same text (it is written in
+    Vietnamese time whatever the zone given), so a fire's few moments (now, the due, the
+    receipt), met again and again in a run of fires, are formatted once."""
+    return _TIME.process_bind_param(value, _SQLITE)
 
 
 def read_time(value: Any, dialect: Dialect) -> Any:
