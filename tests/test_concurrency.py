@@ -119,7 +119,7 @@ def fire_randomly(
     while len(accepted) + sum(refused.values()) < fires and live:
         # half the time one of the first few open tasks, which every worker is after too
         task_id = rng.choice(live[:HOT] if rng.random() < 0.5 else live)
-        view, _directive, allowed, _events = engine.task_detail(store, task_id)
+        view, _directive, allowed, _events, _template = engine.task_detail(store, task_id)
         choices = [
             (trigger, view.unit if role == "recipient" else rng.choice(OFFICE_PEOPLE))
             for trigger, roles in (a.rstrip(")").split(" (") for a in allowed)

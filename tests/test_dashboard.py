@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -262,3 +263,68 @@ def test_watch_stops_cleanly_on_ctrl_c(dien_bien, lived, db_url):
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert "Đã dừng theo dõi." in out and "Quá hạn chưa báo cáo" in out
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (120, 40)])
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_watched_board_fits_the_screen(dien_bien, lived, width, height, lang):
+    """--watch on a screen of width × height (here with --limit 50, so that even 120×40 is
+    short): every list cut to fit, each with its caption, never rich's "..." where the
+    board runs off the bottom."""
+    from chidao import watch
+
+    data = dashboard.build(dien_bien, NOW, dashboard.Options(limit=50))
+    late = lived["total"] - 15
+    assert len(render(data, width, lang).splitlines()) > height  # the watch must cut
+    console = Console(
+        width=width, height=height, record=True, color_system=None, file=open(os.devnull, "w")
+    )
+    console.print(watch.fit(data, lang, width, height))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert len(lines) <= height and max(len(x) for x in lines) <= width
+    assert not any(x.rstrip().endswith("...") for x in lines)
+    title = "Quá hạn chưa báo cáo" if lang == "vi" else "Overdue, not reported"
+    found = re.search(re.escape(title) + r" \((\d+)(?:/| of )(\d+)\)", text)
+    assert found is not None and int(found[2]) == late
+    shown = int(found[1])
+    assert 1 <= shown < late
+    caption = (
+        f"… và {late - shown} đơn vị khác — thêm --limit {late} để xem hết"
+        if lang == "vi"
+        else f"… and {late - shown} more units — --limit {late} shows them all"
+    )
+    assert caption in text
+    rows = [x for x in lines if "«tổ chức" in x]  # the directive column of the late list
+    assert len(rows) == shown, text  # one line per school, as many as the title says
+    # the taller screen keeps more of the list, and the summaries by level and quality
+    if height == 40:
+        assert shown > 5 and ("Theo cấp học" if lang == "vi" else "By school level") in text
+
+
+def test_watch_uses_the_alternate_screen(dien_bien, lived):
+    """On a terminal the watched board is drawn on the alternate screen, cut to the
+    terminal's height, and the shell's screen comes back when it stops."""
+    import io
+
+    from chidao import watch
+    from chidao.cli.screens import _watch
+
+    out = io.StringIO()
+    terminal = Console(
+        file=out, force_terminal=True, width=80, height=24, color_system=None, _environ={}
+    )
+    heights: list[int] = []
+
+    def screen(height: int):
+        if heights:
+            raise KeyboardInterrupt  # Ctrl-C at the second refresh
+        heights.append(height)
+        data = dashboard.build(dien_bien, NOW)
+        return data, watch.fit(data, "vi", 80, height)
+
+    _watch(terminal, screen, 0)
+    written = out.getvalue()
+    assert heights == [23]
+    assert written.index("\x1b[?1049h") < written.index("Quá hạn chưa báo cáo")
+    assert written.index("\x1b[?1049l") < written.index("Stopped watching.")

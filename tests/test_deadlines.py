@@ -466,7 +466,11 @@ def test_request_grant_and_refuse_an_extension(dien_bien, issued, run):
     assert late.exit_code == 1 and "must be asked for before the due" in late.output
     with pytest.raises(Exception, match="has no extension request waiting"):
         extensions.decide_extension(
-            dien_bien, xuong.id, True, "tung-nt", pendulum.datetime(2024, 4, 2, tz=TZ)
+            dien_bien,
+            xuong.id,
+            grant=True,
+            actor="tung-nt",
+            now=pendulum.datetime(2024, 4, 2, tz=TZ),
         )
 
 

@@ -243,14 +243,14 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
             conn,
             [
                 tstore.Change(
-                    theirs,
-                    "implementing",
-                    now,
-                    theirs.due_at,
-                    None,
-                    theirs.late_at,
-                    theirs.due_seq,
-                    None,
+                    row=theirs,
+                    dest="implementing",
+                    received_at=now,
+                    due_at=theirs.due_at,
+                    reported_at=None,
+                    late_at=theirs.late_at,
+                    due_seq=theirs.due_seq,
+                    days_late=None,
                 )
             ],
             "start",
@@ -258,13 +258,22 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
             "",
             now,
         )
-    with pytest.raises(ConcurrentChange, match="someone else changed this task since it was read"):
+    with pytest.raises(
+        ConcurrentChange, match="someone else changed this task since it was read"
+    ) as refused:
         with dien_bien.write() as conn:
             tstore.apply_change(
                 conn,
                 [
                     tstore.Change(
-                        mine, "reported", now, mine.due_at, now, mine.late_at, mine.due_seq, 0
+                        row=mine,
+                        dest="reported",
+                        received_at=now,
+                        due_at=mine.due_at,
+                        reported_at=now,
+                        late_at=mine.late_at,
+                        due_seq=mine.due_seq,
+                        days_late=0,
                     )
                 ],
                 "report",
@@ -272,9 +281,13 @@ def test_two_sessions_second_is_refused(dien_bien, issued, db_url):
                 "",
                 now,
             )
+    assert refused.value.task == task.id  # a caller can ask which task
     view = engine.task_views(dien_bien, ids=[task.id])[0]
     assert (view.state, view.version) == ("implementing", 2)
     assert len(engine.task_detail(dien_bien, task.id)[3]) == 1
+    with pytest.raises(NotFound) as missing:
+        engine.task_detail(dien_bien, 99_999)
+    assert (missing.value.kind, missing.value.key) == ("task", 99_999)
     other.close()
 
 

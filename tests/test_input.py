@@ -551,3 +551,25 @@ def test_user_text_is_shown_as_written_never_as_markup(run, tmp_path, monkeypatc
         result = run(*args)
         assert result.exit_code == 0, (args, result.output)
         assert shown in " ".join(result.output.split()), (args, result.output)
+
+
+def test_a_bad_input_says_where_in_fields_too(tmp_path):
+    """A caller can ask where an input went wrong: file, line and field, beside the one
+    line the command prints."""
+    from chidao.directive import load_directive
+    from chidao.yamlio import load
+
+    source = (EXAMPLES / "directives" / "ctxh-2024.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(source.replace('    item: "2"\n', '    item: "2"\n    due_in: 5\n'), "utf-8")
+    with pytest.raises(InputError) as info:
+        load_directive(bad)
+    line = source.splitlines().index('    item: "2"') + 2
+    assert (info.value.file, info.value.line, info.value.field) == (str(bad), line, "deadlines[1]")
+    assert info.value.message.startswith(f"{bad}:{line}: deadlines[1]")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("office: [pgddt\n", "utf-8")
+    with pytest.raises(InputError) as info:
+        load(broken)
+    assert (info.value.file, info.value.field) == (str(broken), None)
+    assert info.value.line and info.value.message.startswith(f"{broken}:{info.value.line}: ")

@@ -53,8 +53,11 @@ def test_the_demo_ends_with_commands_that_work_on_the_kept_database(run, tmp_pat
         result = run(*args)
         assert result.exit_code == 0, (line, result.output)
     assert (tmp_path / "bao-cao.xlsx").exists()
-    throwaway = run("demo", "--seed", "7").output
+    throwaway = run("demo", "--seed", "7").output  # in English (the tests' language)
     assert "chidao demo --keep demo.db" in throwaway
+    made = throwaway.split("Escalations made: ", 1)[1].split(";", 1)[0]
+    assert "disciplinary review" in made and "kiểm điểm" not in made
+    assert "kiểm điểm" in told.split("Đôn đốc đã tạo: ", 1)[1].split(";", 1)[0]
 
 
 def _complete(args: list[str], incomplete: str) -> list[str]:

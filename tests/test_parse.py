@@ -61,7 +61,7 @@ def test_seed_000_in_detail():
     assert [i["number"] for i in data["items"][0]["items"]] == ["a", "b", "c"]
     # "(ngày 25/3)" is the day being celebrated, not a deadline
     assert [d["due"] for d in data["deadlines"]] == ["2024-04-01T00:00:00+07:00"]
-    assert "không thấy số văn bản (Số: …/…)" in data["warnings"]
+    assert "no document number found (Số: …/…)" in data["warnings"]
 
 
 def test_wrapped_subject_and_blank_number():
@@ -189,7 +189,7 @@ def test_vni_copy_of_a_dispatch_parses_the_same(path, tmp_path):
 def test_missing_header_and_signature():
     data = parse_file(FIXTURES / "so-no-signature-monthly.txt")
     assert data["signer"] is None and data["distribution"] == []
-    assert "không thấy phần chữ ký" in data["warnings"]
+    assert "no signature part found" in data["warnings"]
     assert data["issuer"] == "SỞ GIÁO DỤC VÀ ĐÀO TẠO"
 
 
@@ -267,3 +267,35 @@ def test_issue_straight_from_the_text(run):
         "directive", "issue", str(text), "--workflow", "bao-cao", "--again", input="n\n"
     )
     assert cancelled.exit_code == 1 and "Error: cancelled: nothing was issued" in cancelled.output
+
+
+WRONG_WEEKDAY = (
+    "Kính gửi: Các trường Tiểu học.\nĐề nghị các trường báo cáo trước ngày 26/10/2019 (thứ Hai).\n"
+)
+
+
+def test_warnings_in_both_languages_and_one_json(run, tmp_path, monkeypatch):
+    """The parser's warnings on screen in the chosen language; in --json the same English
+    messages whatever --lang says."""
+    monkeypatch.setenv("COLUMNS", "200")
+    source = tmp_path / "cv.txt"
+    source.write_text(WRONG_WEEKDAY, encoding="utf-8")
+    en = run("directive", "parse", str(source), "--lang", "en")
+    vi = run("directive", "parse", str(source), "--lang", "vi")
+    assert en.exit_code == vi.exit_code == 0
+    assert "⚠ no document number found (Số: …/…)" in en.output
+    assert "⚠ no signature part found" in en.output
+    assert "is a thứ bảy, the document says thứ Hai: check it" in en.output
+    assert "không thấy" not in en.output and "cần kiểm tra" not in en.output
+    assert "⚠ không thấy số văn bản (Số: …/…)" in vi.output
+    assert "⚠ không thấy phần chữ ký" in vi.output
+    assert "ngày 26/10/2019 là thứ bảy, văn bản ghi thứ Hai: cần kiểm tra lại" in vi.output
+    assert "no document" not in vi.output
+    shapes = {
+        run("directive", "parse", str(source), "--json", "--lang", lang).output
+        for lang in ("en", "vi")
+    }
+    assert len(shapes) == 1
+    warnings = json.loads(shapes.pop())["warnings"]
+    assert "no document number found (Số: …/…)" in warnings
+    assert any(w.startswith("deadline «") and w.endswith(": check it") for w in warnings)

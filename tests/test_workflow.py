@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import TEMPLATES, WORKFLOWS
 
+from chidao import i18n
 from chidao.errors import InputError, TemplateError, TransitionRefused
 from chidao.workflow import load_template, validate_files, workflow_for
 
@@ -109,6 +110,31 @@ def test_one_machine_per_template_and_refusals():
         first.apply("received", "mark_overdue", "recipient")
     with pytest.raises(TransitionRefused, match="has no trigger 'launch'"):
         first.apply("received", "launch", "recipient")
+
+
+def test_a_refusal_says_what_was_refused_in_fields_and_in_the_users_language():
+    wf = workflow_for(load_template(WORKFLOWS / "bao-cao.yaml")[0])
+    with pytest.raises(TransitionRefused) as info:
+        wf.apply("received", "mark_overdue", "recipient", task=7)
+    refused = info.value
+    assert (refused.task, refused.state, refused.trigger, refused.role) == (
+        7,
+        "received",
+        "mark_overdue",
+        "recipient",
+    )
+    assert refused.allowed == ("start", "report")
+    assert refused.message.startswith("task 7 is «Đã nhận» (received): ")
+    with i18n.using("vi"), pytest.raises(TransitionRefused) as info:
+        wf.apply("reported", "start", "recipient", task=7)
+    assert info.value.message == (
+        "nhiệm vụ 7 đang ở «Đã báo cáo» (reported): không được thực hiện 'start' từ trạng thái "
+        "này; recipient được phép: không có"
+    )
+    assert info.value.translated  # the command line shows it as it is
+    with pytest.raises(TransitionRefused) as info:
+        wf.apply("received", "launch", "office", task=7)
+    assert (info.value.trigger, info.value.role, info.value.allowed) == ("launch", "office", ())
 
 
 def test_on_children_reported_must_name_a_state(tmp_path):

@@ -61,7 +61,11 @@ MAX_DAYS = 3650  # ten years: a longer period in a template or on the command li
 
 
 def parse_duration(text: object) -> Duration:
-    """Read "10 working days", "5 ngày làm việc", "7 days", "48 giờ"; a bare int is days."""
+    """Read "10 working days", "5 ngày làm việc", "7 days", "48 giờ"; a bare int is days.
+
+    >>> parse_duration("5 ngày làm việc"), parse_duration(7)
+    (Duration(amount=5, unit='working_days'), Duration(amount=7, unit='days'))
+    """
     if isinstance(text, int) and not isinstance(text, bool) and 0 <= text <= MAX_DAYS:
         return Duration(text, DAYS)
     match = _DURATION.match(str(text)) if isinstance(text, str) else None
@@ -121,6 +125,12 @@ class WorkCalendar:
         ]
 
     def working_days_after(self, day: dt.date, count: int) -> Iterator[dt.date]:
+        """The ``count`` working days after ``day``. In 2024 the days off ran from 27/04 to
+        01/05 (29/04 a bridge day) and Saturday 04/05 was worked instead:
+
+        >>> [str(d) for d in WorkCalendar().working_days_after(dt.date(2024, 4, 26), 3)]
+        ['2024-05-02', '2024-05-03', '2024-05-04']
+        """
         current = day
         found = 0
         while found < count:

@@ -11,6 +11,7 @@ from typing import Any
 import pendulum
 
 from chidao import engine
+from chidao.clock import aware
 from chidao.store import Store
 from chidao.store import chains as cstore
 from chidao.store import directives as dstore
@@ -40,8 +41,7 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
             queue.extend(e["child"] for e in below.get(current, []))
         rows = {d: dstore.get_directive(conn, d) for d in members}
         templates = {
-            d: engine.workflow_of(store, conn, row["template_id"]).template
-            for d, row in rows.items()
+            d: engine.workflow_of(store, conn, row.template_id).template for d, row in rows.items()
         }
         counts = _counts(cstore.progress(conn, members, now), templates)
         offices = ostore.office_names(conn)
@@ -50,12 +50,12 @@ def chain(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
         row, count = rows[directive_id], counts.get(directive_id, {})
         return {
             "id": directive_id,
-            "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
-            "office": row["office_code"],
-            "office_name": offices.get(row["office_code"], ""),
-            "subject": row["subject"],
-            "date": row["date"].isoformat() if row["date"] else None,
-            "due": count["due"].isoformat() if count.get("due") else None,
+            "label": row.label,
+            "office": row.office,
+            "office_name": offices.get(row.office, ""),
+            "subject": row.subject,
+            "date": row.date,
+            "due": aware(count["due"]) if count.get("due") else None,
             "total": count.get("total", 0),
             "reported": count.get("reported", 0),
             "late": int(count.get("late") or 0),

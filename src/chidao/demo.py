@@ -11,7 +11,7 @@ import datetime as dt
 import random
 import shlex
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,52 +231,8 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         if path.exists():
             path.unlink()
         store = Store.open(f"sqlite:///{path}", simulation=True)
-        examples = data_dir("examples")
-        heads: dict[str, str] = {}  # office → its head, who acts for it in the story
-        for org_file in CHAIN_ORGS if chain else ORGS:
-            head = next(p.id for p in load_org(examples / org_file).people if p.head)
-            org, _counts = engine.load_org_file(store, examples / org_file, head)
-            heads.update({p.office: p.id for p in org.people if p.head})
-            console.print(
-                Text(
-                    _("Loaded {office}: {units} units, {people} people").format(
-                        office=org.offices[0].name, units=len(org.units), people=len(org.people)
-                    )
-                )
-            )
-        directive_ids, issued_at = [], []
-        for name, workflow, when in CHAIN_STORY if chain else STORY:
-            directive = load_directive(examples / "directives" / name)
-            actor = heads[directive.office] if directive.office else next(iter(heads.values()))
-            issued = engine.issue(store, directive, workflow, when, actor)
-            directive_ids.append(issued.directive_id)
-            issued_at.append(when)
-            console.print(
-                Text(
-                    (
-                        _("{date}: {office} issues {directive} «{subject}…» → {tasks} tasks")
-                        if directive.code
-                        else _("{date}: {office} issues «{subject}…» (no number) → {tasks} tasks")
-                    ).format(
-                        date=format_date(when),
-                        office=issued.office,
-                        directive=directive.code,
-                        subject=directive.subject[:60],
-                        tasks=issued.tasks,
-                    )
-                )
-            )
-            if issued.parent:
-                console.print(
-                    Text(
-                        _(
-                            "  answers {parent}: linked to task {task} of {office} (from the "
-                            "document's references)"
-                        ).format(
-                            parent=issued.parent, task=issued.parent_task, office=issued.office
-                        )
-                    )
-                )
+        heads = _load_orgs(console, store, CHAIN_ORGS if chain else ORGS)
+        directive_ids, issued_at = _issue_story(console, store, heads, chain)
 
         def show_chain(at: pendulum.DateTime) -> None:
             console.print(
@@ -298,18 +254,7 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         if chain:
             _tell_answer(console, store, directive_ids)
         sweeper.sweep(store, END)
-        climbed = sweeper.escalation_listing(store)
-        kinds: dict[str, int] = {}
-        for row in climbed:
-            kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
-        console.print(
-            Text(
-                _("Escalations made: {kinds}; {n} notifications waiting").format(
-                    kinds=", ".join(f"{n} {k}" for k, n in kinds.items()) or _("none"),
-                    n=sweeper.outbox_size(store),
-                )
-            )
-        )
+        _tell_escalations(console, store)
         if chain:
             console.print(Rule(_("The chain at {at}").format(at=format_moment(END))))
             console.print(views.chain_tree(chains.chain(store, str(directive_ids[0]), END)))
@@ -320,3 +265,77 @@ def run(console: Console, seed: int = 2024, keep: str | None = None, chain: bool
         console.print(Rule(_("Try next")))
         for line in next_steps(str(path) if keep else None, data, chain):
             console.print(Text(line), soft_wrap=True)  # a command stays one line to copy
+
+
+def _load_orgs(console: Console, store: Store, files: Sequence[str]) -> dict[str, str]:
+    """Load the story's org files; each office → its head, who acts for it in the story."""
+    examples = data_dir("examples")
+    heads: dict[str, str] = {}
+    for org_file in files:
+        head = next(p.id for p in load_org(examples / org_file).people if p.head)
+        org, _counts = engine.load_org_file(store, examples / org_file, head)
+        heads.update({p.office: p.id for p in org.people if p.head})
+        console.print(
+            Text(
+                _("Loaded {office}: {units} units, {people} people").format(
+                    office=org.offices[0].name, units=len(org.units), people=len(org.people)
+                )
+            )
+        )
+    return heads
+
+
+def _issue_story(
+    console: Console, store: Store, heads: dict[str, str], chain: bool
+) -> tuple[list[int], list[pendulum.DateTime]]:
+    """Issue the story's directives, each by the head of its office, and say so."""
+    examples = data_dir("examples")
+    directive_ids, issued_at = [], []
+    for name, workflow, when in CHAIN_STORY if chain else STORY:
+        directive = load_directive(examples / "directives" / name)
+        actor = heads[directive.office] if directive.office else next(iter(heads.values()))
+        issued = engine.issue(store, directive, workflow, when, actor)
+        directive_ids.append(issued.directive_id)
+        issued_at.append(when)
+        told = (
+            _("{date}: {office} issues {directive} «{subject}…» → {tasks} tasks")
+            if directive.code
+            else _("{date}: {office} issues «{subject}…» (no number) → {tasks} tasks")
+        )
+        console.print(
+            Text(
+                told.format(
+                    date=format_date(when),
+                    office=issued.office,
+                    directive=directive.code,
+                    subject=directive.subject[:60],
+                    tasks=issued.tasks,
+                )
+            )
+        )
+        if issued.parent:
+            console.print(
+                Text(
+                    _(
+                        "  answers {parent}: linked to task {task} of {office} (from the "
+                        "document's references)"
+                    ).format(parent=issued.parent, task=issued.parent_task, office=issued.office)
+                )
+            )
+    return directive_ids, issued_at
+
+
+def _tell_escalations(console: Console, store: Store) -> None:
+    kinds: dict[str, int] = {}
+    english = language() == "en"
+    for row in sweeper.escalation_listing(store):
+        kind = row["kind_en"] if english else row["kind"]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    console.print(
+        Text(
+            _("Escalations made: {kinds}; {n} notifications waiting").format(
+                kinds=", ".join(f"{n} {k}" for k, n in kinds.items()) or _("none"),
+                n=sweeper.outbox_size(store),
+            )
+        )
+    )

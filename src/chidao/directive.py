@@ -75,14 +75,14 @@ def _split_code(found: spec.DirectiveFile) -> tuple[str | None, str | None]:
 
 def directive_from_mapping(doc: Any, source: str) -> Directive:
     """Validate a structured directive; the message names the file, line and field."""
-    from chidao.schemas import check, line_of_problem
+    from chidao.schemas import check, problem_error
     from chidao.schemas import directive as spec
 
     if not isinstance(doc, dict):
         raise InputError(f"{source}: a directive file must be a mapping of fields")
     found = check(spec.DirectiveFile, doc)
     if isinstance(found, list):
-        raise InputError(line_of_problem(source, found[0], _describe))
+        raise problem_error(source, found[0], _describe)
     number, symbol = _split_code(found)
     dumped = spec.as_json(found)
     return Directive(

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pendulum
 
@@ -27,6 +27,7 @@ from chidao.deadlines import (
     school_year_end,
 )
 from chidao.errors import (
+    BadFile,
     BadRows,
     DuplicateDirective,
     InputError,
@@ -35,7 +36,7 @@ from chidao.errors import (
     UnreadableRecord,
 )
 from chidao.ladder import document_problem
-from chidao.model import Directive, Event, Org, TaskView, Unit
+from chidao.model import Deadline, Directive, DirectiveRow, Event, Org, TaskView, Unit
 from chidao.org import load_org
 from chidao.store import Store
 from chidao.store import chains as cstore
@@ -54,14 +55,19 @@ SYSTEM = "system"
 
 def load_org_file(store: Store, path: str | Path, actor: str) -> tuple[Org, dict[str, int]]:
     """Load or update offices, people and units (an office action, see ``identity``)."""
-    org = load_org(path)
+    return save_org(store, load_org(path), path, actor)
+
+
+def save_org(store: Store, org: Org, path: str | Path, actor: str) -> tuple[Org, dict[str, int]]:
+    """Save an org read from ``path`` by ``load_org`` (every problem of the file is found
+    before: ``chidao org load`` makes no database for a file it refuses)."""
     with store.write() as conn:
         identity.check_org_load(
             tstore.actor_of(conn, actor), org, ostore.office_parents(conn), str(path)
         )
         clashes = ostore.clashes(conn, org)
         if clashes:
-            raise InputError(f"{path}: {clashes[0]}: ids and unit codes must differ")
+            raise BadFile([f"{path}: {c}: ids and unit codes must differ" for c in clashes])
         counts = ostore.save_org(conn, org)
     return org, counts
 
@@ -92,7 +98,7 @@ def import_units(
                     name=u.name,
                     levels=u.levels,
                     **{
-                        f: getattr(u, f) if f in present else existing[u.code][f]
+                        f: getattr(u if f in present else existing[u.code], f)
                         for f in ("principal", "email", "phone")
                     },
                 )
@@ -158,7 +164,9 @@ def choose_office(conn, office: str | None, purpose: str) -> str:
     codes = ostore.office_codes(conn)
     if office:
         if office not in codes:
-            raise NotFound(f"unknown office {office!r} (load its org file first)")
+            raise NotFound(
+                f"unknown office {office!r} (load its org file first)", kind="office", key=office
+            )
         return office
     if len(codes) == 1:
         return codes[0]
@@ -191,31 +199,13 @@ def _plan(
     plan = []
     for deadline in directive.deadlines or (None,):
         kind = deadline_of(deadline or {}, template.default_deadline)
-        row: dict[str, Any] = {
-            "item": deadline.item if deadline else None,
-            "text": deadline.text
-            if deadline
-            else f"Hạn mặc định của quy trình: {template.default_deadline}",
-            "relative": deadline.relative if deadline else None,
-            "recurring": deadline.recurring if deadline else None,
-            "until": None,
-        }
+        row = _deliverable(deadline, template)
         due = kind.first_due(issued, received, calendar)
         what = f"deadline {row['item'] or ''}".rstrip()
-        if due is None:  # counted from receipt or an event: no due yet
-            pass
-        elif isinstance(kind, Absolute) and directive.date and due.date() < directive.date:
-            raise InputError(
-                f"{what} due {due.format('DD/MM/YYYY')} is before the directive's date "
-                f"{directive.date:%d/%m/%Y}"
-            )
-        if isinstance(kind, Recurring) and due is not None:
-            row["until"] = until or directive.until or school_year_end(issued.date())
-            if due.date() > row["until"]:
-                raise InputError(
-                    f"{what}: recurring reports end on {row['until']:%d/%m/%Y}, before their "
-                    f"first period ({due.format('DD/MM/YYYY')}); give a later --until"
-                )
+        if due is not None:  # else counted from receipt or an event: no due yet
+            _check_due(kind, due, directive, what)
+            if isinstance(kind, Recurring):
+                row["until"] = _last_period(due, what, until or directive.until, issued)
         schedule = Schedule.of(due, template, calendar)
         row.update(
             due_at=due,
@@ -228,12 +218,54 @@ def _plan(
     return plan
 
 
+def _deliverable(deadline: Deadline | None, template: Template) -> dict[str, Any]:
+    """A deliverable as its deadline says it (none: the template's default deadline)."""
+    if deadline is None:
+        return {
+            "item": None,
+            "text": f"Hạn mặc định của quy trình: {template.default_deadline}",
+            "relative": None,
+            "recurring": None,
+            "until": None,
+        }
+    return {
+        "item": deadline.item,
+        "text": deadline.text,
+        "relative": deadline.relative,
+        "recurring": deadline.recurring,
+        "until": None,
+    }
+
+
+def _check_due(kind: Any, due: pendulum.DateTime, directive: Directive, what: str) -> None:
+    """A fixed due may not come before the directive's own date."""
+    if isinstance(kind, Absolute) and directive.date and due.date() < directive.date:
+        raise InputError(
+            f"{what} due {due.format('DD/MM/YYYY')} is before the directive's date "
+            f"{directive.date:%d/%m/%Y}"
+        )
+
+
+def _last_period(
+    due: pendulum.DateTime, what: str, given: dt.date | None, issued: pendulum.DateTime
+) -> dt.date:
+    """Until when a recurring report runs: as given, else the school year's end."""
+    until = given or school_year_end(issued.date())
+    if due.date() > until:
+        raise InputError(
+            f"{what}: recurring reports end on {until:%d/%m/%Y}, before their "
+            f"first period ({due.format('DD/MM/YYYY')}); give a later --until"
+        )
+    return until
+
+
 def issue(
     store: Store,
     directive: Directive,
     workflow: str,
     now: pendulum.DateTime,
     actor: str,
+    *,
     again: bool = False,
     office: str | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -249,26 +281,7 @@ def issue(
         identity.require_office(
             tstore.actor_of(conn, actor), office_code, f"issuing a directive of {office_code}"
         )
-        same = dstore.find_same(
-            conn, office_code, directive.number, directive.symbol, directive.date, directive.subject
-        )
-        if same is not None and not again:
-            raise DuplicateDirective(
-                f"directive {directive.code or directive.symbol or directive.subject[:40]!r} "
-                f"of {office_code} was already issued (id {same}); use --again to issue it again"
-            )
-        if directive.units:
-            missing = ostore.missing_units(conn, list(directive.units))
-            if missing:
-                raise NotFound(f"unknown unit {missing[0]!r} (not in any loaded org file)")
-        units = dstore.count_recipients(
-            conn, office_code, directive.recipient_levels, directive.units
-        )
-        if units == 0:
-            raise NotFound(
-                f"no unit of {office_code} is at level "
-                f"{', '.join(directive.recipient_levels) or '?'}: nobody would receive it"
-            )
+        units = _recipients(conn, directive, office_code, again)
         link = _upstream(conn, directive, office_code, parent)
         template_id = dstore.save_template(conn, template, source, now)
         calendar = office_calendar(conn, office_code)
@@ -320,6 +333,13 @@ def issue(
             total=units,
         )
         info = dstore.template_info(conn, template_id)
+    parent_label = (
+        dstore.directive_label(
+            link["code"], link["directive_id"], link.get("subject"), link.get("date")
+        )
+        if link
+        else None
+    )
     return Issued(
         directive_id=directive_id,
         label=dstore.directive_label(
@@ -332,13 +352,37 @@ def issue(
         units=units,
         deliverables=len(plan),
         parent_task=link["id"] if link else None,
-        parent=dstore.directive_label(
-            link["code"], link["directive_id"], link.get("subject"), link.get("date")
-        )
-        if link
-        else None,
+        parent=parent_label,
         linked_by=link["by"] if link else None,
     )
+
+
+def _recipients(conn, directive: Directive, office_code: str, again: bool) -> int:
+    """How many units receive the directive; refused when it was issued already (unless
+    ``again``), names a unit nobody loaded, or reaches no unit at all."""
+    same = dstore.find_same(
+        conn, office_code, directive.number, directive.symbol, directive.date, directive.subject
+    )
+    if same is not None and not again:
+        raise DuplicateDirective(
+            f"directive {directive.code or directive.symbol or directive.subject[:40]!r} "
+            f"of {office_code} was already issued (id {same}); use --again to issue it again"
+        )
+    if directive.units:
+        missing = ostore.missing_units(conn, list(directive.units))
+        if missing:
+            raise NotFound(
+                f"unknown unit {missing[0]!r} (not in any loaded org file)",
+                kind="unit",
+                key=missing[0],
+            )
+    units = dstore.count_recipients(conn, office_code, directive.recipient_levels, directive.units)
+    if units == 0:
+        raise NotFound(
+            f"no unit of {office_code} is at level "
+            f"{', '.join(directive.recipient_levels) or '?'}: nobody would receive it"
+        )
+    return int(units)
 
 
 def _upstream(conn, directive: Directive, office: str, parent: int | None) -> dict[str, Any] | None:
@@ -347,7 +391,7 @@ def _upstream(conn, directive: Directive, office: str, parent: int | None) -> di
     if parent is not None:
         found = cstore.task_link(conn, parent)
         if found is None:
-            raise NotFound(f"--parent: task {parent} does not exist")
+            raise NotFound(f"--parent: task {parent} does not exist", kind="task", key=parent)
         if found["unit_code"] != office:
             raise InputError(
                 f"--parent: task {parent} is the task of {found['unit_code']} in "
@@ -372,13 +416,17 @@ def _role(actor: tstore.Actor, row: tstore.TaskRow) -> str:
         if actor.office == row.unit_code:  # an office answering its own upstream task
             return "recipient"
         raise TransitionRefused(
-            f"task {row.id} is a task of {row.office_code}; {actor.name} works for {actor.office}"
+            f"task {row.id} is a task of {row.office_code}; {actor.name} works for {actor.office}",
+            task=row.id,
+            state=row.state,
         )
     if actor.unit:
         if actor.unit != row.unit_code:
             raise TransitionRefused(
                 f"task {row.id} belongs to unit {row.unit_code}; "
-                f"{actor.name} may act only on its own tasks"
+                f"{actor.name} may act only on its own tasks",
+                task=row.id,
+                state=row.state,
             )
         return "recipient"
     raise NotFound(
@@ -426,7 +474,7 @@ def fire(
         for row in rows:
             role = _role(who, row)
             wf = workflow_of(store, conn, row.template_id)
-            dest = wf.apply(row.state, trigger, role, f"task {row.id}", row.prev_state)
+            dest = wf.apply(row.state, trigger, role, row.id, row.prev_state)
             template = wf.template
             on_behalf = (
                 row.unit_code
@@ -483,15 +531,15 @@ def _change(
     else:
         reported, days_late = None, None
     return tstore.Change(
-        row,
-        dest,
-        received,
-        schedule.due_at,
-        reported,
-        schedule.late_at,
-        schedule.due_seq,
-        days_late,
-        on_behalf_of,
+        row=row,
+        dest=dest,
+        received_at=received,
+        due_at=schedule.due_at,
+        reported_at=reported,
+        late_at=schedule.late_at,
+        due_seq=schedule.due_seq,
+        days_late=days_late,
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -533,7 +581,7 @@ def roll_up(
         trigger = wf.template.system_trigger_to(target) if target != "nothing" else None
         if trigger is None or row.state == target or trigger not in wf.allowed(row.state, SYSTEM):
             continue
-        dest = wf.apply(row.state, trigger, SYSTEM, f"task {row.id}", row.prev_state)
+        dest = wf.apply(row.state, trigger, SYSTEM, row.id, row.prev_state)
         change = _change(conn, row, wf.template, trigger, dest, calendars, now)
         tstore.apply_change(
             conn,
@@ -572,23 +620,32 @@ def task_page(store: Store, **filters: Any) -> tuple[list[TaskView], int]:
     return views, rows[0]["total"] if counted and rows else len(rows)
 
 
-def task_detail(
-    store: Store, task_id: int
-) -> tuple[TaskView, dict[str, Any], list[str], list[Event]]:
-    """A task, its directive, the triggers it allows now, and its events."""
+def task_detail(store: Store, task_id: int) -> TaskDetail:
+    """A task, its directive, the triggers it allows now, its events, and the template it
+    runs under (for the words of its states, triggers and rungs)."""
     views = task_views(store, ids=[task_id])
     if not views:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(f"task {task_id} does not exist", kind="task", key=task_id)
     view = views[0]
     with store.read() as conn:
         directive = dstore.get_directive(conn, view.directive_id)
-        wf = dstore.workflow_of(conn, directive["template_id"])
+        wf = dstore.workflow_of(conn, directive.template_id)
         events = tstore.history(conn, task_id)
     allowed = [
         f"{trigger} ({'/'.join(wf.who_may(trigger, view.state))})"
         for trigger in wf.allowed(view.state)
     ]
-    return view, directive, allowed, events
+    return TaskDetail(view, directive, allowed, events, wf.template)
+
+
+class TaskDetail(NamedTuple):
+    """What ``task show`` and ``task history`` need of one task."""
+
+    view: TaskView
+    directive: DirectiveRow
+    allowed: list[str]
+    events: list[Event]
+    template: Template
 
 
 def org_listing(store: Store) -> list[dict[str, Any]]:
@@ -609,12 +666,12 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
     with store.read() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
-        template = dstore.workflow_of(conn, row["template_id"]).template
-        info = dstore.template_info(conn, row["template_id"])
+        template = dstore.workflow_of(conn, row.template_id).template
+        info = dstore.template_info(conn, row.template_id)
         counts = tstore.count_by_state(conn, directive_id)
         deliverables = dstore.deliverables_of(conn, directive_id)
-    label = dstore.directive_label(row["code"], directive_id, row["subject"], row["date"])
-    problem = document_problem(row["document"])
+    label = row.label
+    problem = document_problem(row.document)
     if problem:
         raise UnreadableRecord(
             f"directive {label}: its stored document cannot be read ({problem}); it was "
@@ -624,15 +681,15 @@ def directive_detail(store: Store, ref: str) -> dict[str, Any]:
     return {
         "id": directive_id,
         "label": label,
-        "office": row["office_code"],
-        "document": row["document"],
+        "office": row.office,
+        "document": row.document,
         "workflow": {
             "name": info["name"],
             "version": info["version"],
             "hash": info["content_hash"][:12],
         },
-        "issued_at": row["issued_at"].isoformat(),
-        "issued_by": row["issued_by"],
+        "issued_at": row.issued_at.isoformat(),
+        "issued_by": row.issued_by,
         "deliverables": [
             {
                 "item": d["item"],

@@ -67,7 +67,7 @@ def _extend_rows(store, conn, rows, who: tstore.Actor, to, now, note) -> int:
     for (template_id, office, directive_id), group in groups.items():
         wf = engine.workflow_of(store, conn, template_id)
         directive = dstore.get_directive(conn, directive_id)
-        due = _new_due(to, now, directive["date"], f"task {group[0].id}")
+        due = _new_due(to, now, directive.date, f"task {group[0].id}")
         moves = _extend_moves(wf)
         for row in group:
             _check_extendable(wf, row.state, moves, f"task {row.id}")
@@ -141,19 +141,15 @@ def extend_directive(
     with store.write() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         directive = dstore.get_directive(conn, directive_id)
-        label = dstore.directive_label(
-            directive["code"], directive_id, directive["subject"], directive["date"]
-        )
+        label = directive.label
         identity.require_office(
             tstore.actor_of(conn, actor),
-            directive["office_code"],
+            directive.office,
             f"directive {label}: extending its due",
         )
-        wf = engine.workflow_of(store, conn, directive["template_id"])
-        due = _new_due(to, now, directive["date"], f"directive {label}")
-        schedule = Schedule.of(
-            due, wf.template, engine.office_calendar(conn, directive["office_code"])
-        )
+        wf = engine.workflow_of(store, conn, directive.template_id)
+        due = _new_due(to, now, directive.date, f"directive {label}")
+        schedule = Schedule.of(due, wf.template, engine.office_calendar(conn, directive.office))
         moves = _extend_moves(wf)
         stuck = [
             s for s in wf.template.states_in("overdue") if s not in moves
@@ -179,17 +175,27 @@ def request_extension(
         row = rows[0]
         if who.unit != row.unit_code:
             raise TransitionRefused(
-                f"task {task_id}: only its unit {row.unit_code} may ask for an extension"
+                f"task {task_id}: only its unit {row.unit_code} may ask for an extension",
+                task=task_id,
+                state=row.state,
             )
         template = engine.workflow_of(store, conn, row.template_id).template
         if row.state in template.closed_states:
-            raise TransitionRefused(f"task {task_id} is already {template.label(row.state)}")
+            raise TransitionRefused(
+                f"task {task_id} is already {template.label(row.state)}",
+                task=task_id,
+                state=row.state,
+            )
         if row.due_at is None:
-            raise TransitionRefused(f"task {task_id} has no due yet: nothing to extend")
+            raise TransitionRefused(
+                f"task {task_id} has no due yet: nothing to extend", task=task_id, state=row.state
+            )
         if now >= row.due_at:
             raise TransitionRefused(
                 f"task {task_id} was due {row.due_at.strftime('%d/%m/%Y %H:%M')}: an extension "
-                "must be asked for before the due"
+                "must be asked for before the due",
+                task=task_id,
+                state=row.state,
             )
         wanted = aware(to)
         if wanted <= row.due_at:
@@ -198,7 +204,11 @@ def request_extension(
                 f"{row.due_at.strftime('%d/%m/%Y')}"
             )
         if tstore.pending_request(conn, task_id) is not None:
-            raise TransitionRefused(f"task {task_id} already has an extension request waiting")
+            raise TransitionRefused(
+                f"task {task_id} already has an extension request waiting",
+                task=task_id,
+                state=row.state,
+            )
         tstore.add_request(conn, task_id, wanted, actor, now, note)
         tstore.record(
             conn,
@@ -214,6 +224,7 @@ def request_extension(
 def decide_extension(
     store: Store,
     task_id: int,
+    *,
     grant: bool,
     actor: str,
     now: pendulum.DateTime,

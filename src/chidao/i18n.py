@@ -87,6 +87,10 @@ def message(text: str) -> str:
     literal text first); a value caught by a placeholder is translated in turn when it is
     itself a message (``"{file}: {problem}"``). A message the catalog does not know stays as
     it is, and a location prefix (``file:12: …``) is kept while the rest is translated.
+
+    >>> with using("vi"):
+    ...     message("task 12 does not exist"), message("an English message never seen")
+    ('không có nhiệm vụ 12', 'an English message never seen')
     """
     lang = language()
     if lang == "en" or not text:

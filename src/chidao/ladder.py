@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chidao.model import Office, Person
+
 CHAIN = ("level_contact", "signer", "signer.principal", "office_head", "parent_body")
 LABELS = {
     "level_contact": "chuyên viên phụ trách cấp học",
@@ -44,19 +46,25 @@ def document_problem(document: Any) -> str | None:
     if not isinstance(document, Mapping):
         return f"the document is {type(document).__name__}, not a mapping"
     signer = document.get("signer")
-    if signer is not None:
-        if not isinstance(signer, Mapping):
-            return f"signer is {type(signer).__name__}, not a mapping"
-        chain = signer.get("chain") or []
-        if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
-            return "signer.chain is not a list of mappings"
-        if not isinstance(signer.get("name") or "", str):
-            return "signer.name is not text"
+    problem = _signer_problem(signer) if signer is not None else None
+    if problem:
+        return problem
     contacts = document.get("contacts") or []
     if not isinstance(contacts, list) or not all(
         isinstance(c, Mapping) and isinstance(c.get("name") or "", str) for c in contacts
     ):
         return "contacts is not a list of mappings with a name"
+    return None
+
+
+def _signer_problem(signer: Any) -> str | None:
+    if not isinstance(signer, Mapping):
+        return f"signer is {type(signer).__name__}, not a mapping"
+    chain = signer.get("chain") or []
+    if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
+        return "signer.chain is not a list of mappings"
+    if not isinstance(signer.get("name") or "", str):
+        return "signer.name is not text"
     return None
 
 
@@ -67,13 +75,11 @@ def _key(name: str) -> str:
 class Resolver:
     """Resolves targets for the directives of one office."""
 
-    def __init__(self, office: Mapping[str, Any], people: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(self, office: Office, people: Iterable[Person]) -> None:
         self.office = office
-        self.people = sorted(
-            (p for p in people if p["office_code"] == office["code"]), key=lambda p: p["id"]
-        )
-        self.by_name = {_key(p["name"]): p for p in self.people}
-        self.head = next((p for p in self.people if p["head"]), None)
+        self.people = sorted((p for p in people if p.office == office.code), key=lambda p: p.id)
+        self.by_name = {_key(p.name): p for p in self.people}
+        self.head = next((p for p in self.people if p.head), None)
 
     def resolve(self, document: Mapping[str, Any], target: str, level: str = "") -> Reached:
         """Try ``target``, then each one above it, until someone can be named."""
@@ -92,8 +98,8 @@ class Resolver:
             reasons.append(reason)
         raise AssertionError("parent_body always resolves")  # pragma: no cover
 
-    def _person(self, target: str, person: Mapping[str, Any]) -> Reached:
-        return Reached(target, person["id"], person["name"])
+    def _person(self, target: str, person: Person) -> Reached:
+        return Reached(target, person.id, person.name)
 
     def _one(self, doc: Mapping[str, Any], target: str, level: str) -> tuple[Reached | None, str]:
         """One target, no fallback: where it lands, or why it cannot be named."""
@@ -124,7 +130,7 @@ class Resolver:
                 if person:
                     return self._person("level_contact", person), ""
         for person in self.people:
-            if level and level in (person["levels"] or "").split(","):
+            if level and level in person.levels:
                 return self._person("level_contact", person), ""
         return None, f"không có chuyên viên phụ trách cấp {level or '?'}"
 
@@ -143,5 +149,5 @@ class Resolver:
         return self._person(target, self.head), ""
 
     def _parent_body(self) -> Reached:
-        body = self.office.get("parent_body") or f"Cơ quan cấp trên của {self.office['name']}"
+        body = self.office.parent_body or f"Cơ quan cấp trên của {self.office.name}"
         return Reached("parent_body", None, body)

@@ -25,7 +25,11 @@ DID_YOU_MEAN = N_("; did you mean {names}?")  # the end of a message; English li
 
 
 def fold(text: str) -> str:
-    """What is left of a code or name once case, spaces and Đ/D no longer count."""
+    """What is left of a code or name once case, spaces and Đ/D no longer count.
+
+    >>> fold("746 / SGDĐT-GDCN")
+    '746/sgddt-gdcn'
+    """
     text = unicodedata.normalize("NFC", text).replace("Đ", "D").replace("đ", "d")
     return _SPACE.sub("", text.casefold())
 
@@ -48,7 +52,11 @@ def suggestions(text: str, keys: Iterable[str], n: int = 3) -> list[str]:
 
 
 def hint(text: str, keys: Iterable[str]) -> str:
-    """ "; did you mean 'mn-hoa-ban'?" — or nothing when no key is close."""
+    """ "; did you mean 'mn-hoa-ban'?" — or nothing when no key is close.
+
+    >>> hint("mn-hoa-bam", ["mn-hoa-ban", "th-thanh-an"]), hint("xyz", ["mn-hoa-ban"])
+    ("; did you mean 'mn-hoa-ban'?", '')
+    """
     close = suggestions(text, keys)
     return DID_YOU_MEAN.format(names=", ".join(map(repr, close))) if close else ""
 
@@ -56,7 +64,11 @@ def hint(text: str, keys: Iterable[str]) -> str:
 def find(text: str, keys: Mapping[str, str]) -> str | None:
     """The value of the one key ``text`` names: as written, else after folding; None when
     no key matches. ``keys`` maps what may be typed (a code, a name) to what it stands for.
-    Several values behind the same folded text: the one typed exactly, else None."""
+    Several values behind the same folded text: the one typed exactly, else None.
+
+    >>> find("746/sgddđt-gdcn", {"746/SGDDĐT-GDCN": "so-746"})
+    'so-746'
+    """
     if text in keys:
         return keys[text]
     folded = fold(text)
@@ -83,7 +95,9 @@ def unit(store: Any, text: str) -> str:
     if found is None:
         raise NotFound(
             f"unknown unit {text!r} (not in any loaded org file)"
-            + hint(text, [code for code, _name in named])
+            + hint(text, [code for code, _name in named]),
+            kind="unit",
+            key=text,
         )
     return found
 
@@ -98,7 +112,9 @@ def person(store: Any, text: str) -> str:
     if found is None:
         raise NotFound(
             f"unknown person {text!r} (not in any loaded org file)"
-            + hint(text, [pid for pid, _name in named])
+            + hint(text, [pid for pid, _name in named]),
+            kind="person",
+            key=text,
         )
     return found
 
@@ -138,9 +154,12 @@ def trigger(store: Any, task_ids: Sequence[int], text: str) -> str:
     if not known:
         return text
     keys = {t.label: t.trigger for tp in templates for t in tp.transitions if t.label}
+    keys |= {t.label_en: t.trigger for tp in templates for t in tp.transitions if t.label_en}
     found = find(text, keys | {t: t for t in known})
     if found is None:
         raise NotFound(
-            f"unknown trigger {text!r} (the workflow has: {', '.join(known)})" + hint(text, known)
+            f"unknown trigger {text!r} (the workflow has: {', '.join(known)})" + hint(text, known),
+            kind="trigger",
+            key=text,
         )
     return found

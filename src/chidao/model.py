@@ -167,6 +167,50 @@ class Directive:
         }
 
 
+def directive_label(
+    code: str | None,
+    directive_id: int,
+    subject: str | None = None,
+    date: dt.date | None = None,
+) -> str:
+    """How screens, e-mails and reports name a directive: its code ("746/SGDĐT-GDCN"), or,
+    while it has no number, its subject and date ("«Tăng cường công tác…» 25/03/2024");
+    "#id" only where neither is at hand."""
+    if code:
+        return code
+    if subject:
+        short = subject if len(subject) <= 32 else subject[:31].rstrip() + "…"
+        return f"«{short}»" + (f" {date:%d/%m/%Y}" if date else "")
+    return f"#{directive_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DirectiveRow:
+    """A directive as the database holds it: issued by ``office``, under a stored template."""
+
+    id: int
+    office: str
+    number: str | None
+    symbol: str | None
+    code: str | None
+    date: dt.date | None
+    subject: str
+    urgency: str | None
+    recipient_levels: tuple[str, ...]
+    signer: Any  # a mapping, unless the stored document was changed by hand
+    document: Any  # the directive JSON (``Directive.to_json``), as stored
+    template_id: int
+    parent_task_id: int | None
+    issued_at: dt.datetime
+    issued_by: str
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_by: str | None = None
+
+    @property
+    def label(self) -> str:
+        return directive_label(self.code, self.id, self.subject, self.date)
+
+
 @dataclass(frozen=True)
 class TaskView:
     """One task as listings show it."""

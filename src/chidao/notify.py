@@ -42,8 +42,24 @@ def _document(batch: dict[str, Any]) -> str:
     return name + (f" ngày {format_date(date)}" if date else "")
 
 
-def compose(batch: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    """A notification row for one group of new escalations (see store.escalations)."""
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    """One e-mail owed for a group of new escalations: to whom, about what. The store
+    queues it (status, attempts and errors are the outbox's, not the message's)."""
+
+    person_id: str | None
+    recipient: str
+    address: str
+    directive_id: int
+    rung: int
+    tasks: int
+    subject: str
+    body: str
+    created_at: dt.datetime
+
+
+def compose(batch: dict[str, Any], now: dt.datetime) -> Message:
+    """The message for one group of new escalations (see store.escalations)."""
     kind = str(batch["kind"])
     units = [u for u in str(batch["units"] or "").split("; ") if u]
     shown = units[:MAX_UNITS_LISTED]
@@ -71,20 +87,17 @@ def compose(batch: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         "Đề nghị đồng chí đôn đốc các đơn vị hoàn thành và báo cáo.",
         "— Thư gửi tự động từ chidao",
     ]
-    return {
-        "person_id": batch["person_id"],
-        "recipient": batch["target_name"],
-        "address": batch.get("email") or "",
-        "directive_id": batch["directive_id"],
-        "rung": batch["rung"],
-        "tasks": batch["tasks"],
-        "subject": subject,
-        "body": "\n".join(lines),
-        "status": "queued",
-        "attempts": 0,
-        "last_error": "",
-        "created_at": now,
-    }
+    return Message(
+        person_id=batch["person_id"],
+        recipient=batch["target_name"],
+        address=batch.get("email") or "",
+        directive_id=batch["directive_id"],
+        rung=batch["rung"],
+        tasks=batch["tasks"],
+        subject=subject,
+        body="\n".join(lines),
+        created_at=now,
+    )
 
 
 @dataclass(frozen=True)

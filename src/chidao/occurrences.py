@@ -52,10 +52,10 @@ def record(
     with store.write() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
-        label = dstore.directive_label(row["code"], directive_id, row["subject"], row["date"])
+        label = row.label
         identity.require_office(
             tstore.actor_of(conn, actor),
-            row["office_code"],
+            row.office,
             f"directive {label}: recording its events",
         )
         waiting = _waiting_deliverables(conn, directive_id)
@@ -70,8 +70,8 @@ def record(
             conn, directive_id, chosen[0][1].event, name_key(name), at, actor, now
         ):
             raise InputError(f"directive {label}: event «{name}» was already recorded")
-        template = engine.workflow_of(store, conn, row["template_id"]).template
-        calendar = engine.office_calendar(conn, row["office_code"])
+        template = engine.workflow_of(store, conn, row.template_id).template
+        calendar = engine.office_calendar(conn, row.office)
         changed = 0
         for deliverable, kind in chosen:
             schedule = Schedule.of(kind.due_on_event(at, calendar), template, calendar)

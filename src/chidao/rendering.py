@@ -104,14 +104,7 @@ class Listing:
         shown = list(range(len(self.columns)))
         if self._overflow(shown, cells, width) > 0:
             cells = [self._abbreviated(row) for row in cells]
-        while self._droppable(shown) and self._overflow(shown, cells, width) > self._cuttable(
-            shown, cells
-        ):
-            shown.remove(min(self._droppable(shown), key=self._drop_order))
-        widths = self._widths(shown, cells, width)
-        while widths is None and self._droppable(shown):
-            shown.remove(min(self._droppable(shown), key=self._drop_order))
-            widths = self._widths(shown, cells, width)
+        widths = self._fit(shown, cells, width)
         table = listing_table(self.title)
         if self.title:  # a title as wide as the screen allows, not folded to a narrow table
             table.min_width = min(width, cell_len(str(self.title)))
@@ -131,6 +124,19 @@ class Listing:
             table.caption = self.caption
             table.caption_justify = "left"
         return table
+
+    def _fit(self, shown: list[int], cells: list[list[Text]], width: int) -> dict[int, int] | None:
+        """Drop columns from ``shown`` (lowest keep first) while cutting flex columns cannot
+        make the rest fit; the shown columns' widths (None: nothing more to drop)."""
+        while self._droppable(shown) and self._overflow(shown, cells, width) > self._cuttable(
+            shown, cells
+        ):
+            shown.remove(min(self._droppable(shown), key=self._drop_order))
+        widths = self._widths(shown, cells, width)
+        while widths is None and self._droppable(shown):
+            shown.remove(min(self._droppable(shown), key=self._drop_order))
+            widths = self._widths(shown, cells, width)
+        return widths
 
     def _drop_order(self, i: int) -> tuple[int, int]:
         return self.columns[i].keep, -i
@@ -180,12 +186,16 @@ class Listing:
             return None
         out = dict(natural)
         out.update(floors)
-        spare = left - sum(floors.values())
         wants = {i: natural[i] - floors[i] for i in flex}
-        while spare > 0 and any(wants.values()):  # share by weight, up to what each needs
-            weight = sum(self.columns[i].flex for i in flex if wants[i])
+        self._share(out, wants, left - sum(floors.values()))
+        return out
+
+    def _share(self, out: dict[int, int], wants: dict[int, int], spare: int) -> None:
+        """Give ``spare`` columns to the flex columns by weight, up to what each wants."""
+        while spare > 0 and any(wants.values()):
+            weight = sum(self.columns[i].flex for i in wants if wants[i])
             given = 0
-            for i in flex:
+            for i in wants:
                 if wants[i]:
                     share = min(wants[i], max(1, spare * self.columns[i].flex // weight))
                     share = min(share, spare - given)
@@ -195,7 +205,6 @@ class Listing:
             if given == 0:
                 break
             spare -= given
-        return out
 
     def csv(self, delimiter: str = ",") -> str:
         """The same rows as CSV: the headers, then each cell's text as shown."""

@@ -21,15 +21,16 @@ from typing import Any
 
 import pendulum
 
-from chidao.calendar import calendar_from_config
-from chidao.clock import aware, format_date, format_moment, from_iso
+from chidao.calendar import WorkCalendar, calendar_from_config
+from chidao.clock import aware, format_date, format_moment, from_iso, json_value
 from chidao.errors import InputError, UnreadableRecord
-from chidao.model import LEVEL_NAMES, LEVELS
+from chidao.model import LEVEL_NAMES, LEVELS, DirectiveRow
 from chidao.store import Store
 from chidao.store import directives as dstore
 from chidao.store import org as ostore
 from chidao.store import reports as rstore
 from chidao.store.chains import task_link
+from chidao.workflow import Template
 
 FORMATS = ("xlsx", "csv", "json", "md", "docx")
 CATEGORIES = {
@@ -60,124 +61,148 @@ def build(store: Store, ref: str, now: pendulum.DateTime) -> dict[str, Any]:
     with store.read() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
-        template = dstore.workflow_of(conn, row["template_id"]).template
-        office = ostore.office_row(conn, row["office_code"])
-        calendar = calendar_from_config(office["calendar"], row["office_code"])
+        template = dstore.workflow_of(conn, row.template_id).template
+        office = ostore.office_row(conn, row.office)
+        calendar = calendar_from_config(office["calendar"], row.office)
         tasks = rstore.task_rows(conn, directive_id)
-        upstream = None
-        if row["parent_task_id"]:
-            link = task_link(conn, row["parent_task_id"])
-            if link is None:
-                raise UnreadableRecord(
-                    f"directive {directive_id}: its upstream task {row['parent_task_id']} is gone"
-                )
-            parent = dstore.get_directive(conn, link["directive_id"])
-            upstream = {
-                "label": dstore.directive_label(
-                    parent["code"], parent["id"], parent["subject"], parent["date"]
-                ),
-                "code": parent["code"],
-                "date": _date(parent["date"]),
-                "subject": parent["subject"],
-                "office_name": ostore.office_row(conn, parent["office_code"])["name"],
-                "task_id": row["parent_task_id"],
-            }
+        upstream = _upstream(conn, directive_id, row.parent_task_id)
     several = len({(t["seq"], t["period"]) for t in tasks}) > 1
-    rows = []
-    for n, t in enumerate(tasks, start=1):
-        due = t["due_at"]
-        if template.category(t["state"]) == "reported":
-            late = bool(due and t["reported_at"] and t["reported_at"] > due)
-            category = "late" if late else "on_time"
-            days_late = t["days_late"] if late else 0
-        else:
-            late = bool(due and due < now)
-            category = "open_overdue" if late else "open_in_time"
-            days_late = calendar.late_by(t["due_seq"], now.date()) if late else 0
-        part = " ".join(
-            x
-            for x in (
-                f"mục {t['item']}" if t["item"] else "",
-                f"kỳ {format_date(from_iso(t['period']))}" if t["period"] else "",
-            )
-            if x
+    rows = [_row(n, t, template, calendar, now, several) for n, t in enumerate(tasks, start=1)]
+    summary = {"total": len(rows), **dict.fromkeys(CATEGORIES, 0)}
+    for r in rows:
+        summary[r["category"]] += 1
+    return {
+        "directive": _directive(row, office),
+        "upstream": upstream,
+        "generated_at": now,
+        "rows": rows,
+        "by_level": _by_level(rows),
+        "summary": summary,
+        "categories": CATEGORIES,
+    }
+
+
+def _upstream(conn, directive_id: int, parent_task_id: int | None) -> dict[str, Any] | None:
+    """The directive above, whose task this one answers (a chain), or None."""
+    if not parent_task_id:
+        return None
+    link = task_link(conn, parent_task_id)
+    if link is None:
+        raise UnreadableRecord(
+            f"directive {directive_id}: its upstream task {parent_task_id} is gone"
         )
-        rows.append(
-            {
-                "n": n,
-                "id": t["id"],
-                "unit": t["unit_code"],
-                "unit_name": t["unit_name"],
-                "levels": [lv for lv in t["levels"].split(",") if lv],
-                "state": t["state"],
-                "state_label": template.label(t["state"]),
-                "received": _iso(t["received_at"]),
-                "reported": _iso(t["reported_at"]),
-                "due": _iso(due),
-                "days_late": days_late,
-                "category": category,
-                "category_label": CATEGORIES[category],
-                "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
-                "note": "; ".join(
-                    x
-                    for x in (
-                        part if several else "",
-                        f"ghi nhận thay: {t['recorded_by']}" if t["recorded_by"] else "",
-                        t["note"] or "",
-                    )
-                    if x
-                ),
-            }
-        )
+    parent = dstore.get_directive(conn, link["directive_id"])
+    return {
+        "label": parent.label,
+        "code": parent.code,
+        "date": parent.date,
+        "subject": parent.subject,
+        "office_name": ostore.office_row(conn, parent.office)["name"],
+        "task_id": parent_task_id,
+    }
+
+
+def _directive(row: DirectiveRow, office: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "label": row.label,
+        "code": row.code,
+        "number": row.number,
+        "symbol": row.symbol,
+        "date": row.date,
+        "subject": row.subject,
+        "office": row.office,
+        "office_name": office["name"],
+        "abbreviation": office["abbreviation"],
+        "parent_body": office["parent_body"],
+        "signer": row.signer if isinstance(row.signer, dict) else None,
+        "place": (row.document or {}).get("place"),
+    }
+
+
+def _category(
+    t: dict[str, Any], template: Template, calendar: WorkCalendar, now: pendulum.DateTime
+) -> tuple[str, int]:
+    """Where a task counts in the report (on time, late, open in time, open overdue), and
+    the working days it is or was late."""
+    due = t["due_at"]
+    if template.category(t["state"]) == "reported":
+        if due and t["reported_at"] and t["reported_at"] > due:
+            return "late", t["days_late"]
+        return "on_time", 0
+    if due and due < now:
+        return "open_overdue", calendar.late_by(t["due_seq"], now.date())
+    return "open_in_time", 0
+
+
+def _note(t: dict[str, Any], several: bool) -> str:
+    """The remarks column: which item and period (when the directive has several), who
+    recorded the report on the school's behalf, and the task's own note."""
+    part = []
+    if several and t["item"]:
+        part.append(f"mục {t['item']}")
+    if several and t["period"]:
+        part.append(f"kỳ {format_date(from_iso(t['period']))}")
+    remarks = [" ".join(part)] if part else []
+    if t["recorded_by"]:
+        remarks.append(f"ghi nhận thay: {t['recorded_by']}")
+    if t["note"]:
+        remarks.append(t["note"])
+    return "; ".join(remarks)
+
+
+def _row(
+    n: int,
+    t: dict[str, Any],
+    template: Template,
+    calendar: WorkCalendar,
+    now: pendulum.DateTime,
+    several: bool,
+) -> dict[str, Any]:
+    """One school's line in the report."""
+    category, days_late = _category(t, template, calendar, now)
+    return {
+        "n": n,
+        "id": t["id"],
+        "unit": t["unit_code"],
+        "unit_name": t["unit_name"],
+        "levels": [lv for lv in t["levels"].split(",") if lv],
+        "state": t["state"],
+        "state_label": template.label(t["state"]),
+        "received": _moment(t["received_at"]),
+        "reported": _moment(t["reported_at"]),
+        "due": _moment(t["due_at"]),
+        "days_late": days_late,
+        "category": category,
+        "category_label": CATEGORIES[category],
+        "escalation": f"{t['kind']} lần {t['round']} → {t['reached']}" if t["kind"] else "",
+        "note": _note(t, several),
+    }
+
+
+def _by_level(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The categories counted per school level (a TH&THCS school under both)."""
     by_level: dict[str, dict[str, int]] = {}
     for r in rows:
         for level in r["levels"]:
             entry = by_level.setdefault(level, {"total": 0, **dict.fromkeys(CATEGORIES, 0)})
             entry["total"] += 1
             entry[r["category"]] += 1
-    summary = {"total": len(rows), **dict.fromkeys(CATEGORIES, 0)}
-    for r in rows:
-        summary[r["category"]] += 1
-    return {
-        "directive": {
-            "id": directive_id,
-            "label": dstore.directive_label(row["code"], directive_id, row["subject"], row["date"]),
-            "code": row["code"],
-            "number": row["number"],
-            "symbol": row["symbol"],
-            "date": _date(row["date"]),
-            "subject": row["subject"],
-            "office": row["office_code"],
-            "office_name": office["name"],
-            "abbreviation": office["abbreviation"],
-            "parent_body": office["parent_body"],
-            "signer": row["signer"] if isinstance(row["signer"], dict) else None,
-            "place": (row["document"] or {}).get("place"),
-        },
-        "upstream": upstream,
-        "generated_at": now.isoformat(),
-        "rows": rows,
-        "by_level": [
-            {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
-            for lv in LEVELS
-            if lv in by_level
-        ],
-        "summary": summary,
-        "categories": CATEGORIES,
-    }
+    return [
+        {"level": lv, "name": LEVEL_NAMES.get(lv, lv), **by_level[lv]}
+        for lv in LEVELS
+        if lv in by_level
+    ]
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return aware(value).isoformat() if value else None
-
-
-def _date(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
+def _moment(value: dt.datetime | None) -> pendulum.DateTime | None:
+    """A stored moment, timezone-aware; only the writers format it."""
+    return aware(value) if value else None
 
 
 def _shown(key: str, value: Any) -> Any:
     if key in DATE_KEYS:
-        return format_moment(from_iso(value)) if value else ""
+        return format_moment(value) if value else ""
     if isinstance(value, list):  # levels
         return ", ".join(value)
     return "" if value is None else value
@@ -187,7 +212,7 @@ def _shown(key: str, value: Any) -> Any:
 
 
 def to_json(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, indent=2, default=json_value).encode("utf-8")
 
 
 def to_csv(data: dict[str, Any], delimiter: str = ",") -> bytes:
@@ -210,7 +235,7 @@ def to_md(data: dict[str, Any]) -> bytes:
     lines = [
         f"# Kết quả thực hiện {_document_name(data)}",
         "",
-        f"{d['office_name']} — lập lúc {format_moment(from_iso(data['generated_at']))}",
+        f"{d['office_name']} — lập lúc {format_moment(data['generated_at'])}",
         "",
         "## Tổng hợp",
         "",
@@ -283,7 +308,7 @@ def _detail_sheet(sheet, data: dict[str, Any]) -> None:
         for key, _title in COLUMNS:
             value = r[key]
             if key in DATE_KEYS:  # real dates, shown in Vietnamese time
-                value = aware(from_iso(value)).naive() if value else None
+                value = aware(value).naive() if value else None
             elif isinstance(value, list):
                 value = ", ".join(value)
             values.append(value)
@@ -346,11 +371,11 @@ def _document_name(data: dict[str, Any]) -> str:
     """ "Công văn số 746/SGDDĐT-GDCN ngày 21/03/2024 của Sở …" (the upstream one, if any)."""
     up = data["upstream"]
     if up:
-        date = f" ngày {format_date(dt.date.fromisoformat(up['date']))}" if up["date"] else ""
+        date = f" ngày {format_date(up['date'])}" if up["date"] else ""
         name = f"Công văn số {up['code']}" if up["code"] else f"văn bản {up['label']}"
         return f"{name}{date} của {up['office_name']}"
     d = data["directive"]
-    date = f" ngày {format_date(dt.date.fromisoformat(d['date']))}" if d["date"] else ""
+    date = f" ngày {format_date(d['date'])}" if d["date"] else ""
     name = f"Công văn số {d['code']}" if d["code"] else "văn bản"  # the subject follows
     return f"{name}{date} về việc {d['subject']}"
 
@@ -358,10 +383,8 @@ def _document_name(data: dict[str, Any]) -> str:
 def to_docx(data: dict[str, Any]) -> bytes:
     """A draft in the Nghị định 30/2020 layout, ready for the office to edit and sign."""
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
-    d, s = data["directive"], data["summary"]
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
@@ -369,94 +392,114 @@ def to_docx(data: dict[str, Any]) -> bytes:
     section.left_margin, section.right_margin = Cm(3), Cm(2)
     style = doc.styles["Normal"]
     style.font.name, style.font.size = "Times New Roman", Pt(13)
+    _docx_heading(doc, data)
+    _docx_body(doc, data)
+    _docx_signature(doc, data)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
 
-    def para(cell_or_doc, text="", bold=False, italic=False, center=False, size=None):
-        first = getattr(cell_or_doc, "paragraphs", None)
-        fresh = first and len(first) == 1 and not first[0].text and not first[0].runs
-        p = (
-            first[0]
-            if fresh and hasattr(cell_or_doc, "vertical_alignment")
-            else (cell_or_doc.add_paragraph())
-        )
-        run = p.add_run(text)
-        run.bold, run.italic = bold, italic
-        if size:
-            run.font.size = Pt(size)
-        if center:
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        return p
 
+def _para(cell_or_doc, text="", bold=False, italic=False, center=False, size=None):
+    """A paragraph of the report: in a table cell's first empty paragraph, else a new one."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    first = getattr(cell_or_doc, "paragraphs", None)
+    fresh = first and len(first) == 1 and not first[0].text and not first[0].runs
+    p = (
+        first[0]
+        if fresh and hasattr(cell_or_doc, "vertical_alignment")
+        else (cell_or_doc.add_paragraph())
+    )
+    run = p.add_run(text)
+    run.bold, run.italic = bold, italic
+    if size:
+        run.font.size = Pt(size)
+    if center:
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return p
+
+
+def _docx_heading(doc, data: dict[str, Any]) -> None:
+    """The office and number on the left, the national motto, place and date on the right."""
+    d = data["directive"]
     head = doc.add_table(rows=1, cols=2)
     left, right = head.rows[0].cells
-    para(left, (d["parent_body"] or "").upper(), center=True, size=12)
-    para(left, d["office_name"].upper(), bold=True, center=True, size=12)
-    para(left, f"Số: …/BC-{d['abbreviation'] or '…'}", center=True)
-    para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=12)
-    para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, center=True)
-    year = from_iso(data["generated_at"]).year
-    para(right, f"{d['place'] or '…'}, ngày … tháng … năm {year}", italic=True, center=True)
+    _para(left, (d["parent_body"] or "").upper(), center=True, size=12)
+    _para(left, d["office_name"].upper(), bold=True, center=True, size=12)
+    _para(left, f"Số: …/BC-{d['abbreviation'] or '…'}", center=True)
+    _para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=12)
+    _para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, center=True)
+    year = data["generated_at"].year
+    _para(right, f"{d['place'] or '…'}, ngày … tháng … năm {year}", italic=True, center=True)
 
-    para(doc, "BÁO CÁO", bold=True, center=True, size=14)
-    para(doc, f"Kết quả thực hiện {_document_name(data)}", bold=True, center=True)
+
+def _docx_body(doc, data: dict[str, Any]) -> None:
+    """The title and the four parts: what was done, per level, who was late, proposals."""
+    d, s = data["directive"], data["summary"]
+    _para(doc, "BÁO CÁO", bold=True, center=True, size=14)
+    _para(doc, f"Kết quả thực hiện {_document_name(data)}", bold=True, center=True)
     done = s["on_time"] + s["late"]
-    para(
+    _para(
         doc,
         f"Thực hiện {_document_name(data)}, {d['office_name']} báo cáo kết quả thực hiện như sau:",
     )
-    para(doc, "1. Tình hình triển khai", bold=True)
-    para(
+    _para(doc, "1. Tình hình triển khai", bold=True)
+    _para(
         doc,
         f"{d['office_name']} đã ban hành văn bản {d['code'] + ' ' if d['code'] else ''}"
         f"về việc {d['subject']} "
         f"gửi {s['total']} đơn vị/nhiệm vụ. Đến ngày "
-        f"{format_date(from_iso(data['generated_at']))}: {done} đã báo cáo "
+        f"{format_date(data['generated_at'])}: {done} đã báo cáo "
         f"({s['on_time']} đúng hạn, {s['late']} trễ hạn); {s['open_in_time'] + s['open_overdue']} "
         f"chưa báo cáo (trong đó {s['open_overdue']} quá hạn).",
     )
-    para(doc, "2. Tổng hợp theo cấp học", bold=True)
+    _para(doc, "2. Tổng hợp theo cấp học", bold=True)
     _docx_levels(doc, data)
     note = several_levels_note(data)
     if note:
-        para(doc, note, italic=True, size=11)
-    para(doc, "3. Các đơn vị chậm báo cáo", bold=True)
+        _para(doc, note, italic=True, size=11)
+    _para(doc, "3. Các đơn vị chậm báo cáo", bold=True)
     late = [r for r in data["rows"] if r["category"] in ("late", "open_overdue")]
     if late:
         for r in late:
             state = "đã báo cáo" if r["category"] == "late" else "chưa báo cáo"
-            para(doc, f"- {r['unit_name']}: {state}, trễ {r['days_late']} ngày làm việc.")
+            _para(doc, f"- {r['unit_name']}: {state}, trễ {r['days_late']} ngày làm việc.")
     else:
-        para(doc, "Không có đơn vị nào chậm báo cáo.")
-    para(doc, "4. Đề xuất, kiến nghị", bold=True)
-    para(doc, "…")
+        _para(doc, "Không có đơn vị nào chậm báo cáo.")
+    _para(doc, "4. Đề xuất, kiến nghị", bold=True)
+    _para(doc, "…")
 
+
+def _docx_signature(doc, data: dict[str, Any]) -> None:
+    """Recipients on the left, the signer's block on the right, kept on one page."""
+    d = data["directive"]
     sign = doc.add_table(rows=1, cols=2)
     where, who = sign.rows[0].cells
-    para(where, "Nơi nhận:", bold=True, size=11)
-    para(
+    _para(where, "Nơi nhận:", bold=True, size=11)
+    _para(
         where,
         f"- {data['upstream']['office_name']};"
         if data["upstream"]
         else f"- {d['parent_body'] or 'Cơ quan cấp trên'} (b/c);",
         size=11,
     )
-    para(where, "- Lưu: VT.", size=11)
+    _para(where, "- Lưu: VT.", size=11)
     signer = d["signer"] or {}
     chain = signer.get("chain") or []
     for link in chain:
-        para(
+        _para(
             who,
             f"{link.get('authority', '')}. {link.get('title', '')}".strip(". "),
             bold=True,
             center=True,
         )
-    para(who, signer.get("position") or "THỦ TRƯỞNG CƠ QUAN", bold=True, center=True)
-    para(who, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, center=True, size=11)
-    para(who, "")
-    para(who, signer.get("name") or "", bold=True, center=True)
+    _para(who, signer.get("position") or "THỦ TRƯỞNG CƠ QUAN", bold=True, center=True)
+    _para(who, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, center=True, size=11)
+    _para(who, "")
+    _para(who, signer.get("name") or "", bold=True, center=True)
     _keep_together(sign)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def _docx_levels(doc, data: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ from chidao.store import directives as dstore
 from chidao.store import escalations as estore
 from chidao.store import org as ostore
 from chidao.store import tasks as tstore
-from chidao.workflow import Template
+from chidao.workflow import Template, kind_words
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Swept:
     overdue: int = 0
     generated: int = 0
     escalations: dict[str, int] = field(default_factory=dict)  # kind → how many
+    kinds_en: dict[str, str] = field(default_factory=dict)  # kind → its English, if given
     notifications: int = 0
     # directives whose stored document or template cannot be read: named, skipped
     warnings: list[str] = field(default_factory=list)
@@ -48,6 +49,7 @@ class Swept:
         self.overdue += other.overdue
         for kind, made in other.escalations.items():
             self.escalations[kind] = self.escalations.get(kind, 0) + made
+        self.kinds_en.update(other.kinds_en)
         for line in other.warnings:
             self.warn(line)
 
@@ -302,6 +304,11 @@ def _climb(conn, template: Template, item: _Work, ids: Sequence[int], now, resul
                     }
                 )
     estore.load_targets(conn, rows)
+    _escalate(conn, item, ids, now, result)
+
+
+def _escalate(conn, item: _Work, ids: Sequence[int], now, result: Swept) -> None:
+    """One INSERT per rung over the batch, then the rung each task reached, once."""
     for plan in item.plans:
         made = estore.escalate(
             conn,
@@ -314,6 +321,8 @@ def _climb(conn, template: Template, item: _Work, ids: Sequence[int], now, resul
         if made:
             kind = plan.rung.kind
             result.escalations[kind] = result.escalations.get(kind, 0) + made
+            if plan.rung.kind_en:
+                result.kinds_en[kind] = plan.rung.kind_en
     if result.escalations:
         estore.mark_reached(conn, ids, now)
 
@@ -340,11 +349,12 @@ def _queue_notifications(store: Store) -> int:
     for chunk in chunks[:-1]:
         store.transact(partial(estore.queue, messages=chunk))
     if owed or chunks:  # the last messages and the notes they settle commit together
-        store.transact(partial(_queue_last, messages=chunks[-1] if chunks else [], notes=owed))
+        last: Sequence[notify.Message] = chunks[-1] if chunks else []
+        store.transact(partial(_queue_last, messages=last, notes=owed))
     return len(messages)
 
 
-def _queue_last(conn, *, messages: list[dict[str, Any]], notes) -> None:
+def _queue_last(conn, *, messages: Sequence[notify.Message], notes) -> None:
     estore.queue(conn, messages)
     estore.settled(conn, notes)
 
@@ -407,7 +417,22 @@ def escalation_listing(
         directive_id = dstore.resolve_directive(conn, directive) if directive else None
         if person and not ostore.get_person(conn, person):
             raise NotFound(f"unknown person {person!r} (not in any loaded org file)")
-        return estore.listing(conn, open_only, person, directive_id, limit)
+        rows = estore.listing(conn, open_only, person, directive_id, limit)
+        english = _english_kinds(conn, {r["template_id"] for r in rows})
+    for row in rows:
+        row["kind_en"] = english.get(row["template_id"], {}).get(row["kind"], row["kind"])
+    return rows
+
+
+def _english_kinds(conn: Any, template_ids: set[int]) -> dict[int, dict[str, str]]:
+    """Each template's escalation kinds in English (the kind itself where it gives none)."""
+    found = {}
+    for tid in template_ids:
+        try:
+            found[tid] = kind_words(dstore.workflow_of(conn, tid).template.escalation, "en")
+        except UnreadableRecord:  # named by the sweep and the dashboard; here: Vietnamese
+            continue
+    return found
 
 
 def task_escalations(store: Store, task_id: int) -> list[dict[str, Any]]:

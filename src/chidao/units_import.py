@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -17,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chidao import fields
 from chidao.errors import InputError
-from chidao.model import LEVEL_NAMES, LEVELS, Unit
+from chidao.model import Unit
 
 FIELDS = ("code", "name", "levels", "principal", "email", "phone")
 REQUIRED = ("code", "name", "levels")
@@ -30,14 +30,11 @@ HEADERS = {
     "email": ("email", "e-mail", "thư điện tử", "địa chỉ email"),
     "phone": ("phone", "điện thoại", "số điện thoại", "sđt", "đt"),
 }
-_LEVEL_WORDS = {v.casefold(): k for k, v in LEVEL_NAMES.items()} | {k.casefold(): k for k in LEVELS}
 # An .xlsx is a zip: its inflated size is read from the zip's directory before openpyxl
 # opens it (zipfile never inflates a member past its declared size), so a bomb costs nothing.
 MAX_XLSX_BYTES = 100 * 1024 * 1024
 MAX_CSV_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000  # every school of the largest province, several times over
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CODE = re.compile(r"^[\w.-]+$")
 
 
 def _key(text: Any) -> str:
@@ -132,11 +129,8 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 def _levels(text: str) -> tuple[str, ...]:
     found = []
-    for token in re.split(r"[,;&/+]| - ", text):
-        token = token.strip()
-        if not token:
-            continue
-        level = _LEVEL_WORDS.get(token.casefold())
+    for token in fields.split_levels(text):
+        level = fields.level_of(token)
         if level is None:
             raise ValueError(token)
         if level not in found:
@@ -180,8 +174,9 @@ def _check(
     """A row's levels and its problems as (field, message); records its code in ``seen``."""
     problems = [(name, "is empty") for name in REQUIRED if not values[name]]
     code = values["code"]
-    if code and not _CODE.match(code):
-        problems.append(("code", f"{code!r} is not a unit code (letters, digits, '-', '_', '.')"))
+    bad_code = fields.code_problem(code) if code else None
+    if bad_code:
+        problems.append(("code", bad_code))
     elif code in seen:
         problems.append(("code", f"{code} is already on row {seen[code]}"))
     elif code:
@@ -190,15 +185,10 @@ def _check(
     try:
         levels = _levels(values["levels"]) if values["levels"] else ()
     except ValueError as exc:
-        problems.append(
-            (
-                "levels",
-                f"unknown level {exc.args[0]!r} (expected "
-                f"{', '.join(LEVELS)} or their names, e.g. 'Tiểu học, THCS')",
-            )
-        )
-    if values.get("email") and not _EMAIL.match(values["email"]):
-        problems.append(("email", f"{values['email']!r} is not an e-mail address"))
+        problems.append(("levels", fields.level_problem(exc.args[0])))
+    bad_email = fields.email_problem(values.get("email", ""))
+    if bad_email:
+        problems.append(("email", bad_email))
     return levels, problems
 
 
@@ -231,8 +221,13 @@ def read_units(path: Path, office: str) -> tuple[list[Unit], list[str], list[str
     return units, problems, ignored, set(columns)
 
 
+def _shown(unit: Unit, name: str) -> str:
+    """A field of a unit as the import compares and shows it (levels: "TH,THCS")."""
+    return ",".join(unit.levels) if name == "levels" else str(getattr(unit, name))
+
+
 def plan(
-    units: list[Unit], existing: dict[str, dict[str, Any]], office: str, present: set[str]
+    units: list[Unit], existing: dict[str, Unit], office: str, present: set[str]
 ) -> tuple[Plan, list[str]]:
     """Compare with the database: new, changed (field by field), unchanged; and refuse a
     code that belongs to another office."""
@@ -242,17 +237,15 @@ def plan(
         if old is None:
             result.new.append(unit)
             continue
-        if old["office_code"] != office:
-            problems.append(
-                f"unit {unit.code} belongs to office {old['office_code']}, not {office}"
-            )
+        if old.office != office:
+            office_code = old.office
+            problems.append(f"unit {unit.code} belongs to office {office_code}, not {office}")
             continue
         diff = {}
         for name in FIELDS[1:]:
             if name not in present:
                 continue
-            before = old[name]
-            after = ",".join(unit.levels) if name == "levels" else getattr(unit, name)
+            before, after = _shown(old, name), _shown(unit, name)
             if before != after:
                 diff[name] = (before, after)
         if diff:

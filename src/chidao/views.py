@@ -17,10 +17,10 @@ from rich.tree import Tree
 
 from chidao.calendar import DAYS, HOURS, WORKING_DAYS, Duration
 from chidao.clock import format_date, format_moment, from_iso
-from chidao.i18n import N_, _, language, using
-from chidao.model import Event, TaskView
+from chidao.i18n import N_, _, language, message, using
+from chidao.model import DirectiveRow, Event, TaskView
 from chidao.rendering import Column, Listing, Table, listing_table
-from chidao.workflow import Template
+from chidao.workflow import Template, kind_words
 
 
 def state_style(state: str, template: Template | None = None) -> str:
@@ -123,18 +123,20 @@ def tasks_table(views: Sequence[TaskView], total: int | None = None) -> Listing:
 
 def task_panel(
     view: TaskView,
-    directive: dict[str, Any],
+    directive: DirectiveRow,
     allowed: Sequence[str],
     escalations: Sequence[dict[str, Any]] = (),
     children: tuple[int, int] | None = None,
     request: dict[str, Any] | None = None,
+    *,
+    template: Template | None = None,
 ) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     rows: list[tuple[str, RenderableType | None]] = [
         (_("Task"), _("#{id} (version {version})").format(id=view.id, version=view.version)),
-        (_("Directive"), f"{view.directive} — {directive['subject']}"),
+        (_("Directive"), f"{view.directive} — {directive.subject}"),
         (_("Unit"), f"{view.unit_name} ({view.unit}; {', '.join(view.levels)})"),
         (_("Deliverable"), view.deliverable),
         (_("Workflow"), view.workflow),
@@ -156,7 +158,10 @@ def task_panel(
             if children
             else None,
         ),
-        (_("May do next"), ", ".join(allowed) or _("nothing more to do")),
+        (
+            _("May do next"),
+            ", ".join(_next_step(a, template) for a in allowed) or _("nothing more to do"),
+        ),
         (
             _("Extension awaiting decision"),
             Text(
@@ -172,12 +177,13 @@ def task_panel(
             else None,
         ),
     ]
+    kinds = kind_words(template.escalation, language()) if template else {}
     rows += [
         (
             _("Escalation"),
             Text(
                 _("{kind} round {round} → {target} ({at})").format(
-                    kind=e["kind"],
+                    kind=kinds.get(e["kind"], e["kind"]),
                     round=e["round"],
                     target=e["target_name"],
                     at=format_moment(e["created_at"]),
@@ -198,7 +204,16 @@ def task_panel(
     return grid
 
 
-def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> Listing:
+def _next_step(allowed: str, template: Template | None) -> str:
+    """ "start (recipient)" as a person reads it: "Bắt đầu thực hiện (start; recipient)"."""
+    trigger, _sep, roles = allowed.partition(" (")
+    label = template.trigger_label(trigger, language()) if template else trigger
+    return f"{label} ({trigger}; {roles}" if label != trigger and roles else allowed
+
+
+def history_table(
+    task_id: int, events: Sequence[Event], created: TaskView, template: Template | None = None
+) -> Listing:
     listing = Listing(
         _("History of task {id} ({n} events)").format(id=task_id, n=len(events) + 1),
         [
@@ -209,10 +224,27 @@ def history_table(task_id: int, events: Sequence[Event], created: TaskView) -> L
             Column(_("Note"), flex=3),
         ],
     )
-    listing.add_row(format_moment(created.received_at), "issue", "→ received", "—", _("issued"))
+    lang = language()
+
+    def state(name: str | None) -> str:
+        if name is None:
+            return "—"
+        return template.label(name, lang) if template else name
+
+    def action(trigger: str) -> str:
+        return labelled(template.trigger_label(trigger, lang), trigger) if template else trigger
+
+    first = (events[0].from_state if events else None) or created.state
+    listing.add_row(
+        format_moment(created.received_at), "issue", f"→ {state(first)}", "—", _("issued")
+    )
     for e in events:
         listing.add_row(
-            format_moment(e.at), e.trigger, f"{e.from_state} → {e.to_state}", e.who, e.note
+            format_moment(e.at),
+            action(e.trigger),
+            f"{state(e.from_state)} → {state(e.to_state)}",
+            e.who,
+            e.note,
         )
     return listing
 
@@ -273,14 +305,21 @@ def template_view(template: Template) -> list[Listing | Text]:
             Column(_("Who"), flex=1),
         ],
     )
+    lang = language()
     for t in template.transitions:
         moves.add_row(
-            labelled(t.label or t.trigger, t.trigger), ", ".join(t.sources), t.dest, "/".join(t.by)
+            labelled(template.trigger_label(t.trigger, lang), t.trigger),
+            ", ".join(t.sources),
+            t.dest,
+            "/".join(t.by),
         )
+    kinds = kind_words(template.escalation, lang)
     ladder = Text(
         _("Escalation ladder: ")
         + "; ".join(
-            _("{after:+d} working days → {to} ({kind})").format(after=r.after, to=r.to, kind=r.kind)
+            _("{after:+d} working days → {to} ({kind})").format(
+                after=r.after, to=r.to, kind=kinds[r.kind]
+            )
             for r in template.escalation
         )
         + "\n"
@@ -368,8 +407,7 @@ def directive_panel(detail: dict[str, Any]) -> Group:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
-    signer = doc.get("signer") or {}
-    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
+    workflow = detail["workflow"]
     for key, value in (
         (
             _("Directive"),
@@ -378,35 +416,19 @@ def directive_panel(detail: dict[str, Any]) -> Group:
             ),
         ),
         (_("Date"), format_date(_date(doc.get("date")))),
-        (_("Subject"), doc.get("subject") or "—"),
-        (_("Urgency"), doc.get("urgency") or "—"),
-        (_("Sent to levels"), ", ".join(doc.get("recipient_levels") or []) or "—"),
-        (
-            _("Signed by"),
-            " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
-        ),
-        (
-            _("Workflow"),
-            f"{detail['workflow']['name']} v{detail['workflow']['version']} "
-            f"({detail['workflow']['hash']})",
-        ),
+        (_("Subject"), doc.get("subject")),
+        (_("Urgency"), doc.get("urgency")),
+        (_("Sent to levels"), ", ".join(doc.get("recipient_levels") or [])),
+        (_("Signed by"), _signed_by(doc.get("signer") or {})),
+        (_("Workflow"), f"{workflow['name']} v{workflow['version']} ({workflow['hash']})"),
     ):
-        grid.add_row(key, value)
+        grid.add_row(key, value or "—")
     deliverables = listing_table(_("Deliverables ({n})").format(n=len(detail["deliverables"])))
     deliverables.add_column(_("Item"))
     deliverables.add_column(_("Due"), no_wrap=True)
     deliverables.add_column(_("Text"), overflow="fold")
     for d in detail["deliverables"]:
-        due = (
-            format_moment(_moment(d["due"]))
-            if d["due"]
-            else relative_words(d["relative"])
-            if d["relative"]
-            else recurring_words(d["recurring"])
-            if d["recurring"]
-            else "—"
-        )
-        deliverables.add_row(d["item"] or "—", due, d["text"])
+        deliverables.add_row(d["item"] or "—", _when(d), d["text"])
     counts = listing_table(_("Progress ({n} tasks)").format(n=sum(detail["states"].values())))
     counts.add_column(_("State"))
     counts.add_column(_("Tasks"), justify="right")
@@ -414,6 +436,24 @@ def directive_panel(detail: dict[str, Any]) -> Group:
         label = detail["labels"][state][language()]
         counts.add_row(Text(labelled(label, state), style=state_style(state)), str(n))
     return Group(grid, deliverables, counts)
+
+
+def _when(d: dict[str, Any]) -> str:
+    """A deadline's due as a clerk reads it: a moment, a rule counted from something, or
+    a recurring period."""
+    if d["due"]:
+        return format_moment(_moment(d["due"]))
+    if d["relative"]:
+        return relative_words(d["relative"])
+    if d["recurring"]:
+        return recurring_words(d["recurring"])
+    return "—"
+
+
+def _signed_by(signer: dict[str, Any]) -> str:
+    """ "UBND TỈNH. CHỦ TỊCH / KT. GIÁM ĐỐC Phó Giám đốc Nguyễn Văn A": who signed."""
+    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
+    return _joined(" ", chain, signer.get("position"), signer.get("name"))
 
 
 def relative_words(rel: dict[str, Any]) -> str:
@@ -456,65 +496,61 @@ def parsed_summary(data: dict[str, Any], source: str) -> Group:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    signer = data.get("signer") or {}
-    chain = " / ".join(f"{c['authority']}. {c['title']}" for c in signer.get("chain") or [])
-    rows = (
-        (_("File"), source),
-        (_("Issuer"), " / ".join(filter(None, [data["issuer_parent"], data["issuer"]])) or "—"),
-        (_("Number"), data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "—")),
-        (
-            _("Place, date"),
-            ", ".join(filter(None, [data["place"], format_date(_date(data["date"]))])),
-        ),
-        (_("Subject"), data["subject"] or "—"),
-        (
-            _("Urgency, secrecy"),
-            ", ".join(filter(None, [data["urgency"], data["secrecy"]])) or "—",
-        ),
-        (_("To"), "\n".join(data["recipients"]) or "—"),
-        (_("Recipient levels"), ", ".join(data["recipient_levels"]) or "—"),
-        (
-            _("References"),
-            "\n".join(
-                f"{r['kind']} {r['code']}"
-                + (_(" of {date}").format(date=format_date(_date(r["date"]))) if r["date"] else "")
-                for r in data["references"]
-            )
-            or "—",
-        ),
-        (_("Items"), ", ".join(i["number"] for i in data["items"]) or "—"),
-        (
-            _("Signed by"),
-            " ".join(filter(None, [chain, signer.get("position"), signer.get("name")])) or "—",
-        ),
-        (_("Distribution"), "; ".join(data["distribution"]) or "—"),
-    )
-    for key, value in rows:
-        grid.add_row(key, value)
-    deadlines = listing_table(_("Deadlines ({n})").format(n=len(data["deadlines"])))
-    deadlines.add_column(_("Item"), no_wrap=True)
-    deadlines.add_column(_("Due"), overflow="fold")
-    deadlines.add_column(_("Sentence in the document"), overflow="fold")
-    for d in data["deadlines"]:
-        if d["due"]:
-            when = format_moment(_moment(d["due"]))
-        elif d["relative"]:
-            when = relative_words(d["relative"])
-        else:
-            when = recurring_words(d["recurring"])
-        deadlines.add_row(d["item"] or "—", when, d["text"])
-    contacts = listing_table(_("Contacts ({n})").format(n=len(data["contacts"])))
-    for col in (_("Name"), _("Level"), _("Phone"), _("Role")):
-        contacts.add_column(col, overflow="fold")
-    for c in data["contacts"]:
-        contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
-    warnings = Text("\n".join(f"⚠ {w}" for w in data["warnings"]), style="bold yellow")
-    parts: list[RenderableType] = [grid, deadlines]
+    for key, value in _parsed_fields(data, source):
+        grid.add_row(key, value or "—")
+    parts: list[RenderableType] = [grid, _parsed_deadlines(data["deadlines"])]
     if data["contacts"]:
+        contacts = listing_table(_("Contacts ({n})").format(n=len(data["contacts"])))
+        for col in (_("Name"), _("Level"), _("Phone"), _("Role")):
+            contacts.add_column(col, overflow="fold")
+        for c in data["contacts"]:
+            contacts.add_row(c["name"], c["level"] or "—", c["phone"] or "—", c["role"] or "—")
         parts.append(contacts)
     if data["warnings"]:
-        parts.append(warnings)
+        # written in English by the parser (as in --json), shown in the current language
+        warnings = "\n".join(f"⚠ {message(w)}" for w in data["warnings"])
+        parts.append(Text(warnings, style="bold yellow"))
     return Group(*parts)
+
+
+def _joined(sep: str, *values: str | None) -> str:
+    return sep.join(v for v in values if v)
+
+
+def _parsed_fields(data: dict[str, Any], source: str) -> list[tuple[str, str]]:
+    """The parsed document's fields as (label, value); an empty value is shown as "—"."""
+    number = data["code"] or (f"…/{data['symbol']}" if data["symbol"] else "")
+    return [
+        (_("File"), source),
+        (_("Issuer"), _joined(" / ", data["issuer_parent"], data["issuer"])),
+        (_("Number"), number),
+        (_("Place, date"), _joined(", ", data["place"], format_date(_date(data["date"])))),
+        (_("Subject"), data["subject"]),
+        (_("Urgency, secrecy"), _joined(", ", data["urgency"], data["secrecy"])),
+        (_("To"), "\n".join(data["recipients"])),
+        (_("Recipient levels"), ", ".join(data["recipient_levels"])),
+        (_("References"), "\n".join(_reference(r) for r in data["references"])),
+        (_("Items"), ", ".join(i["number"] for i in data["items"])),
+        (_("Signed by"), _signed_by(data.get("signer") or {})),
+        (_("Distribution"), "; ".join(data["distribution"])),
+    ]
+
+
+def _reference(r: dict[str, Any]) -> str:
+    """ "Công văn 12/SGDĐT of 01/03/2024": a document the directive refers to."""
+    if not r["date"]:
+        return f"{r['kind']} {r['code']}"
+    return f"{r['kind']} {r['code']}" + _(" of {date}").format(date=format_date(_date(r["date"])))
+
+
+def _parsed_deadlines(deadlines: list[dict[str, Any]]) -> Table:
+    table = listing_table(_("Deadlines ({n})").format(n=len(deadlines)))
+    table.add_column(_("Item"), no_wrap=True)
+    table.add_column(_("Due"), overflow="fold")
+    table.add_column(_("Sentence in the document"), overflow="fold")
+    for d in deadlines:
+        table.add_row(d["item"] or "—", _when(d), d["text"])
+    return table
 
 
 WEEKDAYS = (
@@ -598,7 +634,10 @@ def escalations_table(rows: Sequence[dict[str, Any]]) -> Listing:
             str(r["task_id"]),
             directive_label(r),
             r["unit_name"],
-            _("{kind} round {round}").format(kind=r["kind"], round=r["round"]),
+            _("{kind} round {round}").format(
+                kind=r.get("kind_en", r["kind"]) if language() == "en" else r["kind"],
+                round=r["round"],
+            ),
             reached,
             format_date(r["resolved_at"]) if r["resolved_at"] else Text(_("not yet"), style="red"),
         )
@@ -620,7 +659,7 @@ def chain_tree(root: dict[str, Any]) -> Tree:
             )
         text.append(node["label"], style="bold" + (" underline" if node["selected"] else ""))
         text.append(f"  {node['office_name'] or node['office']}")
-        due = format_date(from_iso(node["due"])) if node["due"] else "—"
+        due = format_date(node["due"]) if node["due"] else "—"
         text.append(
             _("  · due {due}  · {reported}/{total} reported").format(
                 due=due, reported=node["reported"], total=node["total"]

@@ -37,14 +37,14 @@ def withdraw(
     with store.write() as conn:
         directive_id = dstore.resolve_directive(conn, ref)
         row = dstore.get_directive(conn, directive_id)
-        label = dstore.directive_label(row["code"], directive_id, row["subject"], row["date"])
+        label = row.label
         identity.require_office(
-            tstore.actor_of(conn, actor), row["office_code"], f"withdrawing directive {label}"
+            tstore.actor_of(conn, actor), row.office, f"withdrawing directive {label}"
         )
-        if row["withdrawn_at"] is not None:
+        if row.withdrawn_at is not None:
             raise InputError(
                 f"directive {label} was already withdrawn on "
-                f"{format_moment(row['withdrawn_at'])} by {row['withdrawn_by']}"
+                f"{format_moment(row.withdrawn_at)} by {row.withdrawn_by}"
             )
         where = tstore.of_directive(directive_id)
         tasks = tstore.record_where(conn, where, trigger=TRIGGER, actor=actor, note=note, now=now)

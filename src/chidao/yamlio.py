@@ -176,7 +176,7 @@ def loads(text: str, source: str = "<text>") -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except _Refused as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise InputError(f"{source}:{line}: {exc.problem}") from exc
+        raise InputError(f"{source}:{line}: {exc.problem}", file=source, line=line) from exc
     except RecursionError as exc:
         raise InputError(
             f"{source}: lists and mappings nest deeper than {MAX_DEPTH} levels"
@@ -184,17 +184,23 @@ def loads(text: str, source: str = "<text>") -> Any:
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         if "constructor for the tag" not in (exc.problem or ""):
-            raise InputError(f"{source}:{line}: not valid YAML: {exc.problem}") from exc
+            raise InputError(
+                f"{source}:{line}: not valid YAML: {exc.problem}", file=source, line=line
+            ) from exc
         found = re.search(r"'([^']+)'", exc.problem or "")
         tag = found.group(1).replace("tag:yaml.org,2002:", "!!") if found else "?"
         raise InputError(
-            f"{source}:{line}: tag {tag} is not allowed (only plain YAML is read)"
+            f"{source}:{line}: tag {tag} is not allowed (only plain YAML is read)",
+            file=source,
+            line=line,
         ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{source}:{line}: not valid YAML: {problem}") from exc
+        raise InputError(
+            f"{source}:{line}: not valid YAML: {problem}", file=source, line=line
+        ) from exc
 
 
 def load(path: str | Path) -> Any:
@@ -208,9 +214,9 @@ def load(path: str | Path) -> Any:
             )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such file") from exc
+        raise InputError(f"{path}: no such file", file=str(path)) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not a UTF-8 text file") from exc
+        raise InputError(f"{path}: not a UTF-8 text file", file=str(path)) from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
     return loads(text, str(path))

@@ -244,7 +244,7 @@ def show(shown: Any, as_csv: bool = False) -> None:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=clock.json_value))
 
 
 def console() -> Console:
@@ -332,9 +332,11 @@ def localise_click() -> None:
             module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
 
 
-def error_line(line: str) -> None:
-    """One ``Error: …`` line on stderr, the message in the current language."""
-    click.echo(_("Error: {message}").format(message=i18n.message(line)), err=True)
+def error_line(line: str, translated: bool = False) -> None:
+    """One ``Error: …`` line on stderr, the message in the current language (``translated``:
+    it is already)."""
+    message = line if translated else i18n.message(line)
+    click.echo(_("Error: {message}").format(message=message), err=True)
 
 
 def warning_line(line: str) -> None:
@@ -352,7 +354,7 @@ class ChidaoGroup(Localised, click.Group):
             return super().invoke(ctx)
         except ChidaoError as exc:
             for line in getattr(exc, "problems", None) or [exc.message]:
-                error_line(line)
+                error_line(line, exc.translated)
             ctx.exit(1)
         except click.BadParameter as exc:  # a value out of its range: bad input, one line
             where = exc.param.get_error_hint(ctx).strip("'") if exc.param else "value"

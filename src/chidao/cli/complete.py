@@ -80,10 +80,12 @@ def _states(conn: Any) -> list[tuple[str, str]]:
 
 
 def _triggers(conn: Any) -> list[tuple[str, str]]:
+    from chidao.i18n import language
     from chidao.store import directives as dstore
 
+    lang = language()
     return [
-        (t.trigger, t.label)
+        (t.trigger, t.label_en if lang == "en" and t.label_en else t.label)
         for template in dstore.templates_in_use(conn)
         for t in template.transitions
         if set(t.by) - {"system"}
@@ -103,9 +105,11 @@ def triggers(ctx: click.Context, param: click.Parameter, incomplete: str) -> lis
     if found:
         return found
     from chidao.cli.core import _templates
+    from chidao.i18n import language
 
+    lang = language()
     pairs = [
-        (t.trigger, t.label)
+        (t.trigger, t.label_en if lang == "en" and t.label_en else t.label)
         for template, _path in _templates()
         for t in template.transitions
         if set(t.by) - {"system"}

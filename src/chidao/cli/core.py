@@ -31,7 +31,7 @@ from chidao.cli.base import (
 )
 from chidao.directive import directive_from_mapping, load_directive
 from chidao.errors import InputError
-from chidao.i18n import _
+from chidao.i18n import _, language
 from chidao.model import LEVELS, Directive
 
 if TYPE_CHECKING:
@@ -67,8 +67,12 @@ def org_load(file: str, as_json: bool) -> None:
 
         chidao org load examples/org-dien-bien.yaml --as tung-nt
     """
+    from chidao.org import load_org
+
     settings = run_settings()
-    org, counts = engine.load_org_file(settings.store(create=True), file, settings.who())
+    who = settings.who()
+    read = load_org(file)  # every problem of the file, before a database is made for it
+    org, counts = engine.save_org(settings.store(create=True), read, file, who)
     if as_json:
         emit_json(
             {
@@ -208,11 +212,13 @@ class FireCommand(Command):
 def trigger_rows(templates: list[tuple[Template, Path]]) -> list[tuple[str, str]]:
     """Each trigger a person may fire: its label and the workflows that have it."""
     found: dict[str, tuple[str, list[str]]] = {}
+    lang = language()
     for template, _path in templates:
         for t in template.transitions:
             if set(t.by) <= {"system"}:
                 continue
-            label, names = found.setdefault(t.trigger, (t.label, []))
+            label = template.trigger_label(t.trigger, lang) if t.label != t.trigger else ""
+            label, names = found.setdefault(t.trigger, (label, []))
             if template.name not in names:
                 names.append(template.name)
     return [
@@ -617,7 +623,7 @@ def task_show(task_id: str, as_json: bool) -> None:
         chidao task show 17
     """
     store = run_settings().store()
-    view, directive, allowed, events = engine.task_detail(store, task_id_arg(task_id))
+    view, directive, allowed, events, template = engine.task_detail(store, task_id_arg(task_id))
     climbed = sweeper.task_escalations(store, view.id)
     below = chains.task_children(store, view.id)
     request = extensions.pending(store, view.id)
@@ -643,7 +649,9 @@ def task_show(task_id: str, as_json: bool) -> None:
             }
         )
         return
-    console().print(views.task_panel(view, directive, allowed, climbed, below, request))
+    console().print(
+        views.task_panel(view, directive, allowed, climbed, below, request, template=template)
+    )
 
 
 @command(task_group, "fire", cls=FireCommand)
@@ -701,10 +709,10 @@ def task_history(task_id: str, as_json: bool, as_csv: bool) -> None:
 
         chidao task history 17
     """
-    view, _directive, _allowed, events = engine.task_detail(
+    view, _directive, _allowed, events, template = engine.task_detail(
         run_settings().store(), task_id_arg(task_id)
     )
     if as_json:
         emit_json([e.to_json() for e in events])
         return
-    show(views.history_table(view.id, events, view), as_csv)
+    show(views.history_table(view.id, events, view, template), as_csv)

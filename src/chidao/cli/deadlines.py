@@ -32,7 +32,7 @@ from chidao.cli.base import (
 )
 from chidao.cli.core import directive_group, task_group
 from chidao.errors import ChidaoError
-from chidao.i18n import _
+from chidao.i18n import _, language
 
 if TYPE_CHECKING:
     from chidao import engine, extensions, lookup, notify, occurrences, sweeper, views
@@ -79,7 +79,14 @@ def sweep_command(ahead: int | None, as_json: bool) -> None:
     if as_json:
         emit_json(swept.to_json())
         return
-    climbed = ", ".join(f"{n} {kind}" for kind, n in swept.escalations.items()) or "0"
+    english = language() == "en"
+    climbed = (
+        ", ".join(
+            f"{n} {swept.kinds_en.get(kind, kind) if english else kind}"
+            for kind, n in swept.escalations.items()
+        )
+        or "0"
+    )
     click.echo(
         _(
             "{overdue} task(s) marked overdue; escalations: {escalations}; "
@@ -452,11 +459,11 @@ def task_grant(task_id: str, to: str | None, note: str, as_json: bool) -> None:
     due = extensions.decide_extension(
         store,
         task_id_arg(task_id),
-        True,
-        settings.who(),
-        settings.write_moment(store),
-        note,
-        due_arg(to) if to else None,
+        grant=True,
+        actor=settings.who(),
+        now=settings.write_moment(store),
+        note=note,
+        to=due_arg(to) if to else None,
     )
     if due is None:  # granting always sets a due; None only when refusing
         raise ChidaoError(_("task {task}: the extension gave no due").format(task=task_id))
@@ -484,7 +491,12 @@ def task_refuse(task_id: str, note: str, as_json: bool) -> None:
     settings = run_settings()
     store = settings.store()
     extensions.decide_extension(
-        store, task_id_arg(task_id), False, settings.who(), settings.write_moment(store), note
+        store,
+        task_id_arg(task_id),
+        grant=False,
+        actor=settings.who(),
+        now=settings.write_moment(store),
+        note=note,
     )
     if as_json:
         emit_json({"task_id": task_id_arg(task_id), "status": "refused"})

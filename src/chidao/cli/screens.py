@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,6 +29,8 @@ from chidao.errors import InputError
 from chidao.i18n import _
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from chidao import chains, report, sweeper, views
 else:
     chains, report, sweeper, views = (
@@ -164,44 +167,73 @@ def dashboard_command(
         directive=directive,
         level=level.upper() if level else None,
         person=lookup.person(store, person) if person else None,
-        limit=limit if limit or as_json else dashboard.SCREEN_ROWS,
+        limit=_rows(limit, as_json),
         soon_days=soon,
     )
 
-    def screen():
-        now = settings.moment()
-        warnings: list[str] = []
-        if sweep:
-            now = settings.write_moment(store)
-            warnings = sweeper.sweep(store, now).warnings
-        if unit:
-            data = dashboard.build_unit(store, unit, now)
-            data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
-            return data, dashboard.render_unit(data, lang, out.width)
-        data = dashboard.build(store, now, options)
-        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
-        return data, dashboard.render(data, lang, out.width)
+    def screen(height: int | None = None):
+        return _dashboard_screen(settings, store, unit, options, sweep, lang, out.width, height)
 
+    if watch is not None and not as_json:
+        _watch(out, screen, watch)
+        return
     data, shown = screen()
     if as_json:
         emit_json(data)
         return
-    if watch is None:
-        out.print(shown)
-        return
+    out.print(shown)
+
+
+def _watch(out: Console, screen: Callable[[int], tuple[Any, Any]], every: int) -> None:
+    """Redraw the board every ``every`` seconds on the alternate screen (the shell comes
+    back as it was), cut to the terminal's height; one line is left for the cursor. Not
+    on a terminal (a pipe, a log): the last board is printed when watching stops."""
     import time
 
     from rich.live import Live
 
     try:
-        with Live(shown, console=out, auto_refresh=False, screen=False) as live:
+        with Live(console=out, auto_refresh=False, screen=out.is_terminal) as live:
             while True:
-                time.sleep(watch)
-                live.update(screen()[1], refresh=True)
+                live.update(screen(max(out.height - 1, 1))[1], refresh=True)
+                time.sleep(every)
     except KeyboardInterrupt:
         from rich.text import Text
 
         out.print(Text("\n" + _("Stopped watching."), style="dim"))
+
+
+def _rows(limit: int | None, as_json: bool) -> int | None:
+    """Rows per list: as asked; else all of them in JSON, a screenful on screen."""
+    from chidao.dashboard import SCREEN_ROWS
+
+    return limit if limit or as_json else SCREEN_ROWS
+
+
+def _dashboard_screen(
+    settings, store, unit, options, sweep: bool, lang: str, width: int, height: int | None
+):
+    """The dashboard's data and its rendering, now (after a sweep with ``--sweep``): a
+    school's view with ``unit``, else the office's; with ``height`` (a watched screen) the
+    office's lists are cut to fit it."""
+    from chidao import dashboard
+
+    now = settings.moment()
+    warnings: list[str] = []
+    if sweep:
+        now = settings.write_moment(store)
+        warnings = sweeper.sweep(store, now).warnings
+    if unit:
+        data = dashboard.build_unit(store, unit, now)
+        data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
+        return data, dashboard.render_unit(data, lang, width)
+    data = dashboard.build(store, now, options)
+    data["notes"] = list(dict.fromkeys(warnings + data["notes"]))
+    if height is not None:
+        from chidao import watch as fitted
+
+        return data, fitted.fit(data, lang, width, height)
+    return data, dashboard.render(data, lang, width)
 
 
 @command(cli, "report")

@@ -168,13 +168,7 @@ def _library_messages(node: ast.Call) -> Iterator[ast.expr]:
     if name in NOT_FOR_USERS:
         return
     if name.endswith(RAISED) or name in ("_Refused", "ChidaoError"):
-        args = node.args[1:] if name == "_Refused" else node.args[:1]
-        yield from args
-        for keyword in node.keywords:
-            if keyword.arg == "message":
-                yield keyword.value
-            elif keyword.arg == "problems" and isinstance(keyword.value, ast.List):
-                yield from keyword.value.elts
+        yield from _raised_messages(node, name)
     elif name in PIECES:  # a piece that ends up inside a message ("task 17: extending …")
         yield from (a for a in node.args if isinstance(a, ast.JoinedStr))
     elif name == "add" and owner == "problems" and len(node.args) == 2:
@@ -182,6 +176,17 @@ def _library_messages(node: ast.Call) -> Iterator[ast.expr]:
     elif name == "append" and owner in APPENDED and node.args:
         arg = node.args[0]
         yield from (arg.elts[1:] if isinstance(arg, ast.Tuple) else [arg])
+
+
+def _raised_messages(node: ast.Call, name: str) -> Iterator[ast.expr]:
+    """An error's message: its first argument (``_Refused``'s second), ``message=`` or
+    each of ``problems=[…]``."""
+    yield from node.args[1:] if name == "_Refused" else node.args[:1]
+    for keyword in node.keywords:
+        if keyword.arg == "message":
+            yield keyword.value
+        elif keyword.arg == "problems" and isinstance(keyword.value, ast.List):
+            yield from keyword.value.elts
 
 
 def _cli_messages(node: ast.Call) -> Iterator[ast.expr]:
@@ -217,22 +222,28 @@ def messages_of(path: Path) -> Iterator[Message]:
         yield text, where, line, comment
     cli = "cli" in path.parts
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        for msgid, comment in _marked(node):
-            yield msgid, where, node.lineno, comment
-        if _name(node.func) == "fail" and node.args:  # a str.format template already
-            first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                yield first.value, where, node.lineno, "template"
-            continue
-        for arg in [*(_cli_messages(node) if cli else ()), *_library_messages(node)]:
-            for expr in (arg, *_branches(arg)):
-                found = template(expr)
-                if not found or not found.strip() or written_in_vietnamese(found, path):
-                    continue
-                comment = "" if found == getattr(expr, "value", None) else "template"
-                yield found, where, node.lineno, comment
+        if isinstance(node, ast.Call):
+            for msgid, comment in _call_messages(node, path, cli):
+                yield msgid, where, node.lineno, comment
+
+
+def _call_messages(
+    node: ast.Call, path: Path, cli: bool
+) -> Iterator[tuple[str | tuple[str, ...], str]]:
+    """(message, comment) of one call: marked with ``_``/``N_``, a ``fail`` template, a
+    click help text, or the message a library call builds for a user."""
+    yield from _marked(node)
+    if _name(node.func) == "fail" and node.args:  # a str.format template already
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            yield first.value, "template"
+        return
+    for arg in [*(_cli_messages(node) if cli else ()), *_library_messages(node)]:
+        for expr in (arg, *_branches(arg)):
+            found = template(expr)
+            if not found or not found.strip() or written_in_vietnamese(found, path):
+                continue
+            yield found, "" if found == getattr(expr, "value", None) else "template"
 
 
 def written_in_vietnamese(text: str, path: Path) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import pendulum
 
 from chidao.clock import TZ
+from chidao.i18n import N_
 from chidao.parse.body import find_references, parse_body
 from chidao.parse.header import parse_header
 from chidao.parse.reading import Source, read_source
@@ -62,18 +63,21 @@ def _merge_references(groups: list[list[dict[str, Any]]]) -> list[dict[str, Any]
 
 def _warnings(result: dict[str, Any], body_found: bool) -> list[str]:
     checks = (
-        (result["number"] is None, "không thấy số văn bản (Số: …/…)"),
-        (result["date"] is None, "không thấy ngày ban hành (hoặc ngày còn để trống)"),
-        (result["subject"] is None, "không thấy trích yếu (V/v …)"),
-        (not result["recipients"], "không thấy phần Kính gửi"),
+        (result["number"] is None, N_("no document number found (Số: …/…)")),
+        (result["date"] is None, N_("no date of issue found (or the date is still blank)")),
+        (result["subject"] is None, N_("no subject found (V/v …)")),
+        (not result["recipients"], N_("no Kính gửi (addressees) part found")),
         (
             result["recipients"] and not result["recipient_levels"],
-            "không xác định được cấp học của nơi nhận",
+            N_("the school levels of the addressees could not be told"),
         ),
-        (not result["deadlines"], "không thấy hạn báo cáo; quy trình sẽ dùng hạn mặc định"),
-        (result["signer"] is None, "không thấy phần chữ ký"),
-        (not result["distribution"], "không thấy phần Nơi nhận"),
-        (not body_found, "không thấy nội dung văn bản"),
+        (
+            not result["deadlines"],
+            N_("no report deadline found; the workflow's default deadline will be used"),
+        ),
+        (result["signer"] is None, N_("no signature part found")),
+        (not result["distribution"], N_("no Nơi nhận (distribution) part found")),
+        (not body_found, N_("no body text found")),
     )
     return [message for missing, message in checks if missing]
 
@@ -120,22 +124,22 @@ def parse_lines(lines: list[str]) -> dict[str, Any]:
 
 # Fields a clerk checks against the page when they came from OCR, with their names.
 OCR_FIELDS = {
-    "number": "số văn bản",
-    "symbol": "ký hiệu",
-    "date": "ngày ban hành",
-    "issuer": "cơ quan ban hành",
-    "issuer_parent": "cơ quan chủ quản",
-    "place": "địa danh",
-    "subject": "trích yếu",
-    "urgency": "độ khẩn",
-    "secrecy": "độ mật",
-    "recipients": "nơi nhận (Kính gửi)",
-    "references": "văn bản được dẫn",
-    "items": "các mục công việc",
-    "deadlines": "hạn",
-    "contacts": "người liên hệ",
-    "signer": "người ký",
-    "distribution": "nơi nhận (phân phối)",
+    "number": N_("the document number"),
+    "symbol": N_("the document symbol"),
+    "date": N_("the date of issue"),
+    "issuer": N_("the issuing body"),
+    "issuer_parent": N_("the parent body"),
+    "place": N_("the place name"),
+    "subject": N_("the subject"),
+    "urgency": N_("the urgency"),
+    "secrecy": N_("the secrecy"),
+    "recipients": N_("the addressees (Kính gửi)"),
+    "references": N_("the documents cited"),
+    "items": N_("the numbered tasks"),
+    "deadlines": N_("the deadlines"),
+    "contacts": N_("the contact people"),
+    "signer": N_("the signer"),
+    "distribution": N_("the distribution list (Nơi nhận)"),
 }
 
 
@@ -160,16 +164,15 @@ def _ocr_warnings(result: dict[str, Any], source: Source) -> list[str]:
         return source.all_ocr or any(t in ocr_text for t in texts)
 
     flagged = [
-        f"{name} đọc bằng OCR từ ảnh quét: cần đối chiếu với bản gốc"
-        for key, name in OCR_FIELDS.items()
+        N_("{field} read by OCR from a scan: check it against the original").format(field=field)
+        for key, field in OCR_FIELDS.items()
         if result[key] and scanned(key)
     ]
+    unread = N_("{field} on the scan is handwritten or unreadable: type it in from the original")
     if result["number"] is None and result["symbol"] and scanned("symbol"):
-        flagged.append("số văn bản trên ảnh quét viết tay hoặc không đọc được: cần nhập từ bản gốc")
+        flagged.append(unread.format(field=OCR_FIELDS["number"]))
     if result["date"] is None and result["place"] and scanned("place"):
-        flagged.append(
-            "ngày ban hành trên ảnh quét viết tay hoặc không đọc được: cần nhập từ bản gốc"
-        )
+        flagged.append(unread.format(field=OCR_FIELDS["date"]))
     return flagged
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chidao.i18n import N_
 from chidao.parse.words import CODE, DATE, HONORIFIC, digits, levels_in, make_date, read_name
 
 RECIPIENTS = re.compile(r"^Kính gửi\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
@@ -133,36 +134,36 @@ def read_recipients(lines: list[str], start: int) -> tuple[list[str], int]:
     the body has begun (in a form appended after the signature) is not the letter's."""
     for index in range(start, len(lines)):
         match = RECIPIENTS.match(lines[index])
-        if not match:
-            if BODY_OPENS.match(lines[index]) or BODY_END.match(lines[index]):
-                break
-            continue
-        entries = [_strip_entry(match["rest"])] if match["rest"].strip() else []
-        after = index + 1
-        cursor = index + 1
-        while cursor < len(lines):
-            line = lines[cursor]
-            if not line:
-                cursor += 1
-                continue
-            if BULLET.match(line) or (
-                not entries and "|" not in line and len(line) < 120 and not line.endswith(":")
-            ):
-                if "|" in line:
-                    entries += [_strip_entry(c) for c in line.split("|") if c.strip()]
-                else:
-                    entries.append(_strip_entry(line))
-                cursor += 1
-                after = cursor
-                continue
-            if "|" in line:  # a table of recipients
-                entries += [_strip_entry(c) for c in line.split("|") if c.strip(" -")]
-                cursor += 1
-                after = cursor
-                continue
+        if match:
+            first = [_strip_entry(match["rest"])] if match["rest"].strip() else []
+            entries, after = _recipient_lines(lines, index + 1, first)
+            return [e for e in entries if e and not PLACEHOLDER.match(e)], after
+        if BODY_OPENS.match(lines[index]) or BODY_END.match(lines[index]):
             break
-        return [e for e in entries if e and not PLACEHOLDER.match(e)], after
     return [], start
+
+
+def _recipient_lines(lines: list[str], cursor: int, entries: list[str]) -> tuple[list[str], int]:
+    """The entries under "Kính gửi" from ``cursor`` on (bullets, a first plain line, a
+    table's cells), and the index of the line after the last one."""
+    after = cursor
+    while cursor < len(lines):
+        line = lines[cursor]
+        cursor += 1
+        if not line:
+            continue
+        bullet = BULLET.match(line) or (
+            not entries and "|" not in line and len(line) < 120 and not line.endswith(":")
+        )
+        if "|" in line:  # a table of recipients (or a bullet's cells)
+            keep = None if bullet else " -"
+            entries += [_strip_entry(c) for c in line.split("|") if c.strip(keep)]
+        elif bullet:
+            entries.append(_strip_entry(line))
+        else:
+            break
+        after = cursor
+    return entries, after
 
 
 def _code_kind(code: str) -> str:
@@ -252,8 +253,14 @@ class _Found:
         said = WEEKDAY.match(self.text[match.end() : match.end() + 20])
         if said and " ".join(said["day"].lower().split()) != WEEKDAYS[day.weekday()]:
             self.warnings.append(
-                f"hạn «{match.group(0).strip()}»: ngày {day:%d/%m/%Y} là "
-                f"{WEEKDAYS[day.weekday()]}, văn bản ghi {said['day']}: cần kiểm tra lại"
+                N_(
+                    "deadline «{text}»: {date} is a {weekday}, the document says {said}: check it"
+                ).format(
+                    text=match.group(0).strip(),
+                    date=f"{day:%d/%m/%Y}",
+                    weekday=WEEKDAYS[day.weekday()],
+                    said=said["day"],
+                )
             )
 
 
@@ -358,27 +365,29 @@ def _contacts_in(text: str, known: dict[str, dict[str, Any]], limit: int | None 
     for match in CONTACT.finditer(text):
         if match.start() >= limit:
             break
-        rest = match["rest"]
-        name = read_name(rest)
-        if not name or name in known:
-            continue
-        sentence = re.split(r"(?<=[.;])\s|\)", rest)[0]
-        after = sentence[len(name) :]
-        role = after.strip(" ,").split(",")[0].strip() or None
-        phone = PHONE.search(after)
-        email = EMAIL.search(after)
-        levels = (
-            levels_in(re.sub(r"^.*?phụ trách", "", role or ""))
-            if role and "phụ trách" in role
-            else set()
-        )
-        known[name] = {
-            "name": name,
-            "level": sorted(levels)[0] if len(levels) == 1 else None,
-            "phone": digits(phone["phone"]) if phone else None,
-            "email": email.group(0) if email else None,
-            "role": role,
-        }
+        name = read_name(match["rest"])
+        if name and name not in known:
+            known[name] = _contact(name, match["rest"])
+
+
+def _contact(name: str, rest: str) -> dict[str, Any]:
+    """A person named in a contact sentence: the role, phone and e-mail written after the
+    name, and the level a role "phụ trách …" names."""
+    sentence = re.split(r"(?<=[.;])\s|\)", rest)[0]
+    after = sentence[len(name) :]
+    role = after.strip(" ,").split(",")[0].strip() or None
+    phone = PHONE.search(after)
+    email = EMAIL.search(after)
+    levels = (
+        levels_in(re.sub(r"^.*?phụ trách", "", role)) if role and "phụ trách" in role else set()
+    )
+    return {
+        "name": name,
+        "level": sorted(levels)[0] if len(levels) == 1 else None,
+        "phone": digits(phone["phone"]) if phone else None,
+        "email": email.group(0) if email else None,
+        "role": role,
+    }
 
 
 def _joined(lines: list[str], index: int) -> str:

@@ -70,29 +70,44 @@ def _band(rows: list[list[Word]], left: float, right: float) -> tuple[float, flo
     for row in rows:  # a column gap is wide in some row, even if a long line narrows it
         candidates += [g for g in _gaps(row) if g[1] - g[0] >= 1.5 * size]
     best: tuple[float, float] | None = None
-    for start, end in candidates:
-        for row in rows:
-            for w in row:
-                if w.x0 < end and w.x1 > start:  # the word narrows the band
-                    start, end = max(
-                        (start, min(end, w.x0)),
-                        (max(start, w.x1), end),
-                        key=lambda band: band[1] - band[0],
-                    )
-            if end - start < 0.4 * size:
-                break
-        else:
-            centre = (start + end) / 2
-            if left + 0.2 * width <= centre <= left + 0.8 * width and (
-                best is None or end - start > best[1] - best[0]
-            ):
-                best = (start, end)
-    if best is None:
+    for candidate in candidates:
+        band = _narrowed(candidate, rows, 0.4 * size)
+        if band is None:
+            continue
+        centre = (band[0] + band[1]) / 2
+        if left + 0.2 * width <= centre <= left + 0.8 * width and (
+            best is None or band[1] - band[0] > best[1] - best[0]
+        ):
+            best = band
+    if best is None or not _two_sided(rows, best):
         return None
-    two_sided = any(
-        any(w.x1 <= best[0] for w in row) and any(w.x0 >= best[1] for w in row) for row in rows
+    return best
+
+
+def _narrowed(
+    band: tuple[float, float], rows: list[list[Word]], least: float
+) -> tuple[float, float] | None:
+    """``band`` narrowed by every word that crosses it (keeping the wider side), row by
+    row; None once it is narrower than ``least``."""
+    start, end = band
+    for row in rows:
+        for w in row:
+            if w.x0 < end and w.x1 > start:  # the word narrows the band
+                start, end = max(
+                    (start, min(end, w.x0)),
+                    (max(start, w.x1), end),
+                    key=lambda b: b[1] - b[0],
+                )
+        if end - start < least:
+            return None
+    return start, end
+
+
+def _two_sided(rows: list[list[Word]], band: tuple[float, float]) -> bool:
+    """Some row has words on both sides of ``band``."""
+    return any(
+        any(w.x1 <= band[0] for w in row) and any(w.x0 >= band[1] for w in row) for row in rows
     )
-    return best if two_sided else None
 
 
 def _column_lines(rows: list[list[Word]], band: tuple[float, float]) -> list[str]:

@@ -124,24 +124,27 @@ def _better_lines(first: Read, again: Read) -> Read:
     same height make a group, and of a group the better reading is kept (``_better``); a
     group only one reading found is kept when it was read with some confidence (a seal
     or a signature read as letters is not)."""
-    groups: list[tuple[list[Read], list[Read]]] = []
-    for line, which in sorted(
-        [(line, 0) for line in _lines(first)] + [(line, 1) for line in _lines(again)],
-        key=lambda item: min(w.top for w, _ in item[0]),
-    ):
-        group = next((g for g in groups if any(_same_height(line, o) for o in g[0] + g[1])), None)
-        if group is None:
-            group = ([], [])
-            groups.append(group)
-        group[which].append(line)
     kept: Read = []
-    for ones, others in groups:
+    for ones, others in _height_groups(first, again):
         one, other = [w for x in ones for w in x], [w for x in others for w in x]
         if one and other:
             kept += _better(one, other)
         elif _mean(one or other) >= LINE_CONFIDENCE:
             kept += one or other
     return kept
+
+
+def _height_groups(first: Read, again: Read) -> list[tuple[list[Read], list[Read]]]:
+    """The lines of both readings, top to bottom, grouped by height: (first's, again's)."""
+    groups: list[tuple[list[Read], list[Read]]] = []
+    lines = [(line, 0) for line in _lines(first)] + [(line, 1) for line in _lines(again)]
+    for line, which in sorted(lines, key=lambda item: min(w.top for w, _ in item[0])):
+        group = next((g for g in groups if any(_same_height(line, o) for o in g[0] + g[1])), None)
+        if group is None:
+            group = ([], [])
+            groups.append(group)
+        group[which].append(line)
+    return groups
 
 
 def _better(one: Read, other: Read) -> Read:

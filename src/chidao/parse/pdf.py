@@ -247,7 +247,7 @@ def _page_text(document, number: int, raw, reader, ocr: bool, result: PdfText):
         if _usable(words):
             return _drop_stamp_lines(page_lines(words, 0.0, page.get_width()))
         if not ocr:
-            result.warnings.append(f"trang {number + 1} là ảnh quét: chưa đọc (OCR tắt)")
+            result.warnings.append(f"page {number + 1} is a scan: not read (OCR is off)")
             return []
         result.ocr_pages.append(number + 1)
         typed = [w for w in words if not _inside(w, stamps)]
@@ -288,7 +288,7 @@ def read_pdf(path: str | Path, ocr: bool = True) -> PdfText:
             raise ParseError(f"{path}: tệp PDF không có trang nào (no pages)")
         if result.pages > MAX_PAGES:
             result.warnings.append(
-                f"tệp PDF có {result.pages} trang; chỉ đọc {MAX_PAGES} trang đầu"
+                f"the PDF file has {result.pages} pages; only the first {MAX_PAGES} are read"
             )
         with PageReader(path) as reader:
             pages = [

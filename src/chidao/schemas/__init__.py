@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chidao import yamlio
+from chidao.errors import InputError
 from chidao.schemas.types import kind
 
 HERE = Path(__file__).resolve().parent
@@ -123,6 +124,16 @@ def problems(exc: ValidationError, doc: Any) -> list[Problem]:
 def line_of_problem(source: str, problem: Problem, describe: Callable[[Problem], str]) -> str:
     line = f"{source}:{problem.line}" if problem.line else source
     return f"{line}: {describe(problem)}"
+
+
+def problem_error(source: str, problem: Problem, describe: Callable[[Problem], str]) -> InputError:
+    """The error for a document's first problem: its message, and where as fields."""
+    return InputError(
+        line_of_problem(source, problem, describe),
+        file=source,
+        line=problem.line or None,
+        field=path(problem.where) or None,
+    )
 
 
 def describe(problem: Problem) -> str:

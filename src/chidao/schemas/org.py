@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 from pydantic import Field, model_validator
 
 from chidao.schemas import FileModel
-from chidao.schemas.types import MAX_LIST, Code, Date, Flag, Levels, Text, fail
+from chidao.schemas.types import MAX_LIST, Code, Date, Email, Flag, Levels, Text, UnitCode, fail
 from chidao.schemas.types import text as up_to
 
 T = TypeVar("T")
@@ -28,18 +28,18 @@ class Person(FileModel):
     reports_to: Code | None = None
     levels: Levels = []
     head: Flag = False
-    email: Short = ""
+    email: Email = ""
     phone: Short = ""
 
 
 class Unit(FileModel):
     """A recipient: a school, a centre, or a lower office."""
 
-    code: Code
+    code: UnitCode
     name: Name
     levels: Levels
     principal: Short = ""
-    email: Short = ""
+    email: Email = ""
     phone: Short = ""
 
     @model_validator(mode="after")

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError, core_schema
 
-from chidao import clock
+from chidao import clock, fields
 from chidao.errors import InputError, OutOfRange
 from chidao.model import LEVELS
 
 MAX_TEXT = 20_000  # characters in one text field (a whole item of a dispatch fits)
 MAX_LIST = 100_000  # entries in one list (every unit of a province fits)
-LEVEL_ALIASES = {"PGDDT": "PGDĐT", "PGD": "PGDĐT", "GDNN-GDTX": "GDTX"}
 _DMY = r"^\s*\d{1,2}/\d{1,2}/\d{4}"
 
 
@@ -103,17 +103,29 @@ Text = Annotated[str, text()]
 Code = Annotated[str, text(64, required=True)]  # unit codes, person ids (String(64) columns)
 
 
+def _checked(rule: Callable[[str], str | None]) -> AfterValidator:
+    """A rule of ``chidao.fields`` on the value as read (NFC, trimmed)."""
+
+    def check(value: str) -> str:
+        problem = rule(value)
+        if problem:
+            raise fail("{problem}", problem=problem)
+        return value
+
+    return AfterValidator(check)
+
+
+# the units spreadsheet's rules (``chidao.fields``): what it refuses, the org file refuses
+UnitCode = Annotated[Code, _checked(fields.code_problem)]
+Email = Annotated[str, text(500), _checked(fields.email_problem)]
+
+
 def _level(value: Any) -> str:
     if not isinstance(value, str):
         raise fail("must be a school level, not {kind}", kind=kind(value))
-    level = value.strip().upper()
-    level = LEVEL_ALIASES.get(level, level)
-    if level not in LEVELS:
-        raise fail(
-            "unknown level {level!r} (expected one of: {levels})",
-            level=level,
-            levels=", ".join(LEVELS),
-        )
+    level = fields.level_of(value)
+    if level is None:
+        raise fail("{problem}", problem=fields.level_problem(value.strip()))
     return level
 
 
@@ -122,9 +134,10 @@ Level = Annotated[str, Check(_level, _LEVEL_SCHEMA)]
 
 
 def _level_list(value: Any) -> Any:
-    """A list of levels, or one text such as "TH, THCS" or "TH&THCS"."""
+    """A list of levels, or one text such as "TH, THCS" or "TH&THCS" (as a spreadsheet
+    cell is read: ``fields.split_levels``)."""
     if isinstance(value, str):
-        return [part for part in value.replace("&", ",").split(",") if part.strip()]
+        return fields.split_levels(value)
     if isinstance(value, list) and len(value) > 2 * len(LEVELS):
         raise fail("lists {n} levels; there are {m}", n=len(value), m=len(LEVELS))
     return [] if value is None else value

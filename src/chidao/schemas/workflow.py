@@ -74,6 +74,7 @@ class RungSpec(FileModel):
     after: Annotated[int | None, whole(-366, 366)] = None
     to: Annotated[str | None, Check(up_to(32).func, TARGETS_SCHEMA)] = None
     kind: Annotated[str | None, up_to(200)] = None
+    kind_en: Annotated[str | None, up_to(200)] = None
     waiting: Annotated[str | None, up_to(16)] = None
 
 

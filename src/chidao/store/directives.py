@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chidao import lookup
 from chidao.errors import DatabaseError, DuplicateDirective, NotFound, UnreadableRecord
+from chidao.model import DirectiveRow, directive_label
 from chidao.store.database import dialect_insert
 from chidao.store.schema import (
     deliverables,
@@ -364,7 +365,7 @@ def resolve_directive(conn: Connection, ref: str) -> int:
             else conn.execute(select(directives.c.id).where(directives.c.id == int(text))).scalar()
         )
         if found is None:
-            raise NotFound(f"directive {ref[:40]!r} does not exist")
+            raise NotFound(f"directive {ref[:40]!r} does not exist", kind="directive", key=ref)
         return found
     ids = list(
         conn.scalars(
@@ -383,7 +384,9 @@ def resolve_directive(conn: Connection, ref: str) -> int:
         if not ids:
             raise NotFound(
                 f"directive {ref!r} does not exist (name it by its code or id)"
-                + lookup.hint(text, [code for _id, code in codes])
+                + lookup.hint(text, [code for _id, code in codes]),
+                kind="directive",
+                key=ref,
             )
     if len(ids) > 1:
         raise NotFound(
@@ -393,9 +396,27 @@ def resolve_directive(conn: Connection, ref: str) -> int:
     return ids[0]
 
 
-def get_directive(conn: Connection, directive_id: int) -> dict[str, Any]:
+def get_directive(conn: Connection, directive_id: int) -> DirectiveRow:
     row = conn.execute(select(directives).where(directives.c.id == directive_id)).mappings().one()
-    return dict(row)
+    return DirectiveRow(
+        id=row["id"],
+        office=row["office_code"],
+        number=row["number"],
+        symbol=row["symbol"],
+        code=row["code"],
+        date=row["date"],
+        subject=row["subject"],
+        urgency=row["urgency"],
+        recipient_levels=tuple(filter(None, row["recipient_levels"].split(","))),
+        signer=row["signer"],
+        document=row["document"],
+        template_id=row["template_id"],
+        parent_task_id=row["parent_task_id"],
+        issued_at=row["issued_at"],
+        issued_by=row["issued_by"],
+        withdrawn_at=row["withdrawn_at"],
+        withdrawn_by=row["withdrawn_by"],
+    )
 
 
 def mark_withdrawn(conn: Connection, directive_id: int, actor: str, now) -> None:
@@ -404,23 +425,6 @@ def mark_withdrawn(conn: Connection, directive_id: int, actor: str, now) -> None
         .where(directives.c.id == directive_id)
         .values(withdrawn_at=literal(now, type_=directives.c.withdrawn_at.type), withdrawn_by=actor)
     )
-
-
-def directive_label(
-    code: str | None,
-    directive_id: int,
-    subject: str | None = None,
-    date: dt.date | None = None,
-) -> str:
-    """How screens, e-mails and reports name a directive: its code ("746/SGDĐT-GDCN"), or,
-    while it has no number, its subject and date ("«Tăng cường công tác…» 25/03/2024");
-    "#id" only where neither is at hand."""
-    if code:
-        return code
-    if subject:
-        short = subject if len(subject) <= 32 else subject[:31].rstrip() + "…"
-        return f"«{short}»" + (f" {date:%d/%m/%Y}" if date else "")
-    return f"#{directive_id}"
 
 
 def directive_summaries(conn: Connection) -> list[dict[str, Any]]:

@@ -9,9 +9,10 @@ two concurrent sweeps on PostgreSQL from tripping over each other.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -35,7 +36,12 @@ from sqlalchemy import (
 )
 
 from chidao.escalation import RungPlan
+from chidao.model import Office, Person
 from chidao.store.database import dialect_insert
+from chidao.store.org import office_of, person_of
+
+if TYPE_CHECKING:
+    from chidao.notify import Message
 from chidao.store.schema import (
     deliverables,
     directives,
@@ -118,9 +124,10 @@ def directives_in(conn: Connection, template_id: int, ids: Sequence[int]) -> lis
     return [dict(r) for r in rows]
 
 
-def offices_and_people(conn: Connection) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    office_rows = {r["code"]: dict(r) for r in conn.execute(select(offices)).mappings()}
-    return office_rows, [dict(r) for r in conn.execute(select(people)).mappings()]
+def offices_and_people(conn: Connection) -> tuple[dict[str, Office], list[Person]]:
+    """Every office by code, and every person: whom the ladder's rungs may reach."""
+    found = {r["code"]: office_of(r) for r in conn.execute(select(offices)).mappings()}
+    return found, [person_of(r) for r in conn.execute(select(people)).mappings()]
 
 
 def load_targets(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -397,10 +404,15 @@ def settled(conn: Connection, notes: Sequence[tuple[dt.datetime, int]]) -> None:
         )
 
 
-def queue(conn: Connection, messages: list[dict[str, Any]]) -> int:
-    if messages:
-        conn.execute(dialect_insert(conn, notifications).on_conflict_do_nothing(), messages)
-    return len(messages)
+def queue(conn: Connection, messages: Sequence[Message]) -> int:
+    """Put messages in the outbox, queued and not yet tried (one already there is kept)."""
+    rows = [
+        {**dataclasses.asdict(m), "status": "queued", "attempts": 0, "last_error": ""}
+        for m in messages
+    ]
+    if rows:
+        conn.execute(dialect_insert(conn, notifications).on_conflict_do_nothing(), rows)
+    return len(rows)
 
 
 def pending_messages(conn: Connection, limit: int | None) -> list[dict[str, Any]]:
@@ -440,6 +452,7 @@ def listing(
             directives.c.code.label("code"),
             directives.c.subject,
             directives.c.date,
+            directives.c.template_id,
             tasks.c.state,
             func.count().over().label("total"),  # how many in all, before the limit
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, RowMapping, delete, select
 
 from chidao.model import Office, Org, Person, Unit
 from chidao.store.database import dialect_insert
@@ -98,8 +98,11 @@ def office_codes(conn: Connection) -> list[str]:
 
 def get_office(conn: Connection, code: str) -> Office | None:
     row = conn.execute(select(offices).where(offices.c.code == code)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else office_of(row)
+
+
+def office_of(row: RowMapping) -> Office:
+    """An ``offices`` row as the record the domain reads."""
     return Office(
         code=row["code"],
         name=row["name"],
@@ -116,8 +119,11 @@ def office_calendar(conn: Connection, code: str) -> dict[str, Any] | None:
 
 def get_person(conn: Connection, pid: str) -> Person | None:
     row = conn.execute(select(people).where(people.c.id == pid)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else person_of(row)
+
+
+def person_of(row: RowMapping) -> Person:
+    """A ``people`` row as the record the domain reads (its levels a tuple)."""
     return Person(
         id=row["id"],
         name=row["name"],
@@ -133,8 +139,11 @@ def get_person(conn: Connection, pid: str) -> Person | None:
 
 def get_unit(conn: Connection, code: str) -> Unit | None:
     row = conn.execute(select(units).where(units.c.code == code)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else unit_of(row)
+
+
+def unit_of(row: RowMapping) -> Unit:
+    """A ``units`` row as the record the domain reads."""
     return Unit(
         code=row["code"],
         name=row["name"],
@@ -213,11 +222,12 @@ def office_row(conn: Connection, code: str) -> dict[str, Any]:
     return dict(row)
 
 
-def units_by_code(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def units_by_code(conn: Connection, codes: list[str]) -> dict[str, Unit]:
+    found: dict[str, Unit] = {}
     for start in range(0, len(codes), 500):
-        rows = conn.execute(select(units).where(units.c.code.in_(codes[start : start + 500])))
-        found.update({r.code: dict(r._mapping) for r in rows})
+        chunk = codes[start : start + 500]
+        rows = conn.execute(select(units).where(units.c.code.in_(chunk))).mappings()
+        found.update({r["code"]: unit_of(r) for r in rows})
     return found
 
 

@@ -145,12 +145,14 @@ def load_for_fire(conn: Connection, ids: Sequence[int], actor: str) -> tuple[lis
     found = {r.id for r in rows}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFound(f"task {missing[0]} does not exist")
+        raise NotFound(f"task {missing[0]} does not exist", kind="task", key=missing[0])
     gone = next((r for r in rows if r.withdrawn_at is not None), None)
     if gone is not None:
         raise TransitionRefused(
             f"task {gone.id}: its directive was withdrawn (thu hồi) on "
-            f"{format_moment(gone.withdrawn_at)}; it is no longer tracked"
+            f"{format_moment(gone.withdrawn_at)}; it is no longer tracked",
+            task=gone.id,
+            state=gone.state,
         )
     order = {task_id: n for n, task_id in enumerate(ids)}
     return sorted(rows, key=lambda r: order[r.id]), who
@@ -189,9 +191,9 @@ _INSERT_EVENT_SQL = DriverSQL(
 _BOUND_TIMES = ("b_now", "b_received", "b_due", "b_reported", "b_late")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
-    """One task's move, with the timestamps it sets."""
+    """One task's move, with the timestamps it sets (named: several are alike)."""
 
     row: TaskRow
     dest: str
@@ -262,7 +264,8 @@ def apply_change(
         raise ConcurrentChange(
             "someone else changed one of these tasks since it was read (task "
             f"{params[0]['b_id']}, version {params[0]['b_version']}); nothing was changed: "
-            "reload and try again"
+            "reload and try again",
+            task=changes[0].row.id,
         )
     rows = [
         {
@@ -296,7 +299,8 @@ def _apply_one(
     if _UPDATE_ONE_SQL.count(conn, bound) != 1:
         raise ConcurrentChange(
             f"someone else changed this task since it was read (task {params['b_id']}, "
-            f"version {params['b_version']}); nothing was changed: reload and try again"
+            f"version {params['b_version']}); nothing was changed: reload and try again",
+            task=change.row.id,
         )
     _INSERT_EVENT_SQL.count(
         conn,
@@ -423,7 +427,7 @@ def to_view(row: dict[str, Any], label: str, label_en: str = "") -> TaskView:
 
 def history(conn: Connection, task_id: int) -> list[Event]:
     if conn.execute(select(tasks.c.id).where(tasks.c.id == task_id)).scalar() is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(f"task {task_id} does not exist", kind="task", key=task_id)
     rows = conn.execute(
         select(events, people.c.name.label("actor_name"))
         .join(people, people.c.id == events.c.actor, isouter=True)
