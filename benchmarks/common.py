@@ -160,6 +160,7 @@ def raw(path: Path | str) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA cache_size = -65536")  # 64 MiB, as the store's connections
     return db
 
 

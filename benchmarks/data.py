@@ -64,7 +64,7 @@ def org_database(folder: Path, units: int, levels: tuple[str, ...] = LEVELS) -> 
     rest are written straight into the store as the rows a load writes (``units`` and
     ``unit_levels``; ``python benchmarks/data.py`` compares the two ways by digest)."""
     path = folder / f"org-{units}.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.open(f"sqlite:///{path}", simulation=True)  # its writes take --now
     in_file = min(units, FILE_UNITS)
     engine.load_org_file(store, write_org(folder / f"org-{units}.yaml", in_file, levels), "head")
     store.close()

@@ -241,9 +241,9 @@ def build_on(url: str, tasks: int, per: int = 500, units: int = 5_000) -> None:
     from chidao import engine
     from chidao.store import Store
 
-    store = Store.open(url)
+    store = Store.open(url, simulation=True)  # its writes (and the CLI fires) take --now
     with tempfile.TemporaryDirectory() as temp:
-        engine.load_org_file(store, data.write_org(Path(temp) / "org.yaml", units))
+        engine.load_org_file(store, data.write_org(Path(temp) / "org.yaml", units), "head")
     started = time.perf_counter()
     for n in range(tasks // per):
         codes = [data.unit_code(((n * per) % units + k) % units) for k in range(per)]

@@ -11,14 +11,17 @@ the built files for ``dashboard.py`` and later runs. Then, alternating on fresh 
 
 - backlog: ``sweeper.sweep`` at a ``now`` when most dues have passed (overdue, the four
   rungs of the ``bao-cao`` ladder, the notifications) against the floor: one transaction of
-  the overdue event INSERT … SELECT and UPDATE, per rung an escalation INSERT … SELECT
+  the overdue event INSERT … SELECT (each event with its audit hash, ``chidao.audit``,
+  computed by a registered sha256 function as the engine's is) and the UPDATE (state,
+  previous state, version, the task's new head), per rung an escalation INSERT … SELECT
   (targets: the school itself two working days before its due, then from a small table of
   who follows each level, the signer, the head; ON CONFLICT DO NOTHING for idempotence) and
   the rung UPDATE, and one notification INSERT … SELECT … GROUP BY. Goal ≤ 2×.
 - next morning: the same a day later, on the file the backlog sweep left. Goal ≤ 1.5×.
 - a second sweep at the same ``now`` must change nothing (both sides are checked).
 
-Rows compared by digest: tasks (state, version, rung, updated_at), events, escalations
+Rows compared by digest: tasks (state, previous state, version, rung, updated_at, head),
+events (with OS account and hash), escalations
 (task, rung, kind, round, person, due, created) and notifications (directive, rung,
 person, count). The peer (``naive.py``) sweeps 200,000 tasks (overdue only).
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import sys
 import tempfile
 import time
@@ -38,6 +42,8 @@ from pathlib import Path
 
 import common
 import data
+
+from chidao import audit
 
 # the bao-cao ladder: rung 1 reminds the school two working days before its due
 REMIND = (1, "nhắc trước hạn", -2)
@@ -50,8 +56,8 @@ TARGETS = (
     (4, "", "head"),
 )
 DIGEST = (
-    "SELECT 't', id, state, version, rung, updated_at FROM tasks",
-    "SELECT 'e', task_id, from_state, to_state, \"trigger\", actor, at FROM events",
+    "SELECT 't', id, state, prev_state, version, rung, updated_at, head FROM tasks",
+    "SELECT 'e', task_id, from_state, to_state, \"trigger\", actor, at, os_user, hash FROM events",
     "SELECT 'x', task_id, rung, kind, round, person_id, due_at, created_at FROM escalations",
     "SELECT 'n', directive_id, rung, person_id, tasks FROM notifications",
 )
@@ -88,16 +94,19 @@ def floor_sweep(path: str, now_iso: str) -> tuple[float, str]:
 
     now = aware(now_iso)
     at = now.isoformat(timespec="microseconds")
+    db = common.raw(path)
+    db.create_function("sha256", 1, _sha256, deterministic=True)
+    shared = audit.SEP.join(("mark_overdue", "system", audit.os_account(), at, ""))
+    start = time.perf_counter()
+    # the working days the ladder counts are the floor's work too, as they are the engine's
     days = (
         WorkCalendar().ordinal(now.date() - dt.timedelta(days=1)),
         WorkCalendar().ordinal(now.date()),
     )
-    db = common.raw(path)
-    start = time.perf_counter()
-    _floor_transaction(db, at, days)
+    _floor_transaction(db, at, days, shared)
     took = time.perf_counter() - start
     before = _written(db)
-    _floor_transaction(db, at, days)  # idempotent: nothing the second time
+    _floor_transaction(db, at, days, shared)  # idempotent: nothing the second time
     assert _written(db) == before, "the floor is not idempotent"
     db.close()
     return took, digest(path)
@@ -108,18 +117,31 @@ def _written(db) -> tuple[int, ...]:
     return tuple(db.execute(f"SELECT count(*), max(id) FROM {t}").fetchone()[0] for t in tables)
 
 
-def _floor_transaction(db, at: str, days: tuple[int, int]) -> None:
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _floor_transaction(db, at: str, days: tuple[int, int], shared: str) -> None:
     yesterday, today = days
     late = "state IN ('received', 'implementing') AND late_at < :at"
+    # the audit link of each event (chidao.audit.content): the task's previous hash, the
+    # task, its position, from, to, on behalf of (none), then what every event shares
+    link = (
+        "sha256(head || :sep || id || :sep || (version + 1) || :sep || state || :sep"
+        " || 'overdue' || :sep || :sep || :shared)"
+    )
+    params = {"at": at, "sep": audit.SEP, "shared": shared, "os": audit.os_account()}
     db.execute("BEGIN IMMEDIATE")
     db.execute(
-        'INSERT INTO events (task_id, from_state, to_state, "trigger", actor, at, note)'
-        f" SELECT id, state, 'overdue', 'mark_overdue', 'system', :at, '' FROM tasks WHERE {late}",
-        {"at": at},
+        'INSERT INTO events (task_id, from_state, to_state, "trigger", actor, at, note, os_user,'
+        f" hash) SELECT id, state, 'overdue', 'mark_overdue', 'system', :at, '', :os, {link}"
+        f" FROM tasks WHERE {late}",
+        params,
     )
     db.execute(
-        f"UPDATE tasks SET state = 'overdue', version = version + 1, updated_at = :at WHERE {late}",
-        {"at": at},
+        f"UPDATE tasks SET prev_state = state, state = 'overdue', version = version + 1,"
+        f" updated_at = :at, head = {link} WHERE {late}",
+        params,
     )
     db.execute("CREATE TEMP TABLE IF NOT EXISTS targets (rung, level, person_id, name)")
     db.execute("DELETE FROM temp.targets")

@@ -14,6 +14,7 @@ import pendulum
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import EXAMPLES, ISSUED
+from sqlalchemy import event
 
 from chidao import engine, sweeper
 from chidao.clock import TZ
@@ -294,3 +295,31 @@ def test_notify_needs_a_host(run):
     result = run("notify", "--channel", "smtp")
     assert result.exit_code == 1
     assert result.output == "Error: --channel smtp needs --smtp-host (or CHIDAO_SMTP_HOST)\n"
+
+
+def test_a_sweep_batch_reads_only_its_own_tasks(dien_bien, issued, backend):
+    """Each write statement of a batch reaches tasks by id, never through an index over
+    every task in a state or of an office (SQLite's planner chose those and scanned the
+    whole table once per batch: a 1M backlog took quadratic time)."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's query planner (PostgreSQL's plans by its statistics)")
+    plans: list[tuple[str, str]] = []
+
+    def explain(conn, cursor, statement, params, context, executemany):
+        if executemany or not statement.lstrip().startswith(("INSERT", "UPDATE")):
+            return
+        for row in cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", params):
+            plans.append((statement.split("(")[0][:60], row[3]))
+
+    event.listen(dien_bien.engine, "before_cursor_execute", explain)
+    try:
+        swept = sweeper.sweep(dien_bien, at(6, 4, 8), batch=10)
+    finally:
+        event.remove(dien_bien.engine, "before_cursor_execute", explain)
+    assert swept.overdue == 46 and len(swept.escalations) == 3
+    tasks_read = [(s, p) for s, p in plans if " tasks " in f" {p} " or p.endswith(" tasks")]
+    assert tasks_read, plans
+    for statement, plan in tasks_read:
+        assert "PRIMARY KEY" in plan, (statement, plan)
+    escalations_read = [p for _s, p in plans if "SEARCH escalations" in p]
+    assert not [p for p in escalations_read if "ix_escalations_batch" in p], escalations_read

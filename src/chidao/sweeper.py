@@ -10,7 +10,8 @@ the queued notifications; ``escalation_listing`` reads what the ladders did.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -66,8 +67,44 @@ class Swept:
             self.warnings.append(line)
 
 
-SWEEP_BATCH = 5_000  # tasks per write transaction: keeps the write lock short
 NOTIFY_BATCH = 1_000  # notifications per write transaction
+# what one batch aims to hold the write lock for: batches vary about 2.5× around it (the
+# next ids may be denser in work than the last), and the goal is under about 0.5 s
+BATCH_SECONDS = 0.15
+# tasks in the first batch, the next ones sized by its pace; PostgreSQL starts smaller (a
+# next morning's few tasks, spread over the table, took it 0.75 s for 2,000)
+FIRST_BATCH = {"sqlite": 2_000, "postgresql": 500}
+LARGEST_BATCH = 20_000
+# On SQLite a writer waiting for the lock (a school's report) polls it every 25–100 ms:
+# once someone else has written between two batches, the sweep leaves a gap that long
+# after each batch, so the waiting writer gets in instead of waiting behind the next one.
+GAP_SECONDS = 0.06
+
+
+@dataclass
+class _Pace:
+    """How many tasks the next batch takes (about ``BATCH_SECONDS`` of work at the pace
+    the last one went, at most 1.5 times or half of it), and whether to leave a gap."""
+
+    size: int
+    fixed: bool  # the caller chose the batch size
+    sqlite: bool
+    last_event: int | None = None  # the newest event after our last batch
+    others: bool = False  # someone else wrote between two of our batches
+
+    def after(self, tasks: int, seconds: float) -> None:
+        if not self.fixed:
+            aim = int(tasks * BATCH_SECONDS / max(seconds, 1e-3))
+            grown = min(aim, self.size * 3 // 2, LARGEST_BATCH)
+            self.size = max(50, self.size // 2, grown)
+        if self.sqlite and self.others:
+            time.sleep(GAP_SECONDS)
+
+    def saw(self, before: int | None, after: int | None) -> None:
+        """The newest event id when a batch began and when it ended."""
+        if self.last_event is not None and before != self.last_event:
+            self.others = True
+        self.last_event = after
 
 
 @dataclass(frozen=True)
@@ -86,16 +123,17 @@ def sweep(
     store: Store,
     now: pendulum.DateTime,
     ahead: Duration | None = None,
-    batch: int = SWEEP_BATCH,
+    batch: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Swept:
     """Everything time does to tasks, as of ``now``.
 
     Generate the recurring periods that are coming up; then, in short write transactions
-    of at most ``batch`` tasks each, fire the template's system trigger into the overdue
-    state on every open task past its due (plus grace) and climb the escalation ladders;
-    last, queue one notification per directive, rung and person reached. Every move is the
-    template's own transition (``Workflow.moves``), set-based; running it again at the
+    (``batch`` tasks each when given, else as many as take about ``BATCH_SECONDS``), fire
+    the template's system trigger into the overdue state on every open task past its due
+    (plus grace) and climb the escalation ladders; last, queue one notification per
+    directive, rung and person reached. Every move is the template's own transition
+    (``Workflow.moves``), set-based; running it again at the
     same ``now`` (or from a second process) creates nothing twice, so a sweep cut short is
     finished by the next one, notifications included. It also makes the roll-ups that
     reports made by PostgreSQL person or unit logins left to it (``engine.roll_up``); it
@@ -120,15 +158,23 @@ def sweep(
     with store.read() as conn:
         work = _plan_work(store, conn, now, engine.OfficeCalendars(conn), result)
     total, done = sum(len(item.ids) for item in work), 0
+    dialect = store.engine.dialect.name
+    pace = _Pace(batch or FIRST_BATCH.get(dialect, 500), batch is not None, dialect == "sqlite")
     for item in work:
-        for start in range(0, len(item.ids), batch):
-            ids = (item.ids[start], item.ids[min(start + batch, len(item.ids)) - 1])
+        start = 0
+        while start < len(item.ids):
+            chunk = item.ids[start : start + pace.size]
+            began = time.perf_counter()
             # a batch another writer deadlocked with is run again from its start
-            made = store.transact(partial(_sweep_batch, store, item=item, ids=ids, now=now))
+            made = store.transact(
+                partial(_sweep_batch, store, item=item, ids=chunk, now=now, pace=pace)
+            )
             result.add(made)
-            done += min(batch, len(item.ids) - start)
+            start += len(chunk)
+            done += len(chunk)
             if progress:
                 progress(done, total)
+            pace.after(len(chunk), time.perf_counter() - began)
     result.notifications = _queue_notifications(store)
     return result
 
@@ -170,9 +216,10 @@ def _plan_work(
     return work
 
 
-def _sweep_batch(store: Store, conn, *, item: _Work, ids: tuple[int, int], now) -> Swept:
+def _sweep_batch(store: Store, conn, *, item: _Work, ids: Sequence[int], now, pace: _Pace) -> Swept:
     """One batch in one write transaction; what it did is counted only once it commits."""
     result = Swept()
+    before = tstore.last_event(conn) if pace.sqlite else None
     template = engine.workflow_of(store, conn, item.template_id).template
     late = tstore.late_in(ids, item.template_id, item.office, now)
     for trigger, moves in item.moves.items():
@@ -190,6 +237,8 @@ def _sweep_batch(store: Store, conn, *, item: _Work, ids: tuple[int, int], now) 
         _climb(conn, template, item, ids, now, result)
     if result.escalations:  # owed their notifications until the last step queues them
         estore.owe_notifications(conn, now)
+    if pace.sqlite:
+        pace.saw(before, tstore.last_event(conn) if result.overdue else before)
     return result
 
 
@@ -224,7 +273,7 @@ def _generate_periods(
     return created
 
 
-def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, result) -> None:
+def _climb(conn, template: Template, item: _Work, ids: Sequence[int], now, result) -> None:
     """Resolve each rung's target per directive (and level), then one INSERT per rung."""
     found = estore.directives_in(conn, item.template_id, ids)
     if not found:
@@ -255,6 +304,11 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
                     }
                 )
     estore.load_targets(conn, rows)
+    _escalate(conn, item, ids, now, result)
+
+
+def _escalate(conn, item: _Work, ids: Sequence[int], now, result: Swept) -> None:
+    """One INSERT per rung over the batch, then the rung each task reached, once."""
     for plan in item.plans:
         made = estore.escalate(
             conn,
@@ -269,6 +323,8 @@ def _climb(conn, template: Template, item: _Work, ids: tuple[int, int], now, res
             result.escalations[kind] = result.escalations.get(kind, 0) + made
             if plan.rung.kind_en:
                 result.kinds_en[kind] = plan.rung.kind_en
+    if result.escalations:
+        estore.mark_reached(conn, ids, now)
 
 
 def _queue_notifications(store: Store) -> int:
@@ -287,11 +343,20 @@ def _queue_notifications(store: Store) -> int:
         messages = [
             notify.compose(batch, at) for at, _ in owed for batch in estore.new_batches(conn, at)
         ]
-    for start in range(0, len(messages), NOTIFY_BATCH):
-        store.transact(partial(estore.queue, messages=messages[start : start + NOTIFY_BATCH]))
-    if owed:
-        store.transact(partial(estore.settled, notes=owed))
+    chunks = [
+        messages[start : start + NOTIFY_BATCH] for start in range(0, len(messages), NOTIFY_BATCH)
+    ]
+    for chunk in chunks[:-1]:
+        store.transact(partial(estore.queue, messages=chunk))
+    if owed or chunks:  # the last messages and the notes they settle commit together
+        last: Sequence[notify.Message] = chunks[-1] if chunks else []
+        store.transact(partial(_queue_last, messages=last, notes=owed))
     return len(messages)
+
+
+def _queue_last(conn, *, messages: Sequence[notify.Message], notes) -> None:
+    estore.queue(conn, messages)
+    estore.settled(conn, notes)
 
 
 # ----------------------------------------------------------------------------- delivery and listing

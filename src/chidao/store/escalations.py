@@ -54,6 +54,7 @@ from chidao.store.schema import (
     units,
     unnotified,
 )
+from chidao.store.tasks import in_batch, unindexed
 
 # Resolved targets of this sweep: a temporary table, private to the connection.
 _scratch = MetaData()
@@ -112,12 +113,12 @@ def reached(column, open_only: bool = True):
     )
 
 
-def directives_in(conn: Connection, template_id: int, ids: tuple[int, int]) -> list[dict[str, Any]]:
+def directives_in(conn: Connection, template_id: int, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Directives of this template with a task in the batch ``ids``."""
-    having = exists().where(tasks.c.directive_id == directives.c.id, tasks.c.id.between(*ids))
+    batch = select(tasks.c.directive_id).where(in_batch(ids))  # not a scan of directives
     rows = conn.execute(
         select(directives.c.id, directives.c.office_code, directives.c.document).where(
-            directives.c.template_id == template_id, having
+            directives.c.template_id == template_id, directives.c.id.in_(batch)
         )
     ).mappings()
     return [dict(r) for r in rows]
@@ -176,8 +177,8 @@ def candidates(
                 mine,
                 tasks.c.updated_at <= at,
                 tasks.c.state.in_(sorted(states)),
-                tasks.c.rung < plan.number,
-                *_reached(plan, now),
+                tasks.c.rung < plan.number,  # through ix_tasks_state_rung: the few still below
+                *_reached(plan, now, unindexed),
             )
         )
     if not selects:
@@ -191,7 +192,7 @@ def escalate(
     template_id: int,
     office: str,
     plan: RungPlan,
-    ids: tuple[int, int],
+    ids: Sequence[int],
     now: dt.datetime,
 ) -> int:
     """Create rung ``plan.number`` for every task of the template and office (with an id in
@@ -204,10 +205,10 @@ def escalate(
     rung = plan.number
     now_value = literal(now, type_=escalations.c.created_at.type)
     chased = func.coalesce(tasks.c.due_at, tasks.c.created_at)  # unreceived: no due yet
-    conditions = [
-        tasks.c.id.between(*ids),
-        tasks.c.state.in_(list(plan.states)),
-        tasks.c.rung < rung,  # a task that reached this rung for its due is done with it
+    conditions = [  # the batch is read by its ids (see tasks.unindexed)
+        in_batch(ids),
+        unindexed(tasks.c.state).in_(list(plan.states)),
+        unindexed(tasks.c.rung) < rung,  # a task that reached this rung for its due is done with it
         directives.c.template_id == template_id,
         directives.c.office_code == office,
         ~exists().where(
@@ -215,7 +216,7 @@ def escalate(
             escalations.c.rung == rung,
             escalations.c.due_at == chased,
         ),
-        *_reached(plan, now),
+        *_reached(plan, now, unindexed),
     ]
     earlier = (
         select(func.count())
@@ -229,7 +230,7 @@ def escalate(
             tasks.c.id, tasks.c.directive_id, literal(rung), literal(plan.rung.kind), earlier + 1
         )
         .select_from(tasks)
-        .join(directives, directives.c.id == tasks.c.directive_id),
+        .join(directives, directives.c.id == unindexed(tasks.c.directive_id)),
     ).add_columns(chased, now_value)
     statement = (
         dialect_insert(conn, escalations)
@@ -252,34 +253,47 @@ def escalate(
         .on_conflict_do_nothing()
         .execution_options(preserve_rowcount=True)
     )
-    made = conn.execute(statement).rowcount
-    if made:  # the task remembers the highest rung it reached (the dashboard reads it)
-        reached = select(escalations.c.task_id).where(
-            escalations.c.created_at == now_value, escalations.c.rung == rung
-        )
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id.between(*ids), tasks.c.id.in_(reached), tasks.c.rung < rung)
-            .values(rung=rung)
-        )
-    return made
+    return conn.execute(statement).rowcount
 
 
-def _reached(plan: RungPlan, now: dt.datetime) -> list:
-    """The conditions on the task's due, overdue moment and receipt that the rung needs."""
+def mark_reached(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:
+    """Each task of the batch ``ids`` remembers the highest rung it reached at ``now`` (the
+    dashboard reads it): one UPDATE … FROM after all the rungs of a batch, not one per
+    rung; the batch's escalations are read through their task ids, never all of today's."""
+    top = (
+        select(escalations.c.task_id, func.max(escalations.c.rung).label("rung"))
+        .where(
+            in_batch(ids, escalations.c.task_id),
+            unindexed(escalations.c.created_at)
+            == literal(now, type_=escalations.c.created_at.type),
+        )
+        .group_by(escalations.c.task_id)
+        .subquery()
+    )
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.id == top.c.task_id, unindexed(tasks.c.rung) < top.c.rung)
+        .values(rung=top.c.rung)
+    )
+
+
+def _reached(plan: RungPlan, now: dt.datetime, column=lambda c: c) -> list:
+    """The conditions on the task's due, overdue moment and receipt that the rung needs
+    (each task column passed through ``column``: ``tasks.unindexed`` in a batch)."""
     at = literal(now, type_=tasks.c.late_at.type)
+    late_at, due_seq = column(tasks.c.late_at), column(tasks.c.due_seq)
     out = []
     if plan.rung.waiting == "receipt":
         out += [
-            tasks.c.received_at.is_(None),
-            tasks.c.created_at < literal(plan.issued_before, type_=tasks.c.created_at.type),
+            column(tasks.c.received_at).is_(None),
+            column(tasks.c.created_at) < literal(plan.issued_before, type_=tasks.c.created_at.type),
         ]
     if plan.late is True:
-        out += [tasks.c.late_at.is_not(None), tasks.c.late_at < at]
+        out += [late_at.is_not(None), late_at < at]
     elif plan.late is False:
-        out += [tasks.c.late_at.is_not(None), tasks.c.late_at >= at]
+        out += [late_at.is_not(None), late_at >= at]
     if plan.seq_limit is not None:
-        out += [tasks.c.due_seq.is_not(None), tasks.c.due_seq <= plan.seq_limit]
+        out += [due_seq.is_not(None), due_seq <= plan.seq_limit]
     return out
 
 
@@ -294,14 +308,12 @@ def _with_targets(plan: RungPlan, source):
             literal(""),
         )
     level: ColumnElement[Any] = literal("")
-    if plan.per_level:
-        first_level = (
-            select(unit_levels.c.unit_code, func.min(unit_levels.c.level).label("level"))
-            .group_by(unit_levels.c.unit_code)
-            .subquery()
+    if plan.per_level:  # the unit's first level, looked up per task (never all units)
+        level = (
+            select(func.min(unit_levels.c.level))
+            .where(unit_levels.c.unit_code == tasks.c.unit_code)
+            .scalar_subquery()
         )
-        source = source.join(first_level, first_level.c.unit_code == tasks.c.unit_code)
-        level = first_level.c.level
     return source.join(
         targets,
         and_(

@@ -23,6 +23,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from chidao import audit
 from chidao.clock import format_moment
@@ -506,7 +508,9 @@ def move_where(
     if not moving:
         return 0
     dest = _dest(moving, initial)
-    pred = and_(where, tasks.c.state.in_(list(moving)), dest != tasks.c.state)
+    # the tasks are found by ``where`` (ids, a sweep batch, a directive), never
+    # by scanning every task in a state
+    pred = and_(where, unindexed(tasks.c.state).in_(list(moving)), dest != tasks.c.state)
     return _write(
         conn,
         pred,
@@ -736,14 +740,48 @@ def decide_request(
     )
 
 
-def late_in(ids: tuple[int, int], template_id: int, office: str, now: dt.datetime):
-    """Tasks of a batch (ids between), of this template and office, past their overdue
+class unindexed(FunctionElement):
+    """A column that SQLite's planner must not reach through an index (``+column``): a
+    sweep batch is read by its ids (a few thousand rows), not through a state index
+    scanned over the whole table once per batch, which made a 1M backlog quadratic; the
+    same for a batch's escalations, read per task. PostgreSQL, whose planner has
+    statistics, gets the plain column."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed_plain(element, compiler, **kw):
+    return compiler.process(element.clauses.clauses[0], **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses.clauses[0], **kw)
+
+
+def in_batch(ids: Sequence[int], column=tasks.c.id):
+    """The tasks of a sweep batch (``ids`` sorted; ``column`` holds a task id): its id
+    range when they lie close together (a backlog: one range scan), else the ids
+    themselves (a next morning's few, spread over the table); the statements' own
+    conditions choose among them."""
+    first, last = ids[0], ids[-1]
+    return column.between(first, last) if last - first < 2 * len(ids) else column.in_(ids)
+
+
+def late_in(ids: Sequence[int], template_id: int, office: str, now: dt.datetime):
+    """Tasks of a batch (its ids), of this template and office, past their overdue
     moment (due plus grace): which of them move is the template's compiled moves' say."""
     return and_(
-        tasks.c.id.between(*ids),
-        tasks.c.late_at.is_not(None),
-        tasks.c.late_at < literal(now, type_=tasks.c.late_at.type),
-        tasks.c.directive_id.in_(
+        in_batch(ids),
+        unindexed(tasks.c.late_at).is_not(None),
+        unindexed(tasks.c.late_at) < literal(now, type_=tasks.c.late_at.type),
+        unindexed(tasks.c.directive_id).in_(
             select(directives.c.id).where(
                 directives.c.template_id == template_id,
                 directives.c.office_code == office,
@@ -751,6 +789,11 @@ def late_in(ids: tuple[int, int], template_id: int, office: str, now: dt.datetim
             )
         ),
     )
+
+
+def last_event(conn: Connection) -> int | None:
+    """The id of the newest event (one step down the primary key)."""
+    return conn.execute(select(func.max(events.c.id))).scalar()
 
 
 def all_of(*clauses):
